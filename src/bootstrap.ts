@@ -1,0 +1,100 @@
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module';
+import { AppConfig } from './platform/config/app-config';
+import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
+import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
+import { jsonBodyParser } from './platform/http/json-body';
+import { NodePortsService } from './platform/http/node-ports.service';
+import { createValidationPipe } from './platform/http/validation';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export interface RunningApp {
+  app: INestApplication;
+  config: AppConfig;
+  /** http://127.0.0.1:<main port> */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app for a validated config: main port, docs, and one port per selected node. */
+export async function bootstrap(config: AppConfig): Promise<RunningApp> {
+  const level = LEVELS.indexOf(config.env.LOG_LEVEL === 'log' ? 'log' : config.env.LOG_LEVEL);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: LEVELS.slice(0, level + 1),
+  });
+  const filter = new AllExceptionsFilter();
+  const parser = jsonBodyParser(config.env.BODY_LIMIT);
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    parser(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const body = filter.toBody(err);
+      res.status(body.statusCode).json(body);
+    }),
+  );
+  const lifecycle = app.get(NodeLifecycleService);
+  const prefixes = config.endpoints.map((e) => ({ ...e, prefix: `/${e.route}` }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const down = prefixes.find(
+      (e) => (req.url === e.prefix || req.url.startsWith(`${e.prefix}/`) || req.url.startsWith(`${e.prefix}?`)) && lifecycle.isDown(e.lab, e.node),
+    );
+    if (!down) return next();
+    res.status(503).json({
+      statusCode: 503,
+      code: 'NODE.DOWN',
+      message: `${down.lab}:${down.node} is down (crashed); it restarts by itself or via POST /admin/labs/${down.lab}/nodes/${down.node}/restart`,
+      detail: `${down.lab}:${down.node} is down`,
+    });
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(filter);
+  app.set('etag', false);
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Distributed Systems Labs')
+      .setDescription(
+        'Five labs on real PostgreSQL, Redis and Kafka. Every node is served here under its prefix ' +
+          '(/booking, /bank, /orders/producer, /counter/gateway, /replication/replica1, ...) and on its own port without it.',
+      )
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.listen(config.port, config.env.HOST);
+  const server = app.getHttpServer() as import('node:http').Server;
+  const address = server.address();
+  const mainPort = typeof address === 'object' && address ? address.port : config.port;
+  const ports = app.get(NodePortsService);
+  await ports.openAll(app.getHttpAdapter().getInstance());
+
+  return {
+    app,
+    config,
+    url: `http://127.0.0.1:${mainPort}`,
+    close: () => app.close(),
+  };
+}
+
+export function printUrlTable(running: RunningApp): void {
+  const logger = new Logger('Labs');
+  const rows = running.config.endpoints.map(
+    (e) => `  ${`${e.lab}:${e.node}`.padEnd(24)} http://127.0.0.1:${String(e.port).padEnd(6)} ${running.url}/${e.route}`,
+  );
+  logger.log(
+    [
+      `main port ${running.url}  (/health, /metrics, /docs, /admin/labs)`,
+      `  ${'node'.padEnd(24)} ${'own port'.padEnd(23)} under the main port`,
+      ...rows,
+    ].join('\n'),
+  );
+}

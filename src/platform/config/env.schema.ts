@@ -1,0 +1,94 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/** Every environment variable the app reads, with its default. Nothing else reads process.env. */
+export class EnvSchema {
+  @IsString()
+  LABS = 'all';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  /** Added to every node port (tests use it to run beside a running lab). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(-8000)
+  @Max(50000)
+  NODE_PORTS_SHIFT = 0;
+
+  /** Where peer nodes that do not run in this process live: `lab:node=http://host:port,...`. */
+  @IsOptional()
+  @Matches(/^([a-z]+:[a-z0-9-]+=https?:\/\/[^,\s]+)(,[a-z]+:[a-z0-9-]+=https?:\/\/[^,\s]+)*$/, {
+    message: 'NODE_URLS must be a comma list of lab:node=http://host:port',
+  })
+  NODE_URLS?: string;
+
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+(:\d+)?\/[A-Za-z0-9_-]+$/, {
+    message: 'DATABASE_URL must look like postgres://user[:password]@host:port/database',
+  })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/labs';
+
+  @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:port[/db]' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Redis servers of the Redlock quorum, comma separated; defaults to REDIS_URL. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/[^\s,]+(,rediss?:\/\/[^\s,]+)*$/, {
+    message: 'REDLOCK_URLS must be a comma list of redis://host:port',
+  })
+  REDLOCK_URLS?: string;
+
+  @Matches(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, { message: 'KAFKA_BROKERS must be a comma list of host:port' })
+  KAFKA_BROKERS = '127.0.0.1:9092';
+
+  /** Prefix for the labs' topic and group names, so a test run never meets a running lab. */
+  @Matches(/^[A-Za-z0-9._-]*$/, { message: 'KAFKA_NAMESPACE may hold only letters, digits, ".", "_" and "-"' })
+  KAFKA_NAMESPACE = '';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsString()
+  OTEL_SERVICE_NAME = 'distributed-systems-labs';
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size like 100kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}
+
+export class ConfigError extends Error {}
+
+export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
+  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
+  );
+  const parsed = plainToInstance(EnvSchema, defined, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const messages = Object.values(e.constraints ?? {}).join('; ');
+      return `${e.property}=${JSON.stringify(e.value)}: ${messages}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed;
+}

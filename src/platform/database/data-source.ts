@@ -1,0 +1,6 @@
+import { DataSource } from 'typeorm';
+import { loadAppConfig } from '../config/app-config';
+import { dataSourceOptions } from './database-options';
+
+/** For the TypeORM CLI: `npx typeorm-ts-node-commonjs migration:generate -d src/platform/database/data-source.ts`. */
+export default new DataSource(dataSourceOptions(loadAppConfig().env.DATABASE_URL));

@@ -1,0 +1,6 @@
+export * from './barrier';
+export * from './crash-hook';
+export * from './delay';
+export * from './network-faults.service';
+export * from './node-lifecycle.service';
+export * from './partition-switch';

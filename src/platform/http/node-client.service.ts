@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { SpanKind, trace, context, SpanStatusCode } from '@opentelemetry/api';
+import { AppConfig } from '../config/app-config';
+import { LabName } from '../config/lab-plan';
+import { NetworkFaultsService } from '../faults/network-faults.service';
+import { traceHeaders } from '../observability/tracing';
+import { LabException } from './lab-exception';
+
+export interface NodeRef {
+  lab: LabName;
+  node: string;
+}
+
+export interface NodeCallOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  timeoutMs?: number;
+  query?: Record<string, string | number | boolean | undefined>;
+}
+
+export interface NodeResponse<T> {
+  status: number;
+  ok: boolean;
+  body: T;
+}
+
+/**
+ * How nodes talk: plain HTTP to the peer's own port (never a shared in-process object), with a
+ * timeout, W3C trace context in the headers, and the partition switch checked first so an
+ * injected partition drops the call the way a network would.
+ */
+@Injectable()
+export class NodeClientService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly faults: NetworkFaultsService,
+  ) {}
+
+  async call<T = unknown>(from: NodeRef, to: NodeRef, path: string, options: NodeCallOptions = {}): Promise<NodeResponse<T>> {
+    const method = options.method ?? 'GET';
+    const url = new URL(path, this.config.nodeUrl(to.lab, to.node));
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    if (!this.faults.canReach(nodeId(from), nodeId(to))) {
+      throw new LabException(
+        'NODE.PARTITIONED',
+        `${nodeId(from)} cannot reach ${nodeId(to)}: network partition injected`,
+        'unavailable',
+        { from: nodeId(from), to: nodeId(to) },
+      );
+    }
+    const tracer = trace.getTracer('distributed-systems-labs');
+    const span = tracer.startSpan(`HTTP ${method} ${to.node}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': method, 'url.full': url.toString(), 'peer.node': nodeId(to) },
+    });
+    return context.with(trace.setSpan(context.active(), span), async () => {
+      const timeoutMs = options.timeoutMs ?? 2000;
+      try {
+        const res = await fetch(url, {
+          method,
+          headers: { 'content-type': 'application/json', ...traceHeaders() },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await res.text();
+        span.setAttribute('http.response.status_code', res.status);
+        return { status: res.status, ok: res.ok, body: (text ? safeJson(text) : undefined) as T };
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        const timedOut = (err as Error).name === 'TimeoutError';
+        throw new LabException(
+          timedOut ? 'NODE.TIMEOUT' : 'NODE.UNREACHABLE',
+          timedOut ? `${nodeId(to)} did not answer within ${timeoutMs} ms` : `${nodeId(to)} is unreachable: ${(err as Error).message}`,
+          timedOut ? 'timeout' : 'unavailable',
+          { to: nodeId(to), url: url.toString() },
+        );
+      } finally {
+        span.end();
+      }
+    });
+  }
+}
+
+export function nodeId(ref: NodeRef): string {
+  return `${ref.lab}:${ref.node}`;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

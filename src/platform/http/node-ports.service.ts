@@ -1,0 +1,91 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { AppConfig } from '../config/app-config';
+import { NodeEndpoint } from '../config/labs-selection';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Paths a node port serves as they are, without the node's route prefix. */
+const UNPREFIXED = /^\/(metrics|docs|docs-json)(\/|\?|$)/;
+
+interface Listener {
+  endpoint: NodeEndpoint;
+  server?: Server;
+  sockets: Set<Socket>;
+}
+
+/**
+ * Every node also listens on its own port and answers there without its prefix, exactly like the
+ * seed service: `GET :8001/stats` is served as `GET /orders/consumer/stats`. A node can be taken
+ * down (its port stops answering, like a dead container) and brought back.
+ */
+@Injectable()
+export class NodePortsService implements OnApplicationShutdown {
+  private readonly logger = new Logger('NodePorts');
+  private readonly listeners = new Map<string, Listener>();
+  private handler?: Handler;
+
+  constructor(private readonly config: AppConfig) {}
+
+  async openAll(handler: Handler): Promise<void> {
+    this.handler = handler;
+    for (const endpoint of this.config.endpoints) {
+      this.listeners.set(key(endpoint.lab, endpoint.node), { endpoint, sockets: new Set() });
+      await this.open(endpoint.lab, endpoint.node);
+    }
+  }
+
+  isUp(lab: string, node: string): boolean {
+    return this.listeners.get(key(lab, node))?.server !== undefined;
+  }
+
+  endpoint(lab: string, node: string): NodeEndpoint | undefined {
+    return this.listeners.get(key(lab, node))?.endpoint;
+  }
+
+  async open(lab: string, node: string): Promise<void> {
+    const listener = this.listeners.get(key(lab, node));
+    if (!listener || listener.server || !this.handler) return;
+    const handler = this.handler;
+    const prefix = `/${listener.endpoint.route}`;
+    const server = createServer((req, res) => {
+      if (!UNPREFIXED.test(req.url ?? '/')) req.url = prefix + (req.url ?? '/');
+      handler(req, res);
+    });
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (socket: Socket) => {
+      listener.sockets.add(socket);
+      socket.on('close', () => listener.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listener.endpoint.port, this.config.env.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    listener.server = server;
+  }
+
+  /** Closes the node's port at once, dropping open connections as a killed process would. */
+  async close(lab: string, node: string): Promise<void> {
+    const listener = this.listeners.get(key(lab, node));
+    const server = listener?.server;
+    if (!listener || !server) return;
+    listener.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of listener.sockets) socket.destroy();
+    listener.sockets.clear();
+    await closed;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.listeners.values()].map((l) => this.close(l.endpoint.lab, l.endpoint.node)));
+    this.logger.log('node ports closed');
+  }
+}
+
+function key(lab: string, node: string): string {
+  return `${lab}:${node}`;
+}

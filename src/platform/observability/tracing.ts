@@ -1,0 +1,73 @@
+import { context, propagation, Span, SpanStatusCode, trace, Attributes } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK before Nest loads: W3C trace context is extracted from incoming
+ * requests and injected into node-to-node calls; spans are exported over OTLP only when an
+ * endpoint is configured (tracing stays on either way, so trace ids and propagation work).
+ */
+export function startTracing(options: { serviceName: string; otlpEndpoint?: string }): void {
+  if (sdk) return;
+  const spanProcessors: SpanProcessor[] = [];
+  if (options.otlpEndpoint) {
+    const url = `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+  }
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    spanProcessors,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => /^\/(metrics|health)/.test(req.url ?? '') || /\/health$/.test(req.url ?? ''),
+      }),
+    ],
+  });
+  sdk.start();
+}
+
+export async function stopTracing(): Promise<void> {
+  await sdk?.shutdown().catch(() => undefined);
+  sdk = undefined;
+}
+
+const tracer = () => trace.getTracer('distributed-systems-labs');
+
+/** Runs `fn` inside a new active span; records an exception and error status if it throws. */
+export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** W3C `traceparent`/`tracestate` headers for the current context (HTTP calls, Kafka headers). */
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/** Runs `fn` in the context carried by `headers` (e.g. a Kafka message's), so its spans join that trace. */
+export function withRemoteContext<T>(headers: Record<string, string | undefined>, fn: () => T): T {
+  const parent = propagation.extract(context.active(), headers);
+  return context.with(parent, fn);
+}
+
+export function currentTraceId(): string | undefined {
+  const id = trace.getActiveSpan()?.spanContext().traceId;
+  return id && !/^0+$/.test(id) ? id : undefined;
+}

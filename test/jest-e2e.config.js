@@ -1,0 +1,11 @@
+/** E2E tests: the app booted in-process against the real PostgreSQL, Redis and Kafka. */
+module.exports = {
+  rootDir: '..',
+  testRegex: 'test/.*\\.e2e-spec\\.ts$',
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/setup/env.ts'],
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  testTimeout: 120000,
+};
