@@ -29,7 +29,7 @@ stop_kafka_local() {
   local pid
   pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null || true)
   # only signal the pid if it still is our broker (pids get reused)
-  if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka '; then
+  if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka '; then
     kill -TERM "$pid"
     # SIGTERM = controlled shutdown (flushes logs); give it 30 s before SIGKILL
     local i

@@ -21,7 +21,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
 WAIT_SECONDS=${INFRA_WAIT_SECONDS:-60}
 
-KAFKA_VERSION=3.9.1 # keep in line with docker/kafka/pom.xml
+KAFKA_VERSION=3.9.1 # passed to Maven as -Dkafka.version (overrides the pom default)
 CACHE_DIR=${LABS_CACHE_DIR:-$HOME/.cache/distributed-systems-labs}
 KAFKA_HOME=$CACHE_DIR/kafka-$KAFKA_VERSION    # libs/ + generated server.properties
 KAFKA_DATA_DIR=$CACHE_DIR/kafka-data          # KRaft metadata + topic logs
@@ -90,7 +90,8 @@ apt_install() {
   [[ $(id -u) -eq 0 ]] || sudo=sudo
   echo "infra: installing $* with apt-get" >&2
   $sudo apt-get update -qq >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2 || die "apt-get install $* failed"
+  # 9>&-: package scripts may start services, which must not inherit the lock
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2 9>&- || die "apt-get install $* failed"
 }
 need_cmd() { command -v "$1" >/dev/null || apt_install "$2"; }
 
@@ -105,7 +106,7 @@ docker_available() {
 }
 compose_up() {
   [[ -f $ROOT/docker-compose.yml ]] || die "$1: Docker is available but $ROOT/docker-compose.yml is missing"
-  docker compose -f "$ROOT/docker-compose.yml" up -d "$1" >&2 || die "$1: docker compose up -d $1 failed"
+  docker compose -f "$ROOT/docker-compose.yml" up -d "$1" >&2 9>&- || die "$1: docker compose up -d $1 failed"
 }
 
 # wait_for NAME CHECK_FN ARGS... : poll every 0.5 s up to WAIT_SECONDS.
@@ -146,7 +147,7 @@ ensure_postgres() {
     local ver
     ver=$(ls /etc/postgresql | sort -V | tail -n1)
     [[ -n $ver ]] || die "postgres: no cluster under /etc/postgresql"
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2 \
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start >&2 9>&- \
       || die "postgres: pg_ctlcluster $ver main start failed"
     wait_for postgres pg_ready
     state_set postgres "local:$ver"
@@ -188,7 +189,7 @@ ensure_redis() {
     mkdir -p /var/lib/redis /var/log/redis
     # no persistence: lab data is disposable
     redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
-      --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 \
+      --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 9>&- \
       || die "redis: redis-server failed to start (see /var/log/redis/ci.log)"
     wait_for redis redis_ready
     state_set redis "local:$REDIS_PORT"
@@ -201,7 +202,7 @@ ensure_redis() {
 kafka_pid() {
   local pid
   pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka ' \
+  [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka ' \
     && echo "$pid"
 }
 
@@ -268,10 +269,13 @@ kafka_start_local() {
 }
 
 # "Really ready": answers ApiVersions and has logged "Kafka Server started" (in KRaft
-# that comes after the broker registered with the controller and was unfenced).
+# that comes after the broker registered with the controller and was unfenced) past
+# LOG_OFFSET, the size of server.log before this start; -1 = answering is enough (the
+# 3.9 broker only opens its listener once started).
 kafka_ready_local() {
-  kafka_answers "$KAFKA_HOST" "$KAFKA_PORT" \
-    && tail -c +"$((LOG_OFFSET + 1))" "$KAFKA_LOG_DIR/server.log" 2>/dev/null | grep -q 'Kafka Server started'
+  kafka_answers "$KAFKA_HOST" "$KAFKA_PORT" || return 1
+  ((LOG_OFFSET < 0)) \
+    || tail -c +"$((LOG_OFFSET + 1))" "$KAFKA_LOG_DIR/server.log" 2>/dev/null | grep -q 'Kafka Server started'
 }
 
 kafka_wait_local() {
@@ -281,7 +285,8 @@ kafka_wait_local() {
       echo "---- $KAFKA_LOG_DIR/kafka.out (tail)" >&2
       tail -n 30 "$KAFKA_LOG_DIR/kafka.out" >&2 || true
       echo "---- $KAFKA_LOG_DIR/server.log (tail)" >&2
-      tail -c +"$((LOG_OFFSET + 1))" "$KAFKA_LOG_DIR/server.log" 2>/dev/null | tail -n 30 >&2 || true
+      tail -c +"$((LOG_OFFSET < 0 ? 1 : LOG_OFFSET + 1))" "$KAFKA_LOG_DIR/server.log" 2>/dev/null \
+        | tail -n 30 >&2 || true
       kill -0 "$pid" 2>/dev/null && die "kafka: broker (pid $pid) not ready after ${WAIT_SECONDS}s"
       die "kafka: broker exited during startup"
     fi
@@ -300,16 +305,16 @@ ensure_kafka() {
     echo "kafka: already running at $at"
     return
   fi
+  is_local "$KAFKA_HOST" || die "kafka: $at does not answer (remote host: start it yourself or fix KAFKA_BROKERS)"
   tcp_open "$KAFKA_HOST" "$KAFKA_PORT" && ! kafka_pid >/dev/null \
     && die "kafka: something listens on $at but does not answer the Kafka protocol"
-  is_local "$KAFKA_HOST" || die "kafka: $at is not reachable (remote host: start it yourself or fix KAFKA_BROKERS)"
 
   t0=$(now_ms)
   LOG_OFFSET=$(stat -c %s "$KAFKA_LOG_DIR/server.log" 2>/dev/null || echo 0)
   if pid=$(kafka_pid); then
     # started by an earlier run and still coming up: wait for it, start nothing new
     echo "kafka: waiting for the broker started earlier (pid $pid)" >&2
-    LOG_OFFSET=0
+    LOG_OFFSET=-1
     kafka_wait_local "$pid"
     echo "kafka: local broker (pid $pid) ready at $at after $(secs_since "$t0")"
   elif docker_available; then
@@ -331,7 +336,8 @@ ensure_kafka() {
 
 # ---------------------------------------------------------------------- main
 mkdir -p "$CACHE_DIR"
-# one run at a time (two concurrent `npm run infra` must not start two brokers)
+# One run at a time (two concurrent `npm run infra` must not start two brokers).
+# Every daemon we spawn gets `9>&-`, or it would inherit and hold this lock forever.
 exec 9>"$CACHE_DIR/.infra.lock"
 flock -w 300 9 || die "another infra.sh still running (lock $CACHE_DIR/.infra.lock)"
 

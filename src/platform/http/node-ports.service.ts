@@ -80,8 +80,25 @@ export class NodePortsService implements OnApplicationShutdown {
     await closed;
   }
 
+  /** Graceful: stop accepting, let in-flight requests finish (bounded), then drop what is left. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.listeners.values()].map((l) => this.close(l.endpoint.lab, l.endpoint.node)));
+    const servers = [...this.listeners.values()].flatMap((l) => (l.server ? [{ l, server: l.server }] : []));
+    await Promise.all(
+      servers.map(({ l, server }) => {
+        l.server = undefined;
+        return new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            for (const socket of l.sockets) socket.destroy();
+            resolve();
+          }, 3000);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+      }),
+    );
     this.logger.log('node ports closed');
   }
 }

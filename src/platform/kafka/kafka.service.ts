@@ -65,9 +65,16 @@ export class KafkaService implements OnApplicationShutdown {
     );
   }
 
+  private lastLogged = new Map<string, number>();
+
+  /** kafkajs repeats a broker error on every retry: log each distinct message once per 30 s. */
   private log(entry: LogEntry): void {
+    if (entry.level > logLevel.ERROR) return;
     const message = `${entry.namespace}: ${String(entry.log.message)}`;
-    if (entry.level <= logLevel.ERROR) this.logger.warn(message);
+    const now = Date.now();
+    if (now - (this.lastLogged.get(message) ?? 0) < 30000) return;
+    this.lastLogged.set(message, now);
+    this.logger.warn(message);
   }
 
   async onApplicationShutdown(): Promise<void> {
