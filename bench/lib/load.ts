@@ -1,0 +1,95 @@
+import { Agent, request } from 'node:http';
+
+export interface LoadOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  /** Body per request; a function gets the request index (e.g. a different seat each time). */
+  body?: unknown | ((i: number) => unknown);
+  /** Closed loop: this many requests in flight at all times. */
+  concurrency: number;
+  /** Stop after this long, or after `requests` requests, whichever first. */
+  durationMs: number;
+  requests?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+  throughput: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+/**
+ * A small closed-loop HTTP load generator on keep-alive sockets: `concurrency` workers each send
+ * the next request as soon as the previous answer arrives. Loopback only.
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const target = new URL(options.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('bench targets loopback only');
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  let non2xx = 0;
+  const started = process.hrtime.bigint();
+  const deadline = Date.now() + options.durationMs;
+  const limit = options.requests ?? Number.POSITIVE_INFINITY;
+
+  const once = (i: number) =>
+    new Promise<void>((resolve) => {
+      const body =
+        options.body === undefined
+          ? undefined
+          : JSON.stringify(typeof options.body === 'function' ? (options.body as (i: number) => unknown)(i) : options.body);
+      const t0 = process.hrtime.bigint();
+      const req = request(
+        target,
+        {
+          method: options.method ?? (body ? 'POST' : 'GET'),
+          agent,
+          headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            if ((res.statusCode ?? 0) >= 300) non2xx += 1;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      req.end(body);
+    });
+
+  const worker = async () => {
+    while (Date.now() < deadline && sent < limit) {
+      const i = sent++;
+      await once(i);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    non2xx,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50_ms: percentile(latencies, 0.5),
+    p99_ms: percentile(latencies, 0.99),
+  };
+}
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
