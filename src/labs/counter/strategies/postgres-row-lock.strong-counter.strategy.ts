@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
+import { delay } from '../../../platform/faults/delay';
+import { LAB } from '../counter.config';
+import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
+
+/**
+ * One PostgreSQL row per counter. The increment locks the row (SELECT ... FOR UPDATE), waits the
+ * coordination delay, adds with `value = value + $2 RETURNING value`, waits again and commits.
+ * No window: a second increment of the same name blocks on the row lock until the first
+ * commits, so increments are serialized and every returned value is distinct — at the price of
+ * 2 × delay per increment and a queue under contention (lock_wait_ms shows it).
+ */
+@Injectable()
+@LabStrategy({
+  lab: LAB,
+  port: STRONG_COUNTER_PORT,
+  key: StrongCounterKey.POSTGRES_ROW_LOCK,
+  isDefault: true,
+  description: 'PostgreSQL row locked FOR UPDATE during the coordination delay: serialized, linearizable',
+})
+export class PostgresRowLockStrongCounterStrategy extends StrongCounterPort {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement> {
+    return this.dataSource.transaction('READ COMMITTED', async (tx) => {
+      await tx.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [name]);
+      const waitStarted = performance.now();
+      await tx.query(`SELECT value FROM counter.strong_counters WHERE name = $1 FOR UPDATE`, [name]);
+      const lockWaitMs = performance.now() - waitStarted;
+      await delay(coordinationDelayMs);
+      const rows = (await tx.query(
+        `UPDATE counter.strong_counters SET value = value + $2, updated_at = now() WHERE name = $1 RETURNING value`,
+        [name, amount],
+      )) as [Array<{ value: string }>, number];
+      await delay(coordinationDelayMs);
+      return { value: Number(rows[0][0].value), lockWaitMs };
+    });
+  }
+
+  async read(name: string): Promise<number | null> {
+    const rows = (await this.dataSource.query(`SELECT value FROM counter.strong_counters WHERE name = $1`, [name])) as Array<{
+      value: string;
+    }>;
+    return rows.length === 0 ? null : Number(rows[0].value);
+  }
+
+  async all(): Promise<Record<string, number>> {
+    const rows = (await this.dataSource.query(`SELECT name, value FROM counter.strong_counters ORDER BY name`)) as Array<{
+      name: string;
+      value: string;
+    }>;
+    return Object.fromEntries(rows.map((r) => [r.name, Number(r.value)]));
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { delay } from '../../../platform/faults/delay';
+import { RedisService } from '../../../platform/redis/redis.service';
+import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
+import { LAB } from '../counter.config';
+import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
+
+const NAMES = 'counter:strong:names';
+const key = (name: string) => `counter:strong:${name}`;
+
+/**
+ * One Redis INCRBY per increment. Redis runs commands one at a time, so INCRBY is atomic and
+ * linearizable without any lock: concurrent increments never wait on each other (lock_wait_ms
+ * is 0) and still each return a distinct value. The coordination delay is paid around it but
+ * serializes nothing. Keeps its own values, separate from the PostgreSQL strategy's.
+ */
+@Injectable()
+@LabStrategy({
+  lab: LAB,
+  port: STRONG_COUNTER_PORT,
+  key: StrongCounterKey.REDIS_INCR,
+  description: 'Redis INCRBY: atomic, linearizable, no lock to wait for',
+})
+export class RedisIncrStrongCounterStrategy extends StrongCounterPort {
+  constructor(private readonly redis: RedisService) {
+    super();
+  }
+
+  async increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement> {
+    await delay(coordinationDelayMs);
+    const [[err, value]] = (await this.redis.client.multi().incrby(key(name), amount).sadd(NAMES, name).exec()) ?? [[null, 0]];
+    if (err) throw err;
+    await delay(coordinationDelayMs);
+    return { value: Number(value), lockWaitMs: 0 };
+  }
+
+  async read(name: string): Promise<number | null> {
+    const value = await this.redis.client.get(key(name));
+    return value === null ? null : Number(value);
+  }
+
+  async all(): Promise<Record<string, number>> {
+    const names = (await this.redis.client.smembers(NAMES)).sort();
+    if (names.length === 0) return {};
+    const values = await this.redis.client.mget(names.map(key));
+    return Object.fromEntries(names.map((n, i) => [n, Number(values[i] ?? 0)]));
+  }
+}

@@ -1,0 +1,24 @@
+export const STRONG_COUNTER_PORT = 'strong-counter';
+
+export const StrongCounterKey = {
+  POSTGRES_ROW_LOCK: 'postgres-row-lock',
+  REDIS_INCR: 'redis-incr',
+} as const;
+export type StrongCounterKey = (typeof StrongCounterKey)[keyof typeof StrongCounterKey];
+
+export interface StrongIncrement {
+  value: number;
+  lockWaitMs: number;
+}
+
+/**
+ * A linearizable counter: every increment sees every earlier one, so the value it returns is
+ * the exact count at that instant. `coordinationDelayMs` stands for the round-trips a real
+ * strongly consistent write pays (quorum, consensus) — slept before and after the write.
+ */
+export abstract class StrongCounterPort {
+  abstract increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement>;
+  /** The value, or null when the counter does not exist (reads create nothing). */
+  abstract read(name: string): Promise<number | null>;
+  abstract all(): Promise<Record<string, number>>;
+}
