@@ -1,23 +1,42 @@
-import { Controller, DynamicModule, Get, Module, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { nodeRoute } from '../../platform/config/lab-plan';
+import { DynamicModule, Module } from '@nestjs/common';
+import { BANK_NODE } from './bank.config';
+import { bankMetricProviders } from './bank.metrics';
+import { BankAdminController } from './api/bank-admin.controller';
+import { BankController } from './api/bank.controller';
+import { BankAccountsService } from './application/bank-accounts.service';
+import { BankSettingsService } from './application/bank-settings.service';
+import { RaceWindowService } from './application/race-window.service';
+import { TransferMoneyService } from './application/transfer-money.service';
+import { BankDatabase } from './persistence/bank-database';
+import { BankRepository } from './persistence/bank.repository';
+import { ReadCommittedTransferStrategy } from './strategies/read-committed.transfer.strategy';
+import { RepeatableReadTransferStrategy } from './strategies/repeatable-read.transfer.strategy';
+import { SafeTransferStrategy } from './strategies/safe.transfer.strategy';
+import { SerializableTransferStrategy } from './strategies/serializable.transfer.strategy';
+import { VulnerableTransferStrategy } from './strategies/vulnerable.transfer.strategy';
 
-/** Placeholder until the bank lab lands: every node answers /health. */
-function healthController(node: string): Type<unknown> {
-  @ApiTags('bank')
-  @Controller(nodeRoute('bank', node))
-  class NodeHealthController {
-    @Get('health')
-    health() {
-      return { status: 'healthy', service: 'bank', node };
-    }
-  }
-  return NodeHealthController;
-}
-
+/** The transfer-race lab: one node, `bank` (seed port 8000). */
 @Module({})
 export class BankModule {
   static register(nodes: string[]): DynamicModule {
-    return { module: BankModule, controllers: nodes.map(healthController) };
+    const serves = nodes.includes(BANK_NODE);
+    return {
+      module: BankModule,
+      controllers: serves ? [BankController, BankAdminController] : [],
+      providers: [
+        ...bankMetricProviders,
+        BankDatabase,
+        BankRepository,
+        RaceWindowService,
+        BankSettingsService,
+        BankAccountsService,
+        TransferMoneyService,
+        VulnerableTransferStrategy,
+        SafeTransferStrategy,
+        ReadCommittedTransferStrategy,
+        RepeatableReadTransferStrategy,
+        SerializableTransferStrategy,
+      ],
+    };
   }
 }

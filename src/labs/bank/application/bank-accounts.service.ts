@@ -1,0 +1,73 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { Gauge } from 'prom-client';
+import { BANK_SERVICE } from '../bank.config';
+import { BankException } from '../bank.errors';
+import { BankMetric } from '../bank.metrics';
+import { AccountRow, BankRepository } from '../persistence/bank.repository';
+import { InvariantsReport, checkInvariants } from './bank-invariants';
+import { toAmount, toCents } from './money';
+import { TransactionLogView, toTransactionLogView } from './transfer-view';
+
+export interface AccountView {
+  id: string;
+  balance: number;
+}
+
+/** Accounts, the transaction log, reset and the invariants check. */
+@Injectable()
+export class BankAccountsService implements OnApplicationBootstrap {
+  constructor(
+    private readonly accounts: BankRepository,
+    @InjectMetric(BankMetric.AccountBalance) private readonly balances: Gauge<string>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.publish(await this.accounts.listAccounts());
+  }
+
+  async list(): Promise<AccountView[]> {
+    return (await this.accounts.listAccounts()).map(view);
+  }
+
+  async get(id: string): Promise<AccountView> {
+    const account = await this.accounts.findAccount(id);
+    if (!account) throw BankException.accountNotFound(id);
+    return view(account);
+  }
+
+  async reset(): Promise<AccountView[]> {
+    const accounts = await this.accounts.reset();
+    this.publish(accounts);
+    return accounts.map(view);
+  }
+
+  async recent(limit: number): Promise<TransactionLogView[]> {
+    return (await this.accounts.recentTransfers(limit)).map((row) => toTransactionLogView(row));
+  }
+
+  async invariants(): Promise<InvariantsReport> {
+    const snapshot = await this.accounts.invariantsSnapshot();
+    return checkInvariants(
+      snapshot.accounts.map((a) => ({
+        id: a.id,
+        balance: toCents(a.balance),
+        opening: toCents(a.opening_balance),
+        credits: toCents(a.credits),
+        debits: toCents(a.debits),
+      })),
+      snapshot.raceHits,
+      snapshot.transfers,
+    );
+  }
+
+  private publish(accounts: AccountRow[]): void {
+    for (const account of accounts) {
+      this.balances.set({ account_id: account.id, service: BANK_SERVICE }, toAmount(toCents(account.balance)));
+    }
+  }
+}
+
+function view(account: AccountRow): AccountView {
+  return { id: account.id, balance: toAmount(toCents(account.balance)) };
+}
