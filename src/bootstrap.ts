@@ -70,12 +70,17 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
-  await app.listen(config.port, config.env.HOST);
+  try {
+    await app.listen(config.port, config.env.HOST);
+    await app.get(NodePortsService).openAll(app.getHttpAdapter().getInstance());
+  } catch (err) {
+    // A port that cannot be opened must not leave a half-started app holding connections.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const server = app.getHttpServer() as import('node:http').Server;
   const address = server.address();
   const mainPort = typeof address === 'object' && address ? address.port : config.port;
-  const ports = app.get(NodePortsService);
-  await ports.openAll(app.getHttpAdapter().getInstance());
 
   return {
     app,

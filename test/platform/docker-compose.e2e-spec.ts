@@ -1,0 +1,312 @@
+import { builtinModules } from 'node:module';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { parse } from 'yaml';
+import { loadAppConfig } from '../../src/platform/config/app-config';
+import { LAB_NAMES, LAB_PLAN, nodesOf } from '../../src/platform/config/lab-plan';
+
+/**
+ * No Docker engine runs here, so this checks the container setup by structure: the compose file
+ * against the DESIGN port plan and the app's own env schema, the Dockerfile, the provisioning files,
+ * and that the runtime image's production-only node_modules hold everything src/ imports.
+ */
+const ROOT = join(__dirname, '..', '..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number | boolean> | string[];
+  ports?: Array<string | number | { target: number; published?: string | number; host_ip?: string }>;
+  volumes?: Array<string | { type?: string; source?: string; target: string }>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  profiles?: string[];
+  command?: string | string[];
+}
+
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const services = compose.services;
+
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((item) => [item.split('=')[0], item.split('=').slice(1).join('=')]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+}
+
+/** Port mappings as { host, container, hostIp } whatever the syntax ("8000:8000", "127.0.0.1:9092:9092", long form). */
+function portsOf(service: Service): Array<{ host: number; container: number; hostIp?: string }> {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p === 'object') return { host: Number(p.published ?? p.target), container: p.target, hostIp: p.host_ip };
+    const parts = String(p).replace(/\/tcp$/, '').split(':');
+    const container = Number(parts.pop());
+    const host = Number(parts.pop() ?? container);
+    return { host, container, hostIp: parts.pop() };
+  });
+}
+
+/** Volume mounts as { source, target } (short "src:dst[:ro]" or long syntax). */
+function mountsOf(service: Service): Array<{ source: string; target: string }> {
+  return (service.volumes ?? []).map((v) => {
+    if (typeof v === 'object') return { source: v.source ?? '', target: v.target };
+    const [source, target] = v.split(':');
+    return { source, target };
+  });
+}
+
+function healthcheckText(service: Service): string {
+  const test = service.healthcheck?.test;
+  return Array.isArray(test) ? test.join(' ') : test ?? '';
+}
+
+function dependsOn(service: Service): Record<string, string | undefined> {
+  const deps = service.depends_on ?? [];
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, undefined]));
+  return Object.fromEntries(Object.entries(deps).map(([name, d]) => [name, d.condition]));
+}
+
+/** The all-labs port of every node, straight from the DESIGN plan in lab-plan.ts. */
+const NODE_PORTS = LAB_NAMES.flatMap((lab) =>
+  nodesOf(lab).map((node) => LAB_PLAN[lab].base + (LAB_PLAN[lab].nodes as Record<string, number>)[node]),
+).sort((a, b) => a - b);
+
+describe('docker-compose.yml', () => {
+  it('has the app and every service around it', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      expect.arrayContaining(['app', 'grafana', 'jaeger', 'k6', 'kafka', 'postgres', 'prometheus', 'redis']),
+    );
+    expect(services.app.build).toBeDefined();
+  });
+
+  it('publishes the main port and every node port of the DESIGN plan, each on the same host port', () => {
+    const ports = portsOf(services.app);
+    const env = envOf(services.app);
+    expect(ports.map((p) => p.container).sort((a, b) => a - b)).toEqual([Number(env.PORT ?? 3000), ...NODE_PORTS].sort((a, b) => a - b));
+    for (const p of ports) expect({ container: p.container, host: p.host }).toEqual({ container: p.container, host: p.container });
+  });
+
+  it("gives the app an environment its own config accepts, with the nodes on the published ports", () => {
+    const env = envOf(services.app);
+    const config = loadAppConfig(env);
+    expect(config.env.HOST).toBe('0.0.0.0');
+    expect(config.env.LABS).toBe('all');
+    expect(config.endpoints.map((e) => e.port).sort((a, b) => a - b)).toEqual(NODE_PORTS);
+    expect(new URL(config.env.DATABASE_URL).hostname).toBe('postgres');
+    expect(new URL(config.env.REDIS_URL).hostname).toBe('redis');
+    expect(config.kafkaBrokers.every((b) => b.startsWith('kafka:'))).toBe(true);
+    expect(config.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+  });
+
+  it('starts the app only once postgres, redis and kafka are healthy', () => {
+    const deps = dependsOn(services.app);
+    for (const dep of ['postgres', 'redis', 'kafka']) expect({ dep, condition: deps[dep] }).toEqual({ dep, condition: 'service_healthy' });
+  });
+
+  it('has healthchecks on app, postgres, redis and kafka (the app one needs no curl)', () => {
+    for (const name of ['app', 'postgres', 'redis', 'kafka']) {
+      expect({ name, disabled: services[name].healthcheck?.disable ?? false }).toEqual({ name, disabled: false });
+      expect(healthcheckText(services[name])).not.toBe('');
+    }
+    expect(healthcheckText(services.postgres)).toContain('pg_isready');
+    expect(healthcheckText(services.redis)).toContain('ping');
+    expect(healthcheckText(services.kafka)).toMatch(/kafka-broker-api-versions|kafka-topics|kafka-metadata/);
+    expect(healthcheckText(services.app)).toContain('/health');
+    expect(healthcheckText(services.app)).not.toMatch(/\b(curl|wget)\b/);
+  });
+
+  it('keeps the data of postgres, redis and kafka in declared named volumes', () => {
+    const declared = Object.keys(compose.volumes ?? {});
+    const dataDirs: Record<string, string> = {
+      postgres: '/var/lib/postgresql/data',
+      redis: '/data',
+      kafka: envOf(services.kafka).KAFKA_LOG_DIRS ?? '/var/lib/kafka/data',
+    };
+    for (const [name, dir] of Object.entries(dataDirs)) {
+      const mount = mountsOf(services[name]).find((m) => m.target === dir);
+      expect({ name, source: mount?.source }).toEqual({ name, source: expect.any(String) });
+      expect(declared).toContain(mount!.source);
+    }
+  });
+
+  it('runs Kafka as a single-node KRaft broker fit for transactions, reachable as the app is told', () => {
+    const env = envOf(services.kafka);
+    expect(services.kafka.image).toBe('apache/kafka:3.9.1');
+    expect(env.KAFKA_PROCESS_ROLES.split(',').sort()).toEqual(['broker', 'controller']);
+    for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR']) {
+      expect({ key, value: env[key] }).toEqual({ key, value: '1' });
+    }
+    const advertised = env.KAFKA_ADVERTISED_LISTENERS.split(',').map((l) => l.replace(/^[A-Z_]+:\/\//, ''));
+    for (const broker of envOf(services.app).KAFKA_BROKERS.split(',')) expect(advertised).toContain(broker);
+    // CLUSTER_ID is a base64url UUID: 16 bytes.
+    expect(Buffer.from(env.CLUSTER_ID, 'base64url')).toHaveLength(16);
+  });
+
+  it('runs Prometheus on 9090 with the repo config, scraping the app main port every 5 s', () => {
+    expect(portsOf(services.prometheus).map((p) => [p.host, p.container])).toContainEqual([9090, 9090]);
+    const mount = mountsOf(services.prometheus).find((m) => m.source === './observability/prometheus');
+    expect(mount).toBeDefined();
+    const configFlag = [services.prometheus.command ?? []].flat().find((c) => c.startsWith('--config.file='));
+    expect(configFlag).toBe(`--config.file=${posix.join(mount!.target, 'prometheus.yml')}`);
+    const config = parse(read('observability/prometheus/prometheus.yml')) as {
+      global: { scrape_interval: string };
+      scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(config.global.scrape_interval).toBe('5s');
+    const targets = config.scrape_configs.flatMap((s) => s.static_configs.flatMap((c) => c.targets));
+    expect(targets).toContain(`app:${envOf(services.app).PORT ?? 3000}`);
+  });
+
+  it('runs Grafana on host port 3001 (admin/admin) with provisioned datasources and dashboards', () => {
+    expect(portsOf(services.grafana).map((p) => [p.host, p.container])).toContainEqual([3001, 3000]);
+    const env = envOf(services.grafana);
+    expect([env.GF_SECURITY_ADMIN_USER, env.GF_SECURITY_ADMIN_PASSWORD]).toEqual(['admin', 'admin']);
+    const mounts = mountsOf(services.grafana);
+    expect(mounts).toContainEqual({ source: './observability/grafana/provisioning', target: '/etc/grafana/provisioning' });
+    const dashboardsMount = mounts.find((m) => m.source === './observability/grafana/dashboards');
+    expect(dashboardsMount).toBeDefined();
+
+    const providers = parse(read('observability/grafana/provisioning/dashboards/dashboards.yml')) as {
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
+    expect(providers.providers).toContainEqual(
+      expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: dashboardsMount!.target }) }),
+    );
+
+    const datasources = parse(read('observability/grafana/provisioning/datasources/datasources.yml')) as {
+      datasources: Array<{ uid: string; type: string; url: string; isDefault?: boolean }>;
+    };
+    expect(datasources.datasources).toContainEqual(
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }),
+    );
+    expect(datasources.datasources).toContainEqual(
+      expect.objectContaining({ type: 'jaeger', url: 'http://jaeger:16686' }),
+    );
+  });
+
+  it('runs Jaeger all-in-one with its UI on 16686 and OTLP on 4317/4318', () => {
+    expect(services.jaeger.image).toMatch(/^jaegertracing\/all-in-one:/);
+    const published = portsOf(services.jaeger).map((p) => p.container);
+    expect(published).toEqual(expect.arrayContaining([16686, 4317, 4318]));
+    expect(envOf(services.jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
+  });
+
+  it('offers k6 under the "k6" profile with ./k6 at /scripts and BASE_URL on an app node port', () => {
+    expect(services.k6.image).toMatch(/^grafana\/k6/);
+    expect(services.k6.profiles).toContain('k6');
+    expect(mountsOf(services.k6)).toContainEqual({ source: './k6', target: '/scripts' });
+    const base = new URL(envOf(services.k6).BASE_URL);
+    expect(base.hostname).toBe('app');
+    expect(NODE_PORTS).toContain(Number(base.port));
+  });
+
+  it('documents a run line for every k6 script, with BASE_URL on its node, and sets the other node URLs the scripts read', () => {
+    const k6Env = envOf(services.k6);
+    const documented = new Map(
+      [...read('docker-compose.yml').matchAll(/docker compose run --rm (?:-e BASE_URL=(\S+) )?k6 run \/scripts\/(\S+)/g)].map((m) => [
+        m[2],
+        m[1] ?? k6Env.BASE_URL,
+      ]),
+    );
+    const problems: string[] = [];
+    for (const lab of LAB_NAMES) {
+      const dir = join(ROOT, 'k6', lab);
+      if (!existsSync(dir)) continue;
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+        const script = `${lab}/${file}`;
+        const source = readFileSync(join(dir, file), 'utf8');
+        // Every `__ENV.X || 'http://localhost:<seed port>'` maps to the all-labs port of the same node.
+        for (const [, name, seedPort] of source.matchAll(/__ENV\.([A-Z0-9_]+)\s*(?:\|\||\?\?)\s*['"`]https?:\/\/localhost:(\d+)['"`]/g)) {
+          const expected = `http://app:${LAB_PLAN[lab].base + Number(seedPort) - 8000}`;
+          const actual = name === 'BASE_URL' ? documented.get(script) : k6Env[name];
+          if (actual !== expected) problems.push(`${script}: ${name} should be ${expected} in compose, found ${actual ?? 'nothing'}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('mounts only paths that exist in the repo', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const { source } of mountsOf(service).filter((m) => m.source.startsWith('.'))) {
+        expect({ name, source, exists: existsSync(join(ROOT, source)) }).toEqual({ name, source, exists: true });
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  // Instructions with their continuation lines joined, comments dropped.
+  const instructions = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages = instructions.reduce<string[][]>((acc, line) => {
+    if (/^FROM\s/i.test(line)) acc.push([]);
+    acc[acc.length - 1]?.push(line);
+    return acc;
+  }, []);
+  const runtime = stages[stages.length - 1];
+  const finalInstruction = (keyword: string) => runtime.filter((l) => l.toUpperCase().startsWith(`${keyword} `)).pop();
+
+  it('builds on node:20-bookworm-slim in several stages with npm ci and npm run build', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:20-bookworm-slim\b/i);
+    expect(dockerfile).toMatch(/RUN npm ci\b/);
+    expect(dockerfile).toContain('npm run build');
+    expect(dockerfile).toMatch(/npm ci[^\n]*--omit=dev/);
+  });
+
+  it('runs as a non-root user with a healthcheck that needs no curl', () => {
+    const user = finalInstruction('USER');
+    expect(user).toBeDefined();
+    expect(user!.split(/\s+/)[1]).not.toMatch(/^(root|0)(:|$)/);
+    const healthcheck = finalInstruction('HEALTHCHECK');
+    expect(healthcheck).toBeDefined();
+    expect(healthcheck).toContain('/health');
+    expect(healthcheck).not.toMatch(/\b(curl|wget)\b/);
+  });
+
+  it('listens on 0.0.0.0 and exposes the main port and every node port', () => {
+    expect(runtime.join('\n')).toMatch(/ENV[^\n]*\bHOST=0\.0\.0\.0\b/);
+    const exposed = runtime
+      .filter((l) => /^EXPOSE\s/i.test(l))
+      .flatMap((l) => l.split(/\s+/).slice(1))
+      .map(Number)
+      .sort((a, b) => a - b);
+    expect(exposed).toEqual([3000, ...NODE_PORTS].sort((a, b) => a - b));
+  });
+
+  it('keeps node_modules, dist and .git out of the build context', () => {
+    const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+  });
+
+  it('has every package that src/ imports among the production dependencies the runtime stage installs', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const builtins = new Set(builtinModules);
+    const missing: string[] = [];
+    for (const file of sourceFiles(join(ROOT, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+        const specifier = match[1] ?? match[2] ?? match[3];
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier.split('/')[0])) continue;
+        const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+        const entry = lock.packages[`node_modules/${pkg}`];
+        if (!entry || entry.dev) missing.push(`${file.slice(ROOT.length + 1)} imports ${pkg}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.spec.ts') ? [path] : [];
+  });
+}
