@@ -1,23 +1,66 @@
-import { Controller, DynamicModule, Get, Module, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { nodeRoute } from '../../platform/config/lab-plan';
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { OrderQueriesService } from './application/order-queries.service';
+import { OrdersSettingsService } from './application/orders-settings.service';
+import { OrdersTopicsService } from './application/orders-topics.service';
+import { ProcessOrderMessageService } from './application/process-order-message.service';
+import { PublishOrdersService } from './application/publish-orders.service';
+import { KafkaInspectionService } from './nodes/api/kafka-inspection.service';
+import { QueryApiController } from './nodes/api/query-api.controller';
+import { ConsumerController } from './nodes/consumer/consumer.controller';
+import { DeadLetterProducer } from './nodes/consumer/dead-letter.producer';
+import { OrderConsumer } from './nodes/consumer/order.consumer';
+import { OrderProducerService } from './nodes/producer/order-producer.service';
+import { ProducerController } from './nodes/producer/producer.controller';
+import { ordersMetricProviders } from './orders.metrics';
+import { OrdersRepository } from './persistence/orders.repository';
+import { AtLeastOnceDeliveryStrategy } from './strategies/at-least-once.delivery.strategy';
+import { AtLeastOnceProcessingStrategy } from './strategies/at-least-once.processing.strategy';
+import { AtMostOnceDeliveryStrategy } from './strategies/at-most-once.delivery.strategy';
+import { AtMostOnceProcessingStrategy } from './strategies/at-most-once.processing.strategy';
+import { ExactlyOnceDeliveryStrategy } from './strategies/exactly-once.delivery.strategy';
+import { ExactlyOnceProcessingStrategy } from './strategies/exactly-once.processing.strategy';
+import { IdempotentIdempotencyStrategy } from './strategies/idempotent.idempotency.strategy';
+import { NoneIdempotencyStrategy } from './strategies/none.idempotency.strategy';
 
-/** Placeholder until the orders lab lands: every node answers /health. */
-function healthController(node: string): Type<unknown> {
-  @ApiTags('orders')
-  @Controller(nodeRoute('orders', node))
-  class NodeHealthController {
-    @Get('health')
-    health() {
-      return { status: 'healthy', service: 'orders', node };
-    }
-  }
-  return NodeHealthController;
-}
+/** Stateless pieces every node may use; the strategies are registered whatever the nodes, so /admin/labs lists them. */
+const SHARED: Provider[] = [
+  ...ordersMetricProviders,
+  OrdersSettingsService,
+  OrdersTopicsService,
+  OrdersRepository,
+  OrderQueriesService,
+  AtMostOnceDeliveryStrategy,
+  AtLeastOnceDeliveryStrategy,
+  ExactlyOnceDeliveryStrategy,
+  AtMostOnceProcessingStrategy,
+  AtLeastOnceProcessingStrategy,
+  ExactlyOnceProcessingStrategy,
+  IdempotentIdempotencyStrategy,
+  NoneIdempotencyStrategy,
+];
+
+/** Each node's controllers and stateful providers (Kafka clients, loops); nodes share nothing else in-process. */
+const NODES: Record<string, { controllers: Type<unknown>[]; providers: Provider[] }> = {
+  producer: { controllers: [ProducerController], providers: [OrderProducerService, PublishOrdersService] },
+  consumer: {
+    controllers: [ConsumerController],
+    providers: [DeadLetterProducer, ProcessOrderMessageService, OrderConsumer],
+  },
+  api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
+};
 
 @Module({})
 export class OrdersModule {
   static register(nodes: string[]): DynamicModule {
-    return { module: OrdersModule, controllers: nodes.map(healthController) };
+    const selected = nodes.map((node) => {
+      const wiring = NODES[node];
+      if (!wiring) throw new Error(`orders has no node "${node}"`);
+      return wiring;
+    });
+    return {
+      module: OrdersModule,
+      controllers: selected.flatMap((s) => s.controllers),
+      providers: [...SHARED, ...selected.flatMap((s) => s.providers)],
+    };
   }
 }

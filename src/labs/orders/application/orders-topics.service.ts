@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { ORDERS_KAFKA } from '../orders.config';
+
+/** The lab's namespaced Kafka names, and the topics created once per process (again after a failure). */
+@Injectable()
+export class OrdersTopicsService {
+  private ensured?: Promise<void>;
+
+  constructor(private readonly kafka: KafkaService) {}
+
+  get orders(): string {
+    return this.kafka.name(ORDERS_KAFKA.ordersTopic);
+  }
+
+  get results(): string {
+    return this.kafka.name(ORDERS_KAFKA.resultsTopic);
+  }
+
+  get dlq(): string {
+    return this.kafka.name(ORDERS_KAFKA.dlqTopic);
+  }
+
+  get groupId(): string {
+    return this.kafka.name(ORDERS_KAFKA.groupId);
+  }
+
+  get transactionalId(): string {
+    return this.kafka.name(ORDERS_KAFKA.transactionalId);
+  }
+
+  ensure(): Promise<void> {
+    this.ensured ??= this.kafka
+      .ensureTopics([
+        { topic: this.orders, numPartitions: ORDERS_KAFKA.ordersPartitions, replicationFactor: 1 },
+        { topic: this.results, numPartitions: ORDERS_KAFKA.resultsPartitions, replicationFactor: 1 },
+        { topic: this.dlq, numPartitions: ORDERS_KAFKA.dlqPartitions, replicationFactor: 1 },
+      ])
+      .catch((err: unknown) => {
+        this.ensured = undefined;
+        throw err;
+      });
+    return this.ensured;
+  }
+}

@@ -1,0 +1,242 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { delay } from '../../../platform/faults';
+import { DependencyHealthService } from '../../../platform/health/dependency-health.service';
+import { withTimeout } from '../../../platform/redis/redis.service';
+import { currentTraceId, traceHeaders, withSpan } from '../../../platform/observability/tracing';
+import { OrderItem, OrderMessage, toKafkaMessage } from '../domain/order-message';
+import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
+import { OrdersErrorCode, OrdersException, brokerUnavailable } from '../orders.errors';
+import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
+import { OrderProducerService } from '../nodes/producer/order-producer.service';
+import { DeliveryMode, DeliveryStrategy, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
+import { OrdersSettingsService } from './orders-settings.service';
+import { OrdersTopicsService } from './orders-topics.service';
+
+export interface OrderInput {
+  order_id?: string | null;
+  customer_id: string;
+  items: OrderItem[];
+  total_amount: number;
+}
+
+interface ActiveDelivery {
+  mode: string;
+  strategy: DeliveryStrategy;
+  transactional: boolean;
+}
+
+const SERVICE = ORDERS_NODES.producer;
+const DUPLICATE_COPIES = 3;
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/** The producer's use cases: one order, an atomic batch, and the same order sent three times. */
+@Injectable()
+export class PublishOrdersService implements OnApplicationBootstrap {
+  constructor(
+    private readonly settings: OrdersSettingsService,
+    private readonly producer: OrderProducerService,
+    private readonly topics: OrdersTopicsService,
+    private readonly health: DependencyHealthService,
+    @InjectMetric(OrdersMetric.messagesProduced) private readonly produced: Counter<string>,
+    @InjectMetric(OrdersMetric.produceLatency) private readonly latency: Histogram<string>,
+    @InjectMetric(OrdersMetric.transactions) private readonly transactions: Counter<string>,
+    @InjectMetric(OrdersMetric.messagesInTransaction) private readonly inTransaction: Counter<string>,
+    @InjectMetric(OrdersMetric.currentDeliveryMode) private readonly modeGauge: Gauge<string>,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const status of ['committed', 'aborted']) this.transactions.inc({ service: SERVICE, status }, 0);
+    this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, 0);
+    // In the background: a broker that is away must not hold up the boot.
+    void this.active()
+      .then((delivery) => this.warmUp(delivery))
+      .catch(() => undefined);
+  }
+
+  async publishOne(input: OrderInput) {
+    const orderId = input.order_id || randomUUID();
+    return withSpan('produce_order', { order_id: orderId }, async (span) => {
+      const started = performance.now();
+      const delivery = await this.active();
+      span.setAttribute('delivery_mode', delivery.mode);
+      const traceId = currentTraceId() ?? null;
+      await this.send(delivery, [this.message(orderId, input, delivery.mode, traceId)]);
+      const latencyMs = performance.now() - started;
+      this.latency.observe({ service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode }, latencyMs / 1000);
+      return { status: 'accepted', order_id: orderId, delivery_mode: delivery.mode, trace_id: traceId, latency_ms: round2(latencyMs) };
+    });
+  }
+
+  async publishBatch(inputs: OrderInput[], abortAfter?: number) {
+    return withSpan('produce_order_batch', { batch_size: inputs.length }, async (span) => {
+      const started = performance.now();
+      const delivery = await this.active();
+      const traceId = currentTraceId() ?? null;
+      span.setAttribute('trace_id', traceId ?? '');
+      if (delivery.mode !== DeliveryMode.exactlyOnce) {
+        throw new OrdersException(
+          OrdersErrorCode.BATCH_REQUIRES_EXACTLY_ONCE,
+          'Batch orders require exactly-once delivery mode',
+          'invalid',
+          { delivery_mode: delivery.mode },
+        );
+      }
+      if (!delivery.transactional) {
+        throw new OrdersException(
+          OrdersErrorCode.BATCH_REQUIRES_TRANSACTIONS,
+          'Batch orders require transactions to be enabled',
+          'invalid',
+        );
+      }
+      const messages = inputs.map((input) =>
+        this.message(input.order_id || randomUUID(), input, delivery.mode, traceId, { batch: true }),
+      );
+      const outcome = await this.send(delivery, messages, abortAfter);
+      const latencyMs = round2(performance.now() - started);
+      const orderIds = messages.map((m) => m.order_id);
+      if (outcome.status === 'aborted') {
+        span.setAttribute('aborted', true);
+        return {
+          status: 'aborted',
+          order_ids: orderIds,
+          count: 0,
+          sent_before_abort: outcome.sentBeforeAbort,
+          delivery_mode: delivery.mode,
+          trace_id: traceId,
+          latency_ms: latencyMs,
+        };
+      }
+      return { status: 'committed', order_ids: orderIds, count: messages.length, delivery_mode: delivery.mode, trace_id: traceId, latency_ms: latencyMs };
+    });
+  }
+
+  /** The same order (same order_id) sent three times, each copy through the mode's normal path. */
+  async simulateDuplicate(input: OrderInput) {
+    const orderId = input.order_id || randomUUID();
+    return withSpan('simulate_duplicate', { order_id: orderId }, async () => {
+      const attempts: Array<{ attempt: number; sent: boolean }> = [];
+      for (let attempt = 1; attempt <= DUPLICATE_COPIES; attempt++) {
+        const delivery = await this.active();
+        const message = this.message(orderId, input, delivery.mode, currentTraceId() ?? null, { duplicate_attempt: attempt });
+        await this.send(delivery, [message]);
+        attempts.push({ attempt, sent: true });
+        await delay(100);
+      }
+      return {
+        status: 'duplicates_sent',
+        order_id: orderId,
+        attempts,
+        message: `Order ${orderId} was sent ${DUPLICATE_COPIES} times; GET /stats/duplicates on the api node (port 8003) shows how the consumer treated the copies.`,
+      };
+    });
+  }
+
+  /** Resolved on every call: the delivery strategy and whether it sends inside transactions. */
+  async active(): Promise<ActiveDelivery> {
+    const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
+    this.modeGauge.set({ service: SERVICE }, MODE_GAUGE_VALUE[key]);
+    return { mode: key, strategy, transactional: strategy.usesTransactions(producerSettings.enable_transactions) };
+  }
+
+  private message(
+    orderId: string,
+    input: OrderInput,
+    mode: string,
+    traceId: string | null,
+    extra: Pick<OrderMessage, 'batch' | 'duplicate_attempt'> = {},
+  ): OrderMessage {
+    return {
+      order_id: orderId,
+      customer_id: input.customer_id,
+      items: input.items.map((i) => ({ name: i.name, quantity: i.quantity, price: i.price })),
+      total_amount: input.total_amount,
+      timestamp: new Date().toISOString(),
+      trace_id: traceId,
+      producer: SERVICE,
+      delivery_mode: mode,
+      ...extra,
+    };
+  }
+
+  /**
+   * Sends through the active strategy within a time budget: a broker that is down or unreachable
+   * gives a 503 in seconds, never a hang, and the producer is rebuilt on the next call.
+   */
+  private async send(delivery: ActiveDelivery, orders: OrderMessage[], abortAfter?: number): Promise<PublishOutcome> {
+    const labels = { service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode };
+    if (this.health.status('kafka').status === 'down') {
+      this.produced.inc({ ...labels, status: 'error' }, orders.length);
+      throw brokerUnavailable(new Error(this.health.status('kafka').error ?? 'broker health check failing'));
+    }
+    const headers = traceHeaders();
+    const messages = orders.map((o) => toKafkaMessage(o, headers));
+    let outcome: PublishOutcome;
+    try {
+      outcome = await withTimeout(
+        (async () => {
+          await this.topics.ensure();
+          const session = await this.producer.session(delivery.strategy, delivery.transactional);
+          return delivery.strategy.publish(session, { topic: this.topics.orders, messages, abortAfter });
+        })(),
+        ORDERS_TIMINGS.sendTimeoutMs,
+        'sending to Kafka',
+      );
+    } catch (err) {
+      this.produced.inc({ ...labels, status: 'error' }, orders.length);
+      this.producer.drop();
+      if (err instanceof TransactionAbortedError) {
+        this.transactions.inc({ service: SERVICE, status: 'aborted' });
+        throw new OrdersException(OrdersErrorCode.TRANSACTION_ABORTED, `Transaction aborted: ${err.message}`, 'unavailable');
+      }
+      throw brokerUnavailable(err);
+    }
+    switch (outcome.status) {
+      case 'committed':
+        this.transactions.inc({ service: SERVICE, status: 'committed' });
+        this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, orders.length);
+        this.produced.inc({ ...labels, status: 'success' }, orders.length);
+        break;
+      case 'acknowledged':
+        this.produced.inc({ ...labels, status: 'success' }, orders.length);
+        break;
+      case 'unacknowledged':
+        this.produced.inc({ ...labels, status: 'sent' }, orders.length);
+        break;
+      case 'aborted':
+        this.transactions.inc({ service: SERVICE, status: 'aborted' });
+        this.produced.inc({ ...labels, status: 'aborted' }, outcome.sentBeforeAbort);
+        break;
+    }
+    return outcome;
+  }
+
+  /** Producer /config: select the mode, store enable_transactions, rebuild the producer. */
+  async configure(changes: { delivery_mode?: string | null; enable_transactions?: boolean | null }) {
+    if (changes.delivery_mode != null) await this.settings.select('delivery', changes.delivery_mode);
+    if (changes.enable_transactions != null) {
+      await this.settings.patchProducer({ enable_transactions: changes.enable_transactions });
+    }
+    await this.producer.rebuild();
+    const delivery = await this.active();
+    await this.warmUp(delivery);
+    return { delivery_mode: delivery.mode, enable_transactions: (await this.settings.producer()).enable_transactions };
+  }
+
+  /** Connects the rebuilt producer now, so the next order does not pay for it; a broker that is away only delays that. */
+  private async warmUp(delivery: ActiveDelivery): Promise<void> {
+    if (this.health.status('kafka').status === 'down') return;
+    await withTimeout(
+      (async () => {
+        await this.topics.ensure();
+        await this.producer.session(delivery.strategy, delivery.transactional);
+      })(),
+      ORDERS_TIMINGS.sendTimeoutMs,
+      'connecting the producer',
+    ).catch(() => this.producer.drop());
+  }
+}

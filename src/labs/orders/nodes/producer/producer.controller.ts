@@ -1,0 +1,62 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { nodeRoute } from '../../../../platform/config/lab-plan';
+import { BatchOrdersRequestDto } from '../../api/dto/batch-orders.request.dto';
+import { OrderRequestDto } from '../../api/dto/order.request.dto';
+import { ProducerConfigRequestDto } from '../../api/dto/producer-config.request.dto';
+import { OrdersSettingsService } from '../../application/orders-settings.service';
+import { OrdersTopicsService } from '../../application/orders-topics.service';
+import { PublishOrdersService } from '../../application/publish-orders.service';
+import { ORDERS_NODES } from '../../orders.config';
+
+/** Producer node (seed port 8000). */
+@ApiTags('orders')
+@Controller(nodeRoute('orders', ORDERS_NODES.producer))
+export class ProducerController {
+  constructor(
+    private readonly publish: PublishOrdersService,
+    private readonly topics: OrdersTopicsService,
+    private readonly settings: OrdersSettingsService,
+  ) {}
+
+  @Get('health')
+  @ApiOperation({ summary: 'Producer health' })
+  health() {
+    return { status: 'ok', service: ORDERS_NODES.producer };
+  }
+
+  @Get('config')
+  @ApiOperation({ summary: 'Current delivery mode and whether sends use Kafka transactions' })
+  async config() {
+    const [{ key }, producer] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
+    return { delivery_mode: key, enable_transactions: producer.enable_transactions, kafka_topic: this.topics.orders };
+  }
+
+  @Post('config')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change the delivery mode / transactions; rebuilds the Kafka producer' })
+  async configure(@Body() body: ProducerConfigRequestDto) {
+    return { status: 'updated', ...(await this.publish.configure(body)) };
+  }
+
+  @Post('orders')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Publish one order to the orders topic under the current delivery mode' })
+  order(@Body() body: OrderRequestDto) {
+    return this.publish.publishOne(body);
+  }
+
+  @Post('orders/batch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Publish orders in one Kafka transaction (exactly-once with transactions only); all or nothing' })
+  batch(@Body() body: BatchOrdersRequestDto) {
+    return this.publish.publishBatch(body.orders, body.abort_after_messages);
+  }
+
+  @Post('simulate/duplicate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send the same order (same order_id) three times, each through the normal send path' })
+  duplicate(@Body() body: OrderRequestDto) {
+    return this.publish.simulateDuplicate(body);
+  }
+}

@@ -1,0 +1,63 @@
+/** Names, defaults and timings of the orders lab (runtime settings change through the nodes' /config). */
+export const ORDERS_LAB = 'orders';
+
+export const ORDERS_NODES = { producer: 'producer', consumer: 'consumer', api: 'api' } as const;
+
+/** Base names; every topic, group and transactional id goes through `KafkaService.name()`. */
+export const ORDERS_KAFKA = {
+  ordersTopic: 'orders',
+  resultsTopic: 'order-results',
+  dlqTopic: 'dlq',
+  groupId: 'order-processors',
+  transactionalId: 'producer-1',
+  ordersPartitions: 3,
+  resultsPartitions: 3,
+  dlqPartitions: 1,
+} as const;
+
+export const ORDERS_TIMINGS = {
+  /** A send (including connecting and the queue for the transaction) fails with 503 after this. */
+  sendTimeoutMs: 5000,
+  /** Admin calls of the api node (topics, groups, lag). */
+  adminTimeoutMs: 5000,
+  /** kafkajs' floor is the broker's group.min.session.timeout.ms (6 s by default). */
+  sessionTimeoutMs: 6000,
+  heartbeatIntervalMs: 500,
+  rebalanceTimeoutMs: 5000,
+  /** Long polls stay short so a teardown (crash, mode change) does not wait for one. */
+  fetchMaxWaitMs: 500,
+  /** A Kafka transaction left open by a dead producer is aborted by the broker after this. */
+  transactionTimeoutMs: 10000,
+  /** Background (re)connection of the consumer when the broker is unreachable. */
+  consumerRetryMinMs: 1000,
+  consumerRetryMaxMs: 10000,
+  /** Attempts of one message before it goes to the dead-letter topic. */
+  maxProcessingAttempts: 3,
+  retryBackoffMs: 50,
+  databaseGaugeRefreshMs: 5000,
+} as const;
+
+export const CRASH_POINTS = ['before-db-write', 'after-db-write', 'after-offset-commit'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** Producer settings that are not a strategy selection. */
+export interface ProducerSettings {
+  enable_transactions: boolean;
+}
+
+export const PRODUCER_SETTINGS_DEFAULTS: ProducerSettings = { enable_transactions: true };
+
+/** Consumer fault settings; crash_after_messages is one-shot (back to 0 once it fires, as a restart reverts it). */
+export interface ConsumerSettings {
+  failure_rate: number;
+  crash_after_messages: number;
+  crash_point: CrashPoint;
+  restart_after_ms: number;
+}
+
+export const CONSUMER_SETTINGS_DEFAULTS: ConsumerSettings = {
+  failure_rate: 0,
+  crash_after_messages: 0,
+  crash_point: 'after-db-write',
+  restart_after_ms: 1000,
+};

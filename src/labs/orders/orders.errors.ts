@@ -1,0 +1,28 @@
+import { ErrorKind, LabException } from '../../platform/http/lab-exception';
+
+export const OrdersErrorCode = {
+  BROKER_UNAVAILABLE: 'ORDERS.BROKER_UNAVAILABLE',
+  TRANSACTION_ABORTED: 'ORDERS.TRANSACTION_ABORTED',
+  BATCH_REQUIRES_EXACTLY_ONCE: 'ORDERS.BATCH_REQUIRES_EXACTLY_ONCE',
+  BATCH_REQUIRES_TRANSACTIONS: 'ORDERS.BATCH_REQUIRES_TRANSACTIONS',
+  ORDER_NOT_FOUND: 'ORDERS.ORDER_NOT_FOUND',
+  DATABASE_UNAVAILABLE: 'ORDERS.DATABASE_UNAVAILABLE',
+} as const;
+export type OrdersErrorCode = (typeof OrdersErrorCode)[keyof typeof OrdersErrorCode];
+
+export class OrdersException extends LabException {
+  constructor(code: OrdersErrorCode, message: string, kind: ErrorKind, details?: unknown) {
+    super(code, message, kind, details);
+    this.name = 'OrdersException';
+  }
+}
+
+export function brokerUnavailable(err: unknown): OrdersException {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new OrdersException(
+    OrdersErrorCode.BROKER_UNAVAILABLE,
+    `Kafka broker unavailable: ${reason}`,
+    'unavailable',
+    { reason },
+  );
+}

@@ -1,0 +1,57 @@
+import type { Message, Producer, ProducerConfig } from 'kafkajs';
+
+export const DeliveryMode = {
+  atMostOnce: 'at-most-once',
+  atLeastOnce: 'at-least-once',
+  exactlyOnce: 'exactly-once',
+} as const;
+export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
+export const DELIVERY_MODES = Object.values(DeliveryMode);
+
+export const DELIVERY_PORT = 'delivery';
+
+/** The producer a strategy sends through; built from the strategy's own settings. */
+export interface ProducerSession {
+  producer: Producer;
+  /** Built with a transactional id: every send must happen inside a transaction. */
+  transactional: boolean;
+  /** Runs `fn` holding the producer's single transaction slot (one open transaction per producer). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PublishRequest {
+  topic: string;
+  messages: Message[];
+  /** Transactional batches only: send this many messages, then abort instead of committing. */
+  abortAfter?: number;
+}
+
+export type PublishOutcome =
+  | { status: 'acknowledged' }
+  | { status: 'unacknowledged' }
+  | { status: 'committed' }
+  | { status: 'aborted'; sentBeforeAbort: number };
+
+/** A Kafka transaction that failed and was aborted; nothing of it is visible to read_committed readers. */
+export class TransactionAbortedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'TransactionAbortedError';
+  }
+}
+
+/**
+ * How the producer hands orders to Kafka: the producer settings of the mode (acks, retries,
+ * idempotence, transactional id) and the send path. Selected at runtime; a change rebuilds the producer.
+ */
+export abstract class DeliveryStrategy {
+  abstract readonly mode: DeliveryMode;
+
+  /** Whether this mode sends inside Kafka transactions when the producer's enable_transactions is on. */
+  abstract usesTransactions(enableTransactions: boolean): boolean;
+
+  /** kafkajs producer settings; `transactionalId` is set when `usesTransactions` said so. */
+  abstract producerConfig(transactionalId?: string): ProducerConfig;
+
+  abstract publish(session: ProducerSession, request: PublishRequest): Promise<PublishOutcome>;
+}

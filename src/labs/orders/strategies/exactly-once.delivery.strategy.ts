@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import type { ProducerConfig } from 'kafkajs';
+import { LabStrategy } from '../../../platform/strategy';
+import { ORDERS_LAB, ORDERS_TIMINGS } from '../orders.config';
+import {
+  DELIVERY_PORT,
+  DeliveryMode,
+  DeliveryStrategy,
+  ProducerSession,
+  PublishOutcome,
+  PublishRequest,
+  TransactionAbortedError,
+} from './delivery.port';
+
+/**
+ * Idempotent producer (producer id + sequence numbers: the broker drops a retried duplicate) and,
+ * with transactions on, a transactional id: begin, send, commit. A batch is all or nothing; an
+ * aborted one stays in the log but read_committed consumers never see it. One producer has one
+ * open transaction at a time, so concurrent requests queue on `exclusive`. What is left open:
+ * the consumer side — a crash between its database write and its offset commit redelivers, which
+ * only an idempotent consumer absorbs.
+ */
+@Injectable()
+@LabStrategy({
+  lab: ORDERS_LAB,
+  port: DELIVERY_PORT,
+  key: DeliveryMode.exactlyOnce,
+  isDefault: true,
+  description: 'idempotent producer + transactional id; batches are atomic; duplicates need an idempotent consumer',
+})
+export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
+  readonly mode = DeliveryMode.exactlyOnce;
+
+  usesTransactions(enableTransactions: boolean): boolean {
+    return enableTransactions;
+  }
+
+  producerConfig(transactionalId?: string): ProducerConfig {
+    return {
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId,
+      transactionTimeout: ORDERS_TIMINGS.transactionTimeoutMs,
+      // Bounded (kafkajs would retry forever): past it the send fails and the caller gets a 503.
+      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
+      allowAutoTopicCreation: false,
+    };
+  }
+
+  async publish(session: ProducerSession, request: PublishRequest): Promise<PublishOutcome> {
+    const { topic, messages, abortAfter } = request;
+    if (!session.transactional) {
+      await session.producer.send({ topic, messages, acks: -1 });
+      return { status: 'acknowledged' };
+    }
+    if (messages.length === 0 && abortAfter === undefined) return { status: 'committed' };
+    return session.exclusive(async () => {
+      const transaction = await session.producer.transaction();
+      try {
+        if (abortAfter !== undefined) {
+          const sent = messages.slice(0, abortAfter);
+          if (sent.length > 0) await transaction.send({ topic, messages: sent, acks: -1 });
+          await transaction.abort();
+          return { status: 'aborted', sentBeforeAbort: sent.length };
+        }
+        await transaction.send({ topic, messages, acks: -1 });
+        await transaction.commit();
+        return { status: 'committed' };
+      } catch (err) {
+        if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+        throw new TransactionAbortedError(err);
+      }
+    });
+  }
+}
