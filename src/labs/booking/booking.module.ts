@@ -1,23 +1,42 @@
-import { Controller, DynamicModule, Get, Module, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { nodeRoute } from '../../platform/config/lab-plan';
+import { DynamicModule, Module } from '@nestjs/common';
+import { BookingAdminController } from './api/booking-admin.controller';
+import { BookingController } from './api/booking.controller';
+import { BookSeatService } from './application/book-seat.service';
+import { BookingAdminService } from './application/booking-admin.service';
+import { BookingSettingsService } from './application/booking-settings.service';
+import { CompareStrategiesService } from './application/compare-strategies.service';
+import { BookingMetrics, bookingMetricProviders } from './booking.metrics';
+import { BookingRepository } from './persistence/booking.repository';
+import { EventRepository } from './persistence/event.repository';
+import { DistributedSeatLockingStrategy } from './strategies/distributed.seat-locking.strategy';
+import { FencedSeatLockingStrategy } from './strategies/fenced.seat-locking.strategy';
+import { NoneSeatLockingStrategy } from './strategies/none.seat-locking.strategy';
+import { OptimisticSeatLockingStrategy } from './strategies/optimistic.seat-locking.strategy';
+import { PessimisticSeatLockingStrategy } from './strategies/pessimistic.seat-locking.strategy';
 
-/** Placeholder until the booking lab lands: every node answers /health. */
-function healthController(node: string): Type<unknown> {
-  @ApiTags('booking')
-  @Controller(nodeRoute('booking', node))
-  class NodeHealthController {
-    @Get('health')
-    health() {
-      return { status: 'healthy', service: 'booking', node };
-    }
-  }
-  return NodeHealthController;
-}
-
+/** The seat-booking lab: one node, `booking`, on the seed's port 8000. */
 @Module({})
 export class BookingModule {
   static register(nodes: string[]): DynamicModule {
-    return { module: BookingModule, controllers: nodes.map(healthController) };
+    const serves = nodes.includes('booking');
+    return {
+      module: BookingModule,
+      controllers: serves ? [BookingController, BookingAdminController] : [],
+      providers: [
+        ...bookingMetricProviders,
+        BookingMetrics,
+        EventRepository,
+        BookingRepository,
+        NoneSeatLockingStrategy,
+        PessimisticSeatLockingStrategy,
+        OptimisticSeatLockingStrategy,
+        DistributedSeatLockingStrategy,
+        FencedSeatLockingStrategy,
+        BookingSettingsService,
+        BookSeatService,
+        BookingAdminService,
+        CompareStrategiesService,
+      ],
+    };
   }
 }

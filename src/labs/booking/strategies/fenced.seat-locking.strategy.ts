@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { RedisService } from '../../../platform/redis/redis.service';
+import { LabStrategy } from '../../../platform/strategy';
+import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
+import { releaseSeatLock, tryLockSeat } from './seat-lock';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+
+/**
+ * Fenced: the Redlock lease of `distributed`, plus a fencing token the database enforces
+ * (Kleppmann, "How to do distributed locking"). After taking the lease the holder draws a token
+ * from a PostgreSQL sequence, so a later holder always has a larger one, and claims the seat
+ * with it: the claim only succeeds if no newer holder has claimed the seat already. The booking
+ * UPDATE then requires the seat to still carry that same token. A holder that stalled past its
+ * TTL finds a newer token on the seat and writes nothing, whatever order the two wake up in.
+ * What remains open: nothing for double booking; a stalled holder just loses its turn.
+ */
+@Injectable()
+@LabStrategy({
+  lab: BOOKING_LAB,
+  port: SEAT_LOCKING_PORT,
+  key: SeatLockingKey.Fenced,
+  description:
+    'Redlock lease plus a fencing token (PostgreSQL sequence) checked in the UPDATE: a holder past its TTL cannot write.',
+})
+export class FencedSeatLockingStrategy extends SeatLockingStrategy {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly redis: RedisService,
+  ) {
+    super();
+  }
+
+  async reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
+    const lock = await tryLockSeat(this.redis.redlock, seat, context.settings.lock_ttl_ms);
+    if (!lock) return { status: 'rejected', reason: 'lock_not_acquired', attempts: 1, retries: 0, contended: true };
+
+    let outcome: ReservationOutcome;
+    try {
+      outcome = await this.claimThenWrite(seat, customerId, context);
+    } catch (err) {
+      await releaseSeatLock(lock);
+      throw err;
+    }
+    const stillOurs = await releaseSeatLock(lock);
+    return stillOurs ? outcome : { ...outcome, lockExpired: true };
+  }
+
+  private async claimThenWrite(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
+    const [{ token }] = (await this.db.query(`SELECT nextval('booking.fencing_tokens')::int8 AS token`)) as Array<{
+      token: string;
+    }>;
+    const fencingToken = Number(token);
+    const facts = { attempts: 1, retries: 0, fencingToken };
+
+    // Claim: only a token greater than every token seen on this seat may read it for a booking.
+    const [claimed] = (await this.db.query(
+      `UPDATE booking.seats SET fence_token = $2
+        WHERE id = $1 AND fence_token < $2
+        RETURNING is_booked, booked_by`,
+      [seat.id, fencingToken],
+    )) as [Array<{ is_booked: boolean; booked_by: string | null }>, number];
+    if (claimed.length === 0) return { status: 'rejected', reason: 'stale_token', contended: true, ...facts };
+    const [current] = claimed;
+    if (current.is_booked) {
+      return { status: 'already_booked', bookedBy: current.booked_by, contended: false, ...facts };
+    }
+
+    await context.raceWindow();
+
+    // The fence: the write lands only if no newer holder claimed the seat while we waited.
+    const [, updated] = (await this.db.query(
+      `UPDATE booking.seats
+          SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
+        WHERE id = $1 AND fence_token = $3`,
+      [seat.id, customerId, fencingToken],
+    )) as [unknown[], number];
+    if (updated === 0) return { status: 'rejected', reason: 'stale_token', contended: true, ...facts };
+    return { status: 'reserved', contended: false, ...facts };
+  }
+}

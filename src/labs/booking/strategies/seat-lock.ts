@@ -1,0 +1,45 @@
+import Redlock, { ExecutionError, Lock, ResourceLockedError } from 'redlock';
+import { BookingErrorCode, BookingException } from '../booking.errors';
+import type { SeatRef } from './seat-locking.port';
+
+/** The seed's key, e.g. `seat_lock:1:A1`. */
+export function seatLockKey(seat: SeatRef): string {
+  return `seat_lock:${seat.eventId}:${seat.seatNumber}`;
+}
+
+/**
+ * One try, no waiting (as the seed: a busy seat fails at once). Returns null when another holder
+ * has the lock; throws when the Redis quorum cannot be reached, which is an outage, not a race.
+ */
+export async function tryLockSeat(redlock: Redlock, seat: SeatRef, ttlMs: number): Promise<Lock | null> {
+  try {
+    return await redlock.acquire([seatLockKey(seat)], ttlMs, { retryCount: 0 });
+  } catch (err) {
+    if (err instanceof ExecutionError && (await heldByAnother(err))) return null;
+    throw new BookingException(
+      BookingErrorCode.LockServiceUnavailable,
+      `Redis lock service unavailable: ${(err as Error).message}`,
+      'unavailable',
+    );
+  }
+}
+
+/**
+ * Releases only if the lock is still ours: Redlock's release is one Lua compare-and-delete, so a
+ * holder whose lock expired cannot delete the next holder's lock. Returns false when the lock had
+ * already expired (the holder overran its TTL).
+ */
+export async function releaseSeatLock(lock: Lock): Promise<boolean> {
+  const expired = Date.now() > lock.expiration;
+  try {
+    await lock.release();
+  } catch {
+    return false;
+  }
+  return !expired;
+}
+
+async function heldByAnother(err: ExecutionError): Promise<boolean> {
+  const stats = await Promise.all(err.attempts);
+  return stats.some((s) => [...s.votesAgainst.values()].some((e) => e instanceof ResourceLockedError));
+}
