@@ -1,23 +1,72 @@
-import { Controller, DynamicModule, Get, Module, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { nodeRoute } from '../../platform/config/lab-plan';
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
+import { NodeClientService } from '../../platform/http/node-client.service';
+import { ClusterGatewayService } from './application/cluster-gateway.service';
+import { ConsistencyMonitorService } from './application/consistency-monitor.service';
+import { ConsistencyProbeService } from './application/consistency-probe.service';
+import { PrimaryService } from './application/primary.service';
+import { ReplicaNodeService, replicaNodeToken } from './application/replica-node.service';
+import { ReplicationDelaysService } from './application/replication-delays.service';
+import { ReplicationShipperService } from './application/replication-shipper.service';
+import { SessionReadService } from './application/session-read.service';
+import { StalenessReportService } from './application/staleness-report.service';
+import { ClientController } from './nodes/client/client.controller';
+import { PrimaryController } from './nodes/primary/primary.controller';
+import { createReplicaController } from './nodes/replica/replica.controller';
+import { PrimaryLogRepository } from './persistence/primary-log.repository';
+import { ReplicaStoreRepository } from './persistence/replica-store.repository';
+import { ReplicaName, isReplicaName } from './replication.config';
+import { ReplicationMetrics, replicationMetricProviders } from './replication.metrics';
+import { AnyReplicaReadRoutingStrategy } from './strategies/any-replica.read-routing.strategy';
+import { BoundedStalenessReadRoutingStrategy } from './strategies/bounded-staleness.read-routing.strategy';
+import { MonotonicReadsReadRoutingStrategy } from './strategies/monotonic-reads.read-routing.strategy';
+import { PrimaryOnlyReadRoutingStrategy } from './strategies/primary-only.read-routing.strategy';
+import { ReadYourWritesReadRoutingStrategy } from './strategies/read-your-writes.read-routing.strategy';
 
-/** Placeholder until the replication lab lands: every node answers /health. */
-function healthController(node: string): Type<unknown> {
-  @ApiTags('replication')
-  @Controller(nodeRoute('replication', node))
-  class NodeHealthController {
-    @Get('health')
-    health() {
-      return { status: 'healthy', service: 'replication', node };
-    }
-  }
-  return NodeHealthController;
+function replicaNodeProvider(name: ReplicaName): Provider {
+  return {
+    provide: replicaNodeToken(name),
+    inject: [ReplicaStoreRepository, NodeClientService, NodeLifecycleService, ReplicationMetrics],
+    useFactory: (store: ReplicaStoreRepository, nodes: NodeClientService, lifecycle: NodeLifecycleService, metrics: ReplicationMetrics) =>
+      new ReplicaNodeService(name, store, nodes, lifecycle, metrics),
+  };
 }
 
+/**
+ * The eventual-consistency lab: a primary with a durable ordered log, two replicas fed over HTTP
+ * after a delay, and a client that measures staleness and routes session reads. Only the nodes this
+ * process runs are wired (`LABS=replication:replica2` runs one replica alone).
+ */
 @Module({})
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
-    return { module: ReplicationModule, controllers: nodes.map(healthController) };
+    const controllers: Type<unknown>[] = [];
+    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics];
+    if (nodes.includes('primary')) {
+      controllers.push(PrimaryController);
+      providers.push(PrimaryLogRepository, ReplicationDelaysService, ReplicationShipperService, PrimaryService);
+    }
+    const replicas = nodes.filter(isReplicaName);
+    if (replicas.length > 0) providers.push(ReplicaStoreRepository);
+    for (const replica of replicas) {
+      controllers.push(createReplicaController(replica));
+      providers.push(replicaNodeProvider(replica));
+    }
+    if (nodes.includes('client')) {
+      controllers.push(ClientController);
+      providers.push(
+        ClusterGatewayService,
+        StalenessReportService,
+        ConsistencyProbeService,
+        ConsistencyMonitorService,
+        SessionReadService,
+        PrimaryOnlyReadRoutingStrategy,
+        AnyReplicaReadRoutingStrategy,
+        ReadYourWritesReadRoutingStrategy,
+        MonotonicReadsReadRoutingStrategy,
+        BoundedStalenessReadRoutingStrategy,
+      );
+    }
+    return { module: ReplicationModule, controllers, providers };
   }
 }

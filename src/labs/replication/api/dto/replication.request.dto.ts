@@ -1,0 +1,228 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+  ValidationArguments,
+  registerDecorator,
+  IsArray,
+  ArrayMaxSize,
+} from 'class-validator';
+import { REPLICATION_DEFAULTS } from '../../replication.config';
+
+/** Query strings arrive as text: turn digit strings into numbers so @IsInt can judge them. */
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
+
+/** Any JSON value (string, number, object, array, bool, null), but the field must be there. */
+function IsPresent(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isPresent',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => value !== undefined,
+        defaultMessage: (args?: ValidationArguments) => `${args?.property} is required (any JSON value, null included)`,
+      },
+    });
+}
+
+export class WriteDataRequestDto {
+  @ApiProperty({ example: 'greeting' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  key!: string;
+
+  @ApiProperty({ description: 'Any JSON value', example: 'Hello, Distributed World!' })
+  @IsPresent()
+  value!: unknown;
+}
+
+export class SetReplicationDelayRequestDto {
+  @ApiProperty({ description: 'Seed URL (http://lab14-replica2:8002), node name (replica2) or this deployment’s URL' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  replica_url!: string;
+
+  @ApiProperty({ example: 3000 })
+  @IsInt()
+  @Min(0)
+  @Max(REPLICATION_DEFAULTS.maxDelayMs)
+  delay_ms!: number;
+}
+
+export class SetReplicationDelaysRequestDto {
+  @ApiProperty({ example: { 'http://lab14-replica1:8001': 500, 'http://lab14-replica2:8002': 1500 } })
+  @IsObject()
+  delays!: Record<string, number>;
+}
+
+export class PrimaryVersionQueryDto {
+  @ApiPropertyOptional({ description: 'A replica’s version: the answer then says how far behind it is' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  replica_version?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  replica_epoch?: number;
+}
+
+export class LogQueryDto {
+  @ApiPropertyOptional({ description: 'Entries with an LSN above this', default: 0 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ default: REPLICATION_DEFAULTS.batchLimit })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(REPLICATION_DEFAULTS.batchLimit)
+  limit?: number;
+}
+
+export class LogEntryDto {
+  @IsInt()
+  @Min(1)
+  lsn!: number;
+
+  @IsString()
+  @MaxLength(256)
+  key!: string;
+
+  @IsPresent()
+  value!: unknown;
+
+  @IsString()
+  @MaxLength(64)
+  write_id!: string;
+
+  @IsNumber()
+  write_timestamp!: number;
+}
+
+export class ReplicateRequestDto {
+  @ApiProperty({ description: 'The primary’s epoch (it changes on reset)' })
+  @IsInt()
+  @Min(1)
+  epoch!: number;
+
+  @ApiPropertyOptional({ description: 'The delay the primary applied before shipping' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  delay_ms?: number;
+
+  @ApiProperty({ type: [LogEntryDto] })
+  @IsArray()
+  @ArrayMaxSize(REPLICATION_DEFAULTS.batchLimit)
+  @ValidateNested({ each: true })
+  @Type(() => LogEntryDto)
+  entries!: LogEntryDto[];
+}
+
+export class ReplicaReadQueryDto {
+  @ApiPropertyOptional({ description: 'Answer only once this version is applied (or wait_ms passed)' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  min_version?: number;
+
+  @ApiPropertyOptional({ description: 'How long to wait for min_version, ms', default: 0 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(30000)
+  wait_ms?: number;
+}
+
+export class ReplicaResetQueryDto {
+  @ApiPropertyOptional({ description: 'The primary’s new epoch (sent by the primary’s reset)' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  epoch?: number;
+}
+
+export class WriteAndWaitQueryDto {
+  @ApiPropertyOptional({ default: 5000 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  timeout_ms?: number;
+}
+
+export class SessionWriteRequestDto extends WriteDataRequestDto {
+  @ApiPropertyOptional({ description: 'The session token from the previous write or read' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  session?: string;
+}
+
+export class SessionReadQueryDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  key!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  session?: string;
+}
+
+export class ReadStrategyRequestDto {
+  @ApiPropertyOptional({ example: 'read-your-writes' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  strategy?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30000)
+  max_wait_ms?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  max_versions_behind?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  max_ms_behind?: number;
+}

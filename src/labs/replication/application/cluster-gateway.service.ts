@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { LabException } from '../../../platform/http/lab-exception';
+import { NodeClientService, NodeRef } from '../../../platform/http/node-client.service';
+import { LAB, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
+import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
+
+export interface PrimaryWrite {
+  version: number;
+  write_timestamp: number;
+  write_id: string;
+  key: string;
+  value: unknown;
+  replication_started: boolean;
+  epoch: number;
+}
+
+export interface NodeVersion {
+  source: string;
+  version: number;
+  write_id: string | null;
+  write_timestamp: number | null;
+  data_age_ms: number;
+  versions_behind?: number | null;
+  ms_behind?: number | null;
+  epoch: number;
+  reached?: boolean;
+  replicated_at?: number;
+}
+
+export interface NodeKeyRead extends NodeVersion {
+  key: string;
+  found: boolean;
+  value: unknown;
+  reached?: boolean;
+  waited_ms?: number;
+}
+
+const CLIENT: NodeRef = { lab: LAB, node: 'client' };
+const PRIMARY: NodeRef = { lab: LAB, node: 'primary' };
+
+/** How the client node reaches the primary and the replicas: HTTP only, failures as exceptions. */
+@Injectable()
+export class ClusterGatewayService {
+  constructor(private readonly nodes: NodeClientService) {}
+
+  async write(key: string, value: unknown): Promise<PrimaryWrite> {
+    const res = await this.nodes.call<PrimaryWrite & { message?: string }>(CLIENT, PRIMARY, '/data', {
+      method: 'POST',
+      body: { key, value },
+      timeoutMs: REPLICATION_DEFAULTS.clientTimeoutMs,
+    });
+    if (!res.ok) {
+      throw new ReplicationException(
+        res.status >= 500 ? ReplicationErrorCode.PrimaryUnavailable : ReplicationErrorCode.PrimaryRejected,
+        `The primary refused the write (HTTP ${res.status}): ${res.body?.message ?? 'no reason given'}`,
+        res.status >= 500 ? 'unavailable' : 'invalid',
+        { primary: res.body },
+      );
+    }
+    return res.body;
+  }
+
+  primaryVersion(): Promise<NodeVersion> {
+    return this.get<NodeVersion>(PRIMARY, '/version');
+  }
+
+  primaryData(): Promise<NodeVersion & { data: Record<string, unknown> }> {
+    return this.get(PRIMARY, '/data');
+  }
+
+  primaryKey(key: string): Promise<NodeKeyRead> {
+    return this.get(PRIMARY, `/data/${encodeURIComponent(key)}`);
+  }
+
+  replicaVersion(replica: ReplicaName, wait?: { minVersion: number; waitMs: number }): Promise<NodeVersion> {
+    return this.get(
+      { lab: LAB, node: replica },
+      '/version',
+      wait && { min_version: wait.minVersion, wait_ms: wait.waitMs },
+      (wait?.waitMs ?? 0) + REPLICATION_DEFAULTS.clientTimeoutMs,
+    );
+  }
+
+  replicaData(replica: ReplicaName): Promise<NodeVersion & { data: Record<string, unknown> }> {
+    return this.get({ lab: LAB, node: replica }, '/data');
+  }
+
+  replicaKey(replica: ReplicaName, key: string, wait?: { minVersion: number; waitMs: number }): Promise<NodeKeyRead> {
+    return this.get(
+      { lab: LAB, node: replica },
+      `/data/${encodeURIComponent(key)}`,
+      wait && { min_version: wait.minVersion, wait_ms: wait.waitMs },
+      (wait?.waitMs ?? 0) + REPLICATION_DEFAULTS.clientTimeoutMs,
+    );
+  }
+
+  private async get<T>(to: NodeRef, path: string, query?: Record<string, number>, timeoutMs: number = REPLICATION_DEFAULTS.clientTimeoutMs): Promise<T> {
+    const res = await this.nodes.call<T>(CLIENT, to, path, { query, timeoutMs });
+    if (!res.ok) {
+      throw new LabException('NODE.ERROR', `${to.lab}:${to.node} answered HTTP ${res.status} to ${path}`, 'unavailable', { body: res.body });
+    }
+    return res.body;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

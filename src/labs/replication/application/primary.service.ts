@@ -1,0 +1,168 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
+import { NodeClientService } from '../../../platform/http/node-client.service';
+import { withSpan } from '../../../platform/observability/tracing';
+import { PrimaryLogRepository } from '../persistence/primary-log.repository';
+import { LAB, REPLICA_NAMES, REPLICATION_DEFAULTS } from '../replication.config';
+import { ReplicationMetrics } from '../replication.metrics';
+import { ReplicationDelaysService } from './replication-delays.service';
+import { ReplicationShipperService } from './replication-shipper.service';
+
+/** The primary's use cases: durable writes that take an LSN and get shipped, reads, lag, reset. */
+@Injectable()
+export class PrimaryService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ReplicationPrimary');
+
+  constructor(
+    private readonly log: PrimaryLogRepository,
+    private readonly delays: ReplicationDelaysService,
+    private readonly shipper: ReplicationShipperService,
+    private readonly metrics: ReplicationMetrics,
+    private readonly nodes: NodeClientService,
+    private readonly lifecycle: NodeLifecycleService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.metrics.primaryVersion.set((await this.log.head()).version);
+    // A crashed primary loses its in-memory send queues, like a dead process.
+    this.lifecycle.onCrash(LAB, 'primary', () => this.shipper.clear());
+    this.lifecycle.onRestart(LAB, 'primary', () => this.resync());
+    // A new primary process has no send queue either: nudge the replicas the same way.
+    await this.resync();
+  }
+
+  async write(key: string, value: unknown) {
+    const writtenAt = Date.now();
+    const writeId = randomUUID().slice(0, 8);
+    return withSpan('primary-write', { 'write.key': key, 'write.write_id': writeId }, async (span) => {
+      let appended;
+      let delays;
+      try {
+        [delays, appended] = await Promise.all([this.delays.current(), this.log.append(key, value, writeId)]);
+      } catch (err) {
+        this.metrics.primaryWrites.inc({ status: 'error' });
+        throw err;
+      }
+      const { epoch, entry } = appended;
+      span.setAttribute('write.version', entry.lsn);
+      this.shipper.enqueue(epoch, entry, writtenAt, delays);
+      this.metrics.primaryWrites.inc({ status: 'success' });
+      this.metrics.primaryVersion.set(entry.lsn);
+      return {
+        version: entry.lsn,
+        write_timestamp: entry.write_timestamp,
+        write_id: writeId,
+        key,
+        value,
+        replication_started: true,
+        epoch,
+      };
+    });
+  }
+
+  async data() {
+    const [head, data] = await Promise.all([this.log.head(), this.log.data()]);
+    return {
+      source: 'primary',
+      data,
+      version: head.version,
+      write_id: head.write_id,
+      write_timestamp: head.write_timestamp,
+      data_age_ms: ageMs(head.write_timestamp),
+      epoch: head.epoch,
+    };
+  }
+
+  async key(key: string) {
+    const [head, row] = await Promise.all([this.log.head(), this.log.get(key)]);
+    return {
+      source: 'primary',
+      key,
+      found: row !== undefined,
+      value: row?.value ?? null,
+      key_version: row?.version ?? null,
+      version: head.version,
+      epoch: head.epoch,
+    };
+  }
+
+  /**
+   * The head, and, for a replica that says where it is, how far behind it is: in versions, and in
+   * ms since the oldest write it has not applied was made (0 when it is level).
+   */
+  async version(replica?: { version: number; epoch?: number }) {
+    const head = await this.log.head();
+    const base = { source: 'primary', version: head.version, write_id: head.write_id, write_timestamp: head.write_timestamp, epoch: head.epoch };
+    if (!replica) return base;
+    const from = replica.epoch !== undefined && replica.epoch !== head.epoch ? 0 : replica.version;
+    const versionsBehind = Math.max(0, head.version - from);
+    const oldestMissing = versionsBehind > 0 ? await this.log.writtenAt(head.epoch, from + 1) : undefined;
+    return {
+      ...base,
+      versions_behind: versionsBehind,
+      ms_behind: oldestMissing === undefined ? 0 : Math.max(0, round2(Date.now() - oldestMissing * 1000)),
+    };
+  }
+
+  async logPage(after: number, limit: number) {
+    const head = await this.log.head();
+    const entries = await this.log.entries(head.epoch, after, Math.min(limit, REPLICATION_DEFAULTS.batchLimit));
+    return { epoch: head.epoch, version: head.version, entries };
+  }
+
+  async state() {
+    const [data, delays] = await Promise.all([this.data(), this.delays.current()]);
+    return {
+      source: 'primary',
+      data: data.data,
+      version: data.version,
+      write_timestamp: data.write_timestamp,
+      write_id: data.write_id,
+      replication_delays: this.delays.bySeedUrl(delays),
+      replica_urls: Object.keys(this.delays.bySeedUrl(delays)),
+      epoch: data.epoch,
+      queued_for_shipping: this.shipper.queued(),
+    };
+  }
+
+  /** Clears the data in a new epoch, drops queued shipments, then resets each replica in turn. */
+  async reset() {
+    const head = await this.log.reset();
+    this.shipper.clear(head.epoch);
+    this.metrics.primaryVersion.set(0);
+    const replicas: Record<string, string> = {};
+    for (const replica of REPLICA_NAMES) {
+      try {
+        const res = await this.nodes.call({ lab: LAB, node: 'primary' }, { lab: LAB, node: replica }, '/admin/reset', {
+          method: 'POST',
+          query: { epoch: head.epoch },
+          timeoutMs: 5000,
+        });
+        replicas[replica] = res.ok ? 'reset' : `failed: HTTP ${res.status}`;
+      } catch (err) {
+        replicas[replica] = `failed: ${(err as Error).message}`;
+        this.logger.warn(`reset of ${replica} failed: ${(err as Error).message}; it catches up to the new epoch when it next hears from the primary`);
+      }
+    }
+    return { status: 'reset', version: 0, epoch: head.epoch, replicas };
+  }
+
+  /** After a (re)start nothing is queued: nudge each replica with the head entry so it fills any gap from the log. */
+  private async resync(): Promise<void> {
+    const head = await this.log.head();
+    if (head.version === 0) return;
+    const [entry] = await this.log.entries(head.epoch, head.version - 1, 1);
+    if (!entry) return;
+    const zero = Object.fromEntries(REPLICA_NAMES.map((r) => [r, 0])) as Record<(typeof REPLICA_NAMES)[number], number>;
+    this.shipper.enqueue(head.epoch, entry, Date.now(), zero);
+  }
+}
+
+export function ageMs(writeTimestamp: number | null): number {
+  return writeTimestamp === null ? 0 : Math.max(0, round2(Date.now() - writeTimestamp * 1000));
+}
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,53 @@
+/** One write in the primary's log. `lsn` (log sequence number) is the version the write created. */
+export interface LogEntry {
+  lsn: number;
+  key: string;
+  value: unknown;
+  write_id: string;
+  /** Epoch seconds on the primary when the write took its LSN. */
+  write_timestamp: number;
+}
+
+/** Where a replica is in the log. `epoch` changes when the primary is reset, so old entries are told apart. */
+export interface LogPosition {
+  epoch: number;
+  version: number;
+}
+
+export interface ApplyPlan {
+  /** Set when the entries come from a newer epoch: the replica must drop its data first. */
+  resetToEpoch?: number;
+  /** Entries to apply, contiguous from position + 1, in order. */
+  apply: LogEntry[];
+  /** Old or duplicate entries that are skipped (never applied twice, never applied backwards). */
+  ignored: number;
+  /** A hole before the first entry that could not be applied: fetch (after, upTo] from the primary. */
+  missing?: { after: number; upTo: number };
+}
+
+/**
+ * Decides what a replica does with entries it received: apply only the next LSNs in order, skip
+ * anything at or below its position (duplicates, late retries, entries from before a reset), and
+ * report a gap instead of jumping over it. The version therefore only moves forward, one by one.
+ */
+export function planApply(position: LogPosition, epoch: number, entries: LogEntry[]): ApplyPlan {
+  if (epoch < position.epoch) return { apply: [], ignored: entries.length };
+  const resetToEpoch = epoch > position.epoch ? epoch : undefined;
+  let next = (resetToEpoch === undefined ? position.version : 0) + 1;
+  const byLsn = [...new Map(entries.map((e) => [e.lsn, e])).values()].sort((a, b) => a.lsn - b.lsn);
+  const apply: LogEntry[] = [];
+  let ignored = entries.length - byLsn.length;
+  let missing: ApplyPlan['missing'];
+  for (const entry of byLsn) {
+    if (entry.lsn < next) {
+      ignored++;
+    } else if (entry.lsn === next) {
+      apply.push(entry);
+      next++;
+    } else {
+      missing = { after: next - 1, upTo: byLsn[byLsn.length - 1].lsn };
+      break;
+    }
+  }
+  return { resetToEpoch, apply, ignored, missing };
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LogEntry } from '../domain/replication-log';
+
+export interface PrimaryHead {
+  epoch: number;
+  version: number;
+  write_id: string | null;
+  write_timestamp: number | null;
+}
+
+interface HeadRow {
+  epoch: number;
+  version: string;
+  write_id: string | null;
+  write_timestamp: number | null;
+}
+
+interface LogRow {
+  lsn: string;
+  key: string;
+  value: unknown;
+  write_id: string;
+  write_timestamp: number;
+}
+
+/** The primary's durable state: head, ordered log and data, in the `replication` schema. */
+@Injectable()
+export class PrimaryLogRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * One write = one statement, so one transaction. The UPDATE of the single head row takes its row
+   * lock, so writers queue there: LSNs are handed out in commit order with no holes, and the log
+   * entry and the data row commit together with the LSN they carry. Keeping it to one statement
+   * holds that lock only inside the server — a transaction of several round trips would keep every
+   * other writer waiting for each of them.
+   */
+  async append(key: string, value: unknown, writeId: string): Promise<{ epoch: number; entry: LogEntry }> {
+    const [head] = (await this.db.query(
+      `WITH head AS (
+         UPDATE replication.primary_head
+            SET version = version + 1, write_id = $1, write_timestamp = extract(epoch FROM clock_timestamp())
+          WHERE id = 1
+        RETURNING epoch, version, write_timestamp
+       ), logged AS (
+         INSERT INTO replication.log (epoch, lsn, key, value, write_id, write_timestamp)
+         SELECT epoch, version, $2, $3::jsonb, $1, write_timestamp FROM head
+       ), stored AS (
+         INSERT INTO replication.primary_data (key, value, version)
+         SELECT $2, $3::jsonb, version FROM head
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version
+       )
+       SELECT epoch, version, write_timestamp FROM head`,
+      [writeId, key, JSON.stringify(value)],
+    )) as HeadRow[];
+    return {
+      epoch: head.epoch,
+      entry: { lsn: Number(head.version), key, value, write_id: writeId, write_timestamp: head.write_timestamp! },
+    };
+  }
+
+  async head(): Promise<PrimaryHead> {
+    const [row] = (await this.db.query(
+      `SELECT epoch, version, write_id, write_timestamp FROM replication.primary_head WHERE id = 1`,
+    )) as HeadRow[];
+    return { epoch: row.epoch, version: Number(row.version), write_id: row.write_id, write_timestamp: row.write_timestamp };
+  }
+
+  async data(): Promise<Record<string, unknown>> {
+    const rows = (await this.db.query(`SELECT key, value FROM replication.primary_data ORDER BY key`)) as Array<{ key: string; value: unknown }>;
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  async get(key: string): Promise<{ value: unknown; version: number } | undefined> {
+    const [row] = (await this.db.query(`SELECT value, version FROM replication.primary_data WHERE key = $1`, [key])) as Array<{
+      value: unknown;
+      version: string;
+    }>;
+    return row ? { value: row.value, version: Number(row.version) } : undefined;
+  }
+
+  /** Entries (after, upTo] of an epoch, in LSN order: what shipping and a catching-up replica read. */
+  async entries(epoch: number, after: number, limit: number, upTo?: number): Promise<LogEntry[]> {
+    const rows = (await this.db.query(
+      `SELECT lsn, key, value, write_id, write_timestamp FROM replication.log
+        WHERE epoch = $1 AND lsn > $2 AND ($3::bigint IS NULL OR lsn <= $3)
+        ORDER BY lsn LIMIT $4`,
+      [epoch, after, upTo ?? null, limit],
+    )) as LogRow[];
+    return rows.map((r) => ({ lsn: Number(r.lsn), key: r.key, value: r.value, write_id: r.write_id, write_timestamp: r.write_timestamp }));
+  }
+
+  /** When the write at `lsn` happened: a replica at lsn-1 is behind since then. */
+  async writtenAt(epoch: number, lsn: number): Promise<number | undefined> {
+    const [row] = (await this.db.query(`SELECT write_timestamp FROM replication.log WHERE epoch = $1 AND lsn = $2`, [epoch, lsn])) as Array<{
+      write_timestamp: number;
+    }>;
+    return row?.write_timestamp;
+  }
+
+  /** Reset: a new epoch at version 0, so entries still in flight from the old one are recognisable. */
+  async reset(): Promise<PrimaryHead> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`UPDATE replication.primary_head SET epoch = epoch + 1, version = 0, write_id = NULL, write_timestamp = NULL WHERE id = 1`);
+      await tx.query(`DELETE FROM replication.log`);
+      await tx.query(`DELETE FROM replication.primary_data`);
+      const [row] = (await tx.query(`SELECT epoch FROM replication.primary_head WHERE id = 1`)) as Array<{ epoch: number }>;
+      return { epoch: row.epoch, version: 0, write_id: null, write_timestamp: null };
+    });
+  }
+}

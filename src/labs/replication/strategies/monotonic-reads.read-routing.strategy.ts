@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
+import { ClusterGatewayService, errorMessage } from '../application/cluster-gateway.service';
+import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
+import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
+
+/**
+ * Monotonic reads only: a replica serves if it is at least at the highest version this session has
+ * already read, so time never runs backwards between two reads. The window it leaves open: a read
+ * right after your own write can still miss it (nothing here looks at the last write).
+ */
+@Injectable()
+@LabStrategy({
+  lab: LAB,
+  port: READ_ROUTING_PORT,
+  key: ReadStrategyKey.MonotonicReads,
+  description: 'Any replica at or past the highest version the session has read (own writes may be missed); else the primary',
+})
+export class MonotonicReadsReadRoutingStrategy extends ReadRoutingStrategy {
+  constructor(private readonly cluster: ClusterGatewayService) {
+    super();
+  }
+
+  async read({ key, session, settings }: ReadRequest): Promise<RoutedRead> {
+    const seen = session.r;
+    const reasons: string[] = [];
+    for (const [i, replica] of shuffled(REPLICA_NAMES).entries()) {
+      try {
+        // Only the first replica may wait; the second is asked as it is.
+        const read = await this.cluster.replicaKey(replica, key, { minVersion: seen, waitMs: i === 0 ? settings.max_wait_ms : 0 });
+        if (read.version >= seen && (session.e === 0 || read.epoch === session.e)) return served(replica, read);
+        reasons.push(`${replica} at ${read.version} < ${seen}`);
+      } catch (err) {
+        reasons.push(`${replica}: ${errorMessage(err)}`);
+      }
+    }
+    return fromPrimary(this.cluster, key, reasons.join('; '));
+  }
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
+import { ClusterGatewayService, errorMessage } from '../application/cluster-gateway.service';
+import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
+import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
+
+/**
+ * The session token carries the last version this client wrote (and the highest it read). A
+ * replica serves the read only once it has applied that version, waiting up to max_wait_ms;
+ * otherwise the primary serves it. So a client always sees its own writes and never goes back in
+ * time. What stays open: writes of *other* clients may still be missing on the replica.
+ */
+@Injectable()
+@LabStrategy({
+  lab: LAB,
+  port: READ_ROUTING_PORT,
+  key: ReadStrategyKey.ReadYourWrites,
+  description: 'Replica serves once it has the session’s last write (waits up to max_wait_ms), else the primary',
+})
+export class ReadYourWritesReadRoutingStrategy extends ReadRoutingStrategy {
+  constructor(private readonly cluster: ClusterGatewayService) {
+    super();
+  }
+
+  async read({ key, session, settings }: ReadRequest): Promise<RoutedRead> {
+    const needed = Math.max(session.w, session.r);
+    const [replica] = shuffled(REPLICA_NAMES);
+    try {
+      const read = await this.cluster.replicaKey(replica, key, { minVersion: needed, waitMs: settings.max_wait_ms });
+      if (read.version >= needed && (session.e === 0 || read.epoch === session.e)) return served(replica, read);
+      return fromPrimary(this.cluster, key, `${replica} at version ${read.version} after ${read.waited_ms ?? 0} ms, session needs ${needed}`);
+    } catch (err) {
+      return fromPrimary(this.cluster, key, `${replica}: ${errorMessage(err)}`);
+    }
+  }
+}
