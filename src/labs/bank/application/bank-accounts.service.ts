@@ -22,7 +22,16 @@ export class BankAccountsService implements OnApplicationBootstrap {
     @InjectMetric(BankMetric.AccountBalance) private readonly balances: Gauge<string>,
   ) {}
 
+  /**
+   * `account_balance` is read from PostgreSQL when Prometheus scrapes: setting it from each
+   * transfer's own result would let the last transfer to finish win, and after a race the gauge
+   * would show a balance the account no longer has.
+   */
   async onApplicationBootstrap(): Promise<void> {
+    const gauge = this.balances as Gauge<string> & { collect?: () => Promise<void> };
+    gauge.collect = async () => {
+      this.publish(await this.accounts.listAccounts().catch(() => []));
+    };
     this.publish(await this.accounts.listAccounts());
   }
 

@@ -47,7 +47,6 @@ export class TransferMoneyService implements OnModuleInit {
     @InjectMetric(BankMetric.Transfers) private readonly transfers: Counter<string>,
     @InjectMetric(BankMetric.RaceConditionHits) private readonly raceHits: Counter<string>,
     @InjectMetric(BankMetric.DoubleSpends) private readonly doubleSpends: Counter<string>,
-    @InjectMetric(BankMetric.AccountBalance) private readonly balances: Gauge<string>,
     @InjectMetric(BankMetric.TransferDuration) private readonly duration: Histogram<string>,
     @InjectMetric(BankMetric.ConcurrentTransfers) private readonly inFlight: Gauge<string>,
     @InjectMetric(BankMetric.Retries) private readonly retries: Counter<string>,
@@ -122,8 +121,6 @@ export class TransferMoneyService implements OnModuleInit {
           const barrier = opened.barrier();
           if (barrier) span.setAttribute('transfer.barrier', barrier.status);
           if (outcome.status === 'success') {
-            this.balances.set({ account_id: request.from, service: BANK_SERVICE }, toAmount(balances.fromAfter));
-            this.balances.set({ account_id: request.to, service: BANK_SERVICE }, toAmount(balances.toAfter));
             if (balances.fromAfter < 0) {
               this.raceHits.inc({ strategy: key, service: BANK_SERVICE });
               this.doubleSpends.inc({ strategy: key, service: BANK_SERVICE });
