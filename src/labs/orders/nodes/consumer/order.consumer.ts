@@ -193,7 +193,9 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       rebalanceTimeout: ORDERS_TIMINGS.rebalanceTimeoutMs,
       maxWaitTimeInMs: ORDERS_TIMINGS.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
+      // kafkajs restarts a crashed consumer by itself, even one torn down a moment before (a
+      // disconnect mid-fetch surfaces as a crash): only the current generation may come back.
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => this.alive(generation) },
     });
     this.consumer = consumer;
     this.builtMode = key;
