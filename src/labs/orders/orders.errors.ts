@@ -1,3 +1,4 @@
+import { KafkaJSBrokerNotFound, KafkaJSConnectionError, KafkaJSRequestTimeoutError } from 'kafkajs';
 import { ErrorKind, LabException } from '../../platform/http/lab-exception';
 
 export const OrdersErrorCode = {
@@ -25,4 +26,14 @@ export function brokerUnavailable(err: unknown): OrdersException {
     'unavailable',
     { reason },
   );
+}
+
+/** Whether a kafkajs error, or one it wraps, says the broker could not be reached (rather than that it refused the request). */
+export function isBrokerUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof KafkaJSConnectionError || e instanceof KafkaJSRequestTimeoutError || e instanceof KafkaJSBrokerNotFound) {
+      return true;
+    }
+  }
+  return false;
 }

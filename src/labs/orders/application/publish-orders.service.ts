@@ -9,7 +9,7 @@ import { withTimeout } from '../../../platform/redis/redis.service';
 import { currentTraceId, traceHeaders, withSpan } from '../../../platform/observability/tracing';
 import { OrderItem, OrderMessage, toKafkaMessage } from '../domain/order-message';
 import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
-import { OrdersErrorCode, OrdersException, brokerUnavailable } from '../orders.errors';
+import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from '../nodes/producer/order-producer.service';
 import { DeliveryMode, DeliveryStrategy, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
@@ -189,7 +189,8 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     } catch (err) {
       this.produced.inc({ ...labels, status: 'error' }, orders.length);
       this.producer.drop();
-      if (err instanceof TransactionAbortedError) {
+      // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
+      if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {
         this.transactions.inc({ service: SERVICE, status: 'aborted' });
         throw new OrdersException(OrdersErrorCode.TRANSACTION_ABORTED, `Transaction aborted: ${err.message}`, 'unavailable');
       }
