@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { AppConfig } from './platform/config/app-config';
 import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
+import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { jsonBodyParser } from './platform/http/json-body';
 import { NodePortsService } from './platform/http/node-ports.service';
@@ -28,6 +29,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
     bodyParser: false,
     logger: LEVELS.slice(0, level + 1),
   });
+  app.use(httpTracingMiddleware());
   const filter = new AllExceptionsFilter();
   const parser = jsonBodyParser(config.env.BODY_LIMIT);
   app.use((req: Request, res: Response, next: NextFunction) =>

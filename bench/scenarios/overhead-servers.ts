@@ -60,6 +60,10 @@ async function main(): Promise<void> {
     @Module({ imports: process.env.BENCH_NO_METRICS ? [] : [ObservabilityModule], controllers: [EchoController] })
     class FullModule {}
     const app = await NestFactory.create(FullModule, { logger: false, bodyParser: false });
+    if (!process.env.BENCH_NO_TRACING) {
+      const { httpTracingMiddleware } = await import('../../src/platform/observability/http-tracing.middleware');
+      app.use(httpTracingMiddleware());
+    }
     app.use(jsonBodyParser('1mb'));
     if (!process.env.BENCH_NO_VALIDATION) app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new AllExceptionsFilter());

@@ -76,6 +76,18 @@ describe('platform: all labs in one process', () => {
     expect(res.body.code).toBe('REQUEST.VALIDATION_FAILED');
   });
 
+  it("joins the caller's W3C trace: a traceparent sent in continues in the lab's spans", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await request(
+      'POST',
+      `${app.url}/orders/producer/orders`,
+      { customer_id: 'trace-check', items: [{ name: 'x', quantity: 1, price: 1 }], total_amount: 1 },
+      { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.trace_id).toBe(traceId);
+  });
+
   it('crashes a node (its port stops answering) and restarts it', async () => {
     const port = 8201 + SHIFT;
     const crashed = await post(`${app.url}/admin/labs/orders/nodes/consumer/crash`);

@@ -1,16 +1,23 @@
 import { context, propagation, Span, SpanStatusCode, trace, Attributes } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 let sdk: NodeSDK | undefined;
 
 /**
- * Starts the OpenTelemetry SDK before Nest loads: W3C trace context is extracted from incoming
- * requests and injected into node-to-node calls; spans are exported over OTLP only when an
+ * Starts the OpenTelemetry SDK before Nest loads (tracer provider, AsyncLocalStorage context, W3C
+ * propagator). Incoming requests get their span from httpTracingMiddleware; node-to-node calls
+ * and Kafka messages carry `traceHeaders()`; spans are exported over OTLP only when an
  * endpoint is configured (tracing stays on either way, so trace ids and propagation work).
  */
 export function startTracing(options: { serviceName: string; otlpEndpoint?: string }): void {
@@ -23,14 +30,15 @@ export function startTracing(options: { serviceName: string; otlpEndpoint?: stri
     // NodeSDK registers no tracer provider without a processor, and spans would then have no trace id.
     spanProcessors.push(new NoopSpanProcessor());
   }
+  // With nowhere to export, recording spans is wasted work: they are sampled out, yet still get
+  // trace ids, and the W3C context still flows across HTTP and Kafka.
+  const sampler = options.otlpEndpoint
+    ? new ParentBasedSampler({ root: new AlwaysOnSampler() })
+    : new ParentBasedSampler({ root: new AlwaysOffSampler() });
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    sampler,
     spanProcessors,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => /^\/(metrics|health)/.test(req.url ?? '') || /\/health$/.test(req.url ?? ''),
-      }),
-    ],
   });
   sdk.start();
 }
