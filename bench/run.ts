@@ -3,20 +3,38 @@
  * The cost of correctness, measured side by side in one run on this machine. Loopback only;
  * every scenario is bounded in time. Writes bench/results/latest.json and latest.md.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunningApp, startLabsApp } from './lib/app';
+import { fmt, Measured } from './lib/stats';
+import { BANK_STRATEGIES, benchBank } from './scenarios/bank.bench';
+import { benchBooking, BOOKING_STRATEGIES } from './scenarios/booking.bench';
+import { benchCounter } from './scenarios/counter.bench';
+import { benchOrders, ORDER_MODES } from './scenarios/orders.bench';
 import { benchOverhead } from './scenarios/overhead.bench';
-import { fmt } from './lib/stats';
+import { benchReplication } from './scenarios/replication.bench';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const reps = 3;
+/** --cpu-prof: profile the app child (a .cpuprofile per run in $TMPDIR/labs-bench-profiles, for Chrome DevTools). */
+const profileArgs = process.argv.includes('--cpu-prof')
+  ? ['--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'labs-bench-profiles')}`]
+  : [];
 
 interface Section {
   name: string;
+  /** Runs against the labs app (one child process for every such section). */
+  needsApp?: boolean;
   run: () => Promise<{ json: Record<string, unknown>; table: string[] }>;
 }
+
+/** Per-scenario load durations: --quick keeps the whole run under 5 minutes on 2 cores. */
+const ms = (quickMs: number, fullMs: number) => (quick ? quickMs : fullMs);
+const target = (value: Measured, op: '≥' | '≤', limit: number) =>
+  `**${value.median.toFixed(2)}** (${value.min.toFixed(2)}–${value.max.toFixed(2)}; target ${op} ${limit}: ` +
+  `${(op === '≥' ? value.median >= limit : value.median <= limit) ? 'met' : 'MISSED'})`;
 
 const sections: Section[] = [
   {
@@ -37,6 +55,144 @@ const sections: Section[] = [
       };
     },
   },
+  {
+    name: 'booking',
+    needsApp: true,
+    run: async () => {
+      const r = await benchBooking({ reps, durationMs: ms(1000, 5000), concurrency: 20 });
+      const row = (name: string, f: { throughput: Measured; p50_ms: Measured; p99_ms: Measured }) =>
+        `| ${name} | ${fmt(f.throughput, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} |`;
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `Concurrency ${r.concurrency}, race window set to 0 ms (the teaching delay, 50 ms by default, is off for throughput).`,
+          'Hot seat: every request books A1. Spread: request i books seat i mod 100. The event is reset before every run;',
+          'after a seat is taken the later requests are answered `failed` (already booked), as in the lab.',
+          '',
+          '| strategy | hot seat req/s | p50 ms | p99 ms | spread req/s | p50 ms | p99 ms |',
+          '|---|---|---|---|---|---|---|',
+          ...BOOKING_STRATEGIES.map((s) => {
+            const h = r.hot_seat[s];
+            const p = r.spread[s];
+            return `| ${s} | ${fmt(h.throughput, 0)} | ${fmt(h.p50_ms)} | ${fmt(h.p99_ms)} | ${fmt(p.throughput, 0)} | ${fmt(p.p50_ms)} | ${fmt(p.p99_ms)} |`;
+          }),
+          '',
+          'CPU per request (ms): the app child / the load generator (spread load) — on 2 shared cores they compete.',
+          '',
+          '| strategy | app CPU ms/req | load generator CPU ms/req |',
+          '|---|---|---|',
+          ...BOOKING_STRATEGIES.map((s) => `| ${s} | ${fmt(r.spread[s].app_cpu_ms_per_req, 2)} | ${fmt(r.spread[s].client_cpu_ms_per_req, 2)} |`),
+          '',
+          '| pgbench, same pessimistic statements, spread | tps | p50 ms | p99 ms |',
+          '|---|---|---|---|',
+          row(`pgbench -c ${r.concurrency} -M ${r.pgbench.protocol}`, r.pgbench),
+          '',
+          `booking.pessimistic_vs_pgbench = ${target(r.pessimistic_vs_pgbench_spread, '≥', 0.5)}`,
+        ],
+      };
+    },
+  },
+  {
+    name: 'bank',
+    needsApp: true,
+    run: async () => {
+      const r = await benchBank({ reps, durationMs: ms(1500, 5000), concurrency: 16 });
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `Concurrency ${r.concurrency}, debug delay and barrier off, 0.01 per transfer from alice to bob or charlie (one hot account).`,
+          '',
+          '| strategy | transfers/s | 2xx/s | p50 ms | p99 ms |',
+          '|---|---|---|---|---|',
+          ...BANK_STRATEGIES.map((s) => {
+            const f = r.strategies[s];
+            return `| ${s} | ${fmt(f.throughput, 0)} | ${fmt(f.succeeded, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} |`;
+          }),
+        ],
+      };
+    },
+  },
+  {
+    name: 'orders',
+    needsApp: true,
+    run: async () => {
+      const r = await benchOrders({ reps, durationMs: ms(1500, 5000), concurrency: 8, batchSize: 25, drainTimeoutMs: ms(30000, 60000) });
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `${r.concurrency} producers in a closed loop; batched = ${r.batch_size} orders per POST /orders/batch (one Kafka transaction).`,
+          'Latency: from the POST to the committed row in orders.orders (its created_at); orders/s: orders / (last row − first POST).',
+          '',
+          '| mode | orders/s | e2e p50 ms | e2e p99 ms | produce p99 ms | orders per run | drained |',
+          '|---|---|---|---|---|---|---|',
+          ...ORDER_MODES.map((m) => {
+            const f = r.modes[m];
+            return `| ${m} | ${fmt(f.orders_per_s, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} | ${fmt(f.produce_p99_ms)} | ${fmt(f.orders, 0)} | ${f.drained ? 'yes' : 'NO'} |`;
+          }),
+          '',
+          `orders.exactly_once_batched_vs_at_least_once = ${target(r.exactly_once_batched_vs_at_least_once_spread, '≥', 0.5)}`,
+        ],
+      };
+    },
+  },
+  {
+    name: 'counter',
+    needsApp: true,
+    run: async () => {
+      const r = await benchCounter({ reps, durationMs: ms(1500, 5000), concurrency: 16 });
+      const row = (name: string, f: { throughput: Measured; p50_ms: Measured; p99_ms: Measured }) =>
+        `| ${name} | ${fmt(f.throughput, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} |`;
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `Concurrency ${r.concurrency}, a fresh counter per run. The strong counter keeps its seed coordination delay ` +
+            `(${r.coordination_delay_ms} ms per increment in total).`,
+          '',
+          '| path | increments/s | p50 ms | p99 ms |',
+          '|---|---|---|---|',
+          row('gateway (random routing, CRDT)', r.increments.gateway),
+          row('directly on us-east (CRDT)', r.increments.region),
+          row('strong counter', r.increments.strong),
+          '',
+          `Heal to convergence (us-east partitioned, 20 increments on each side, healed, no forced sync; anti-entropy every ${r.sync_interval_ms} ms): ` +
+            `${fmt(r.heal_to_convergence_ms, 0)} ms measured by the bench, ${fmt(r.gateway_heal_to_convergence_ms, 0)} ms by the gateway.`,
+          '',
+          `counter.eventual_vs_strong_throughput = **${r.eventual_vs_strong_throughput.toFixed(1)}** ` +
+            `(${r.eventual_vs_strong_throughput_spread.min.toFixed(1)}–${r.eventual_vs_strong_throughput_spread.max.toFixed(1)})`,
+        ],
+      };
+    },
+  },
+  {
+    name: 'replication',
+    needsApp: true,
+    run: async () => {
+      const r = await benchReplication({ reps, writes: 20, delays: quick ? { replica1: 100, replica2: 300 } : { replica1: 500, replica2: 1500 } });
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `POST /write-and-wait on the client node, ${r.writes_per_rep} sequential writes per repetition; configured delays ` +
+            `${Object.entries(r.configured_delays_ms).map(([k, v]) => `${k} ${v} ms`).join(', ')}` +
+            `${quick ? ' (shortened for --quick; the full run uses the seed delays 500/1500 ms)' : ' (the seed defaults)'}.`,
+          '',
+          '| configured slowest ms | measured window ms (median) | slowest write ms |',
+          '|---|---|---|',
+          `| ${r.configured_slowest_ms} | ${fmt(r.measured_window_ms)} | ${fmt(r.window_max_ms)} |`,
+          '',
+          `replication.window_error_ms = ${target(r.window_error_ms_spread, '≤', 50)}`,
+        ],
+      };
+    },
+  },
+];
+
+/** The headline ratios of issue 9, also collected flat under `keys` in latest.json. */
+const KEYS: Array<[string, string]> = [
+  ['overhead.nest_full_vs_express', '≥ 0.6'],
+  ['booking.pessimistic_vs_pgbench', '≥ 0.5'],
+  ['orders.exactly_once_batched_vs_at_least_once', '≥ 0.5'],
+  ['counter.eventual_vs_strong_throughput', '—'],
+  ['replication.window_error_ms', '≤ 50'],
 ];
 
 async function main(): Promise<void> {
@@ -49,19 +205,56 @@ async function main(): Promise<void> {
     `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memory_gib} GiB, Node ${machine.node}. ` +
       `Each figure: median of ${reps} repetitions (min–max).`,
   ];
-  for (const section of sections) {
-    if (only && !only.includes(section.name)) continue;
-    process.stderr.write(`bench: ${section.name}...\n`);
-    const t0 = Date.now();
-    const { json: part, table } = await section.run();
-    json[section.name] = part;
-    md.push('', `## ${section.name} (${((Date.now() - t0) / 1000).toFixed(0)} s)`, '', ...table);
+  const selected = sections.filter((s) => !only || only.includes(s.name));
+  let app: RunningApp | undefined;
+  let appError: Error | undefined;
+  let failed = 0;
+  try {
+    for (const section of selected) {
+      const t0 = Date.now();
+      try {
+        if (section.needsApp && appError) throw appError;
+        if (section.needsApp && !app) {
+          process.stderr.write('bench: starting the labs app (LABS=all, port shift 30000, database labs_bench)...\n');
+          app = await startLabsApp({ cwd: join(__dirname, '..'), extraNodeArgs: profileArgs }).catch((err: Error) => {
+            appError = err;
+            throw err;
+          });
+          process.stderr.write(`bench: app up in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        }
+        process.stderr.write(`bench: ${section.name}...\n`);
+        const { json: part, table } = await section.run();
+        json[section.name] = part;
+        md.push('', `## ${section.name} (${((Date.now() - t0) / 1000).toFixed(0)} s)`, '', ...table);
+      } catch (err) {
+        failed += 1;
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`bench: ${section.name} failed: ${err instanceof Error ? err.stack : message}\n`);
+        json[section.name] = { error: message };
+        md.push('', `## ${section.name}`, '', `FAILED: ${message}`);
+      }
+    }
+  } finally {
+    await app?.stop();
   }
+  const keys: Record<string, number> = {};
+  md.push('', '## Key figures', '', '| key | value | target |', '|---|---|---|');
+  for (const [name, goal] of KEYS) {
+    const [section, field] = name.split('.');
+    const value = (json[section] as Record<string, unknown> | undefined)?.[field];
+    if (typeof value !== 'number') continue;
+    keys[name] = value;
+    md.push(`| ${name} | ${value.toFixed(2)} | ${goal} |`);
+  }
+  json.keys = keys;
+  json.seconds = Math.round((Date.now() - started.getTime()) / 1000);
+  md.push('', `Total ${json.seconds} s.`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(json, null, 2));
   writeFileSync(join(dir, 'latest.md'), md.join('\n') + '\n');
   process.stdout.write(md.join('\n') + '\n');
+  if (failed) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

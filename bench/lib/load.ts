@@ -20,6 +20,8 @@ export interface LoadResult {
   throughput: number;
   p50_ms: number;
   p99_ms: number;
+  /** CPU the load generator itself used (this process, user + system), per request. */
+  client_cpu_ms_per_req: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let errors = 0;
   let non2xx = 0;
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   const deadline = Date.now() + options.durationMs;
   const limit = options.requests ?? Number.POSITIVE_INFINITY;
 
@@ -76,6 +79,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -86,6 +90,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     throughput: latencies.length / seconds,
     p50_ms: percentile(latencies, 0.5),
     p99_ms: percentile(latencies, 0.99),
+    client_cpu_ms_per_req: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
   };
 }
 
