@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
-import { releaseSeatLock, tryLockSeat } from './seat-lock';
+import { underSeatLock } from './seat-lock';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
 
 /**
@@ -31,18 +31,9 @@ export class DistributedSeatLockingStrategy extends SeatLockingStrategy {
   }
 
   async reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    const lock = await tryLockSeat(this.redis.redlock, seat, context.settings.lock_ttl_ms);
-    if (!lock) return { status: 'rejected', reason: 'lock_not_acquired', attempts: 1, retries: 0, contended: true };
-
-    let outcome: ReservationOutcome;
-    try {
-      outcome = await this.readThenWrite(seat, customerId, context);
-    } catch (err) {
-      await releaseSeatLock(lock);
-      throw err;
-    }
-    const stillOurs = await releaseSeatLock(lock);
-    return stillOurs ? outcome : { ...outcome, lockExpired: true };
+    return underSeatLock(this.redis.redlock, seat, context.settings.lock_ttl_ms, () =>
+      this.readThenWrite(seat, customerId, context),
+    );
   }
 
   private async readThenWrite(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {

@@ -1,6 +1,6 @@
 import Redlock, { ExecutionError, Lock, ResourceLockedError } from 'redlock';
 import { BookingErrorCode, BookingException } from '../booking.errors';
-import type { SeatRef } from './seat-locking.port';
+import type { ReservationOutcome, SeatRef } from './seat-locking.port';
 
 /** The seed's key, e.g. `seat_lock:1:A1`. */
 export function seatLockKey(seat: SeatRef): string {
@@ -37,6 +37,29 @@ export async function releaseSeatLock(lock: Lock): Promise<boolean> {
     return false;
   }
   return !expired;
+}
+
+/**
+ * Runs `work` under the seat's lease: a busy seat is rejected at once, the lease is released by
+ * its owner only, and an outcome reached after the lease ran out is flagged `lockExpired`.
+ */
+export async function underSeatLock(
+  redlock: Redlock,
+  seat: SeatRef,
+  ttlMs: number,
+  work: () => Promise<ReservationOutcome>,
+): Promise<ReservationOutcome> {
+  const lock = await tryLockSeat(redlock, seat, ttlMs);
+  if (!lock) return { status: 'rejected', reason: 'lock_not_acquired', attempts: 1, retries: 0, contended: true };
+  let outcome: ReservationOutcome;
+  try {
+    outcome = await work();
+  } catch (err) {
+    await releaseSeatLock(lock);
+    throw err;
+  }
+  const stillOurs = await releaseSeatLock(lock);
+  return stillOurs ? outcome : { ...outcome, lockExpired: true };
 }
 
 async function heldByAnother(err: ExecutionError): Promise<boolean> {
