@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
+import { NoneSeatLockingStrategy } from './none.seat-locking.strategy';
 import { underSeatLock } from './seat-lock';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
 
@@ -24,7 +23,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
 })
 export class DistributedSeatLockingStrategy extends SeatLockingStrategy {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly unguarded: NoneSeatLockingStrategy,
     private readonly redis: RedisService,
   ) {
     super();
@@ -32,27 +31,8 @@ export class DistributedSeatLockingStrategy extends SeatLockingStrategy {
 
   async reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
     return underSeatLock(this.redis.redlock, seat, context.settings.lock_ttl_ms, () =>
-      this.readThenWrite(seat, customerId, context),
+      // The very read-then-write of `none`, whose UPDATE trusts the lease: nothing checks it.
+      this.unguarded.reserve(seat, customerId, context),
     );
-  }
-
-  private async readThenWrite(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    const [current] = (await this.db.query(`SELECT is_booked, booked_by FROM booking.seats WHERE id = $1`, [
-      seat.id,
-    ])) as Array<{ is_booked: boolean; booked_by: string | null }>;
-    if (current.is_booked) {
-      return { status: 'already_booked', bookedBy: current.booked_by, attempts: 1, retries: 0, contended: false };
-    }
-
-    await context.raceWindow();
-
-    // Trusts the lease: no condition, so a holder whose lease expired overwrites the next holder.
-    await this.db.query(
-      `UPDATE booking.seats
-          SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
-        WHERE id = $1`,
-      [seat.id, customerId],
-    );
-    return { status: 'reserved', attempts: 1, retries: 0, contended: false };
   }
 }
