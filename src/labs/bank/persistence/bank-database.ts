@@ -2,16 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import {
+  executorOn,
+  inTransaction,
+  IsolationLevel,
+  pgPool,
+  SqlExecutor,
+} from '../../../platform/database/sql-transaction';
 import { BankErrorCode, BankException } from '../bank.errors';
 
-/** What a strategy runs its SQL on: the pool (autocommit) or one open transaction. */
-export interface SqlExecutor {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** The PostgreSQL backend serving this executor (null for the pool). */
-  readonly backendPid: number | null;
-}
-
-export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+export type { IsolationLevel, SqlExecutor } from '../../../platform/database/sql-transaction';
 
 export const PgErrorCode = {
   SerializationFailure: '40001',
@@ -34,7 +34,7 @@ export class BankDatabase implements SqlExecutor {
   readonly backendPid = null;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+    this.pool = pgPool(dataSource);
   }
 
   async query<R = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
@@ -55,7 +55,7 @@ export class BankDatabase implements SqlExecutor {
     }
     let failed: Error | undefined;
     try {
-      return await work(onClient(client));
+      return await work(executorOn(client));
     } catch (err) {
       failed = err instanceof Error ? err : new Error(String(err));
       throw translate(err);
@@ -67,32 +67,12 @@ export class BankDatabase implements SqlExecutor {
 
   /** Runs `work` in one transaction at `isolation`; rolls back on any error and rethrows it. */
   async transaction<T>(isolation: IsolationLevel, work: (db: SqlExecutor) => Promise<T>): Promise<T> {
-    let client: PoolClient;
     try {
-      client = await this.pool.connect();
+      return await inTransaction(this.pool, isolation, work);
     } catch (err) {
       throw translate(err);
-    }
-    let broken: Error | undefined;
-    try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
-      const result = await work(onClient(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw translate(err);
-    } finally {
-      client.release(broken);
     }
   }
-}
-
-function onClient(client: PoolClient): SqlExecutor {
-  return {
-    backendPid: (client as unknown as { processID?: number }).processID ?? null,
-    query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
-  };
 }
 
 /** Errors a caller can act on become BankExceptions; serialization failures and deadlocks stay raw for retry loops. */

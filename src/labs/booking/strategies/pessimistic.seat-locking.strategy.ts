@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
@@ -11,6 +13,13 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
  * PostgreSQL (each holding a pooled connection while it waits) and then read the seat as booked.
  * The lock lives as long as the transaction, not a TTL: a paused holder stays safe, it only
  * makes everyone else wait.
+ *
+ *   BEGIN ISOLATION LEVEL READ COMMITTED;
+ *   SELECT is_booked, booked_by FROM booking.seats WHERE id = $1 FOR UPDATE;  -- waiters queue here
+ *   UPDATE booking.seats SET is_booked = TRUE, ... WHERE id = $1;              -- only if still free
+ *   COMMIT;                                                                    -- the lock is released
+ *
+ * Window left open: none for the seat; the price is a connection held per waiter.
  */
 @Injectable()
 @LabStrategy({
@@ -20,16 +29,19 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description: 'Row lock: SELECT ... FOR UPDATE in a READ COMMITTED transaction; waiters queue in PostgreSQL.',
 })
 export class PessimisticSeatLockingStrategy extends SeatLockingStrategy {
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() db: DataSource) {
     super();
+    this.pool = pgPool(db);
   }
 
   reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    return this.db.transaction('READ COMMITTED', async (tx) => {
-      const [current] = (await tx.query(
+    return inTransaction(this.pool, 'READ COMMITTED', async (tx) => {
+      const [current] = await tx.query<{ is_booked: boolean; booked_by: string | null }>(
         `SELECT is_booked, booked_by FROM booking.seats WHERE id = $1 FOR UPDATE`,
         [seat.id],
-      )) as Array<{ is_booked: boolean; booked_by: string | null }>;
+      );
       if (current.is_booked) {
         return { status: 'already_booked', bookedBy: current.booked_by, attempts: 1, retries: 0, contended: true };
       }
