@@ -16,7 +16,10 @@ export class RedisService implements OnApplicationShutdown {
   private redlockInstance?: Redlock;
 
   constructor(private readonly config: AppConfig) {
-    this.client = this.connect(config.env.REDIS_URL, 'main');
+    // Auto-pipelining: commands issued in the same tick (one request's reads, or many requests'
+    // reads under load) leave in one write and come back in one read. Only on the shared command
+    // client; connections for blocking reads and pub/sub (`duplicate`) keep one command at a time.
+    this.client = this.connect(config.env.REDIS_URL, 'main', true);
     this.lockClients = config.redlockUrls.map((url, i) =>
       url === config.env.REDIS_URL && i === 0 ? this.client : this.connect(url, `redlock-${i}`),
     );
@@ -39,9 +42,10 @@ export class RedisService implements OnApplicationShutdown {
     await withTimeout(this.client.ping(), timeoutMs, 'redis ping');
   }
 
-  private connect(url: string, name: string): Redis {
+  private connect(url: string, name: string, autoPipelining = false): Redis {
     const client = new Redis(url, {
       connectionName: `labs-${name}`,
+      enableAutoPipelining: autoPipelining,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 2000,

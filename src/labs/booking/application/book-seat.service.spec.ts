@@ -38,6 +38,7 @@ function setup(options: {
   } as unknown as BookingRepository;
   const settings = {
     current: async () => DEFAULT_BOOKING_SETTINGS,
+    pausesRemaining: async () => 0,
     takePause: async () => 0,
   } as unknown as BookingSettingsService;
   const calls: string[] = [];

@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { delay } from '../../../platform/faults';
 import { withSpan } from '../../../platform/observability/tracing';
 import { StrategySelectionService } from '../../../platform/strategy';
-import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
+import { BOOKING_LAB, BookingSettings, SEAT_LOCKING_PORT } from '../booking.config';
 import { BookingErrorCode, BookingException } from '../booking.errors';
 import { BookingMetrics } from '../booking.metrics';
 import { BookingRepository } from '../persistence/booking.repository';
@@ -45,22 +45,29 @@ export class BookSeatService {
 
   async book(command: BookSeatCommand, strategyKey?: string): Promise<BookSeatResult> {
     const started = performance.now();
-    const { key, strategy } = strategyKey ? this.instance(strategyKey) : await this.resolve();
-    const attributes = {
-      event_id: command.eventId,
-      seat_number: command.seatNumber,
-      customer_id: command.customerId,
-      strategy: key,
-    };
+    const requested = strategyKey === undefined ? undefined : this.instance(strategyKey);
+    const attributes = { event_id: command.eventId, seat_number: command.seatNumber, customer_id: command.customerId };
     return withSpan('book_seat', attributes, async (span) => {
+      // Issued in one tick: the strategy selection, the settings and the pause fault leave for
+      // Redis as one pipelined write, while the seat lookup goes to PostgreSQL.
+      const selection = requested ? Promise.resolve(requested) : this.resolve();
+      let key = strategyKey;
       try {
-        const [seat, context] = await Promise.all([this.findSeat(command), this.context(span)]);
-        const outcome = await strategy.reserve(seat, command.customerId, context);
+        const [selected, settings, pausesLeft, seat] = await Promise.all([
+          selection,
+          this.settings.current(),
+          this.settings.pausesRemaining(),
+          this.findSeat(command),
+        ]);
+        key = selected.key;
+        span.setAttribute('strategy', key);
+        const outcome = await selected.strategy.reserve(seat, command.customerId, this.context(settings, pausesLeft, span));
         const durationMs = performance.now() - started;
         const result = await this.record(seat, command.customerId, key, outcome, durationMs);
         this.observe(key, outcome, result, durationMs / 1000, span);
         return result;
       } catch (err) {
+        key ??= await selection.then((s) => s.key, () => 'unresolved');
         this.metrics.booking(key, 'error');
         span.setAttribute('booking.outcome', 'error');
         throw BookingException.fromInfrastructure(err);
@@ -87,13 +94,12 @@ export class BookSeatService {
     throw BookingException.seatNotFound(command.eventId, command.seatNumber);
   }
 
-  private async context(span: Span): Promise<ReservationContext> {
-    const settings = await this.settings.current();
+  private context(settings: BookingSettings, pausesLeft: number, span: Span): ReservationContext {
     return {
       settings,
       raceWindow: async () => {
         await delay(settings.race_window_ms);
-        const pauseMs = await this.settings.takePause();
+        const pauseMs = await this.settings.takePause(pausesLeft);
         if (pauseMs > 0) {
           span.setAttribute('fault.paused_ms', pauseMs);
           await delay(pauseMs);

@@ -62,10 +62,18 @@ export class BookingSettingsService {
     return this.pauseFault();
   }
 
-  /** Takes one pause if any is left: returns how long this critical section must stall (0 when none). */
-  async takePause(): Promise<number> {
-    const remaining = await this.redis.client.get(PAUSES_REMAINING_KEY);
-    if (remaining === null || Number(remaining) <= 0) return 0;
+  /** How many armed pauses are left (0 when the fault is off); read with the request's other Redis reads. */
+  async pausesRemaining(): Promise<number> {
+    return Math.max(0, Number((await this.redis.client.get(PAUSES_REMAINING_KEY)) ?? 0));
+  }
+
+  /**
+   * Takes one pause if any is left: returns how long this critical section must stall (0 when
+   * none). `remaining` is what `pausesRemaining` read at the start of the request: when it was 0
+   * nothing is asked of Redis; otherwise DECR decides atomically which critical sections pause.
+   */
+  async takePause(remaining: number): Promise<number> {
+    if (remaining <= 0) return 0;
     const left = await this.redis.client.decr(PAUSES_REMAINING_KEY);
     if (left < 0) return 0;
     const fault = await this.settings.get(BOOKING_LAB, PAUSE_FAULT_NAME, DEFAULT_PAUSE_FAULT);
