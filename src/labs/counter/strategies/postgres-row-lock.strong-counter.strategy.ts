@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
+import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
 import { delay } from '../../../platform/faults/delay';
 import { LAB } from '../counter.config';
 import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
@@ -27,18 +28,18 @@ export class PostgresRowLockStrongCounterStrategy extends StrongCounterPort {
   }
 
   async increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement> {
-    return this.dataSource.transaction('READ COMMITTED', async (tx) => {
+    return inTransaction(pgPool(this.dataSource), 'READ COMMITTED', async (tx) => {
       await tx.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [name]);
       const waitStarted = performance.now();
       await tx.query(`SELECT value FROM counter.strong_counters WHERE name = $1 FOR UPDATE`, [name]);
       const lockWaitMs = performance.now() - waitStarted;
       await delay(coordinationDelayMs);
-      const rows = (await tx.query(
+      const [row] = await tx.query<{ value: string }>(
         `UPDATE counter.strong_counters SET value = value + $2, updated_at = now() WHERE name = $1 RETURNING value`,
         [name, amount],
-      )) as [Array<{ value: string }>, number];
+      );
       await delay(coordinationDelayMs);
-      return { value: Number(rows[0][0].value), lockWaitMs };
+      return { value: Number(row.value), lockWaitMs };
     });
   }
 
