@@ -10,7 +10,9 @@ import { httpTracingMiddleware } from './platform/observability/http-tracing.mid
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { jsonBodyParser } from './platform/http/json-body';
 import { NodePortsService } from './platform/http/node-ports.service';
+import { adminTokenGuard, crossOriginGuard, requestTimeout, SendError, textGuard } from './platform/http/request-guards';
 import { createValidationPipe } from './platform/http/validation';
+import { isLoopbackHost } from './platform/config/env.schema';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -31,14 +33,20 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   });
   app.use(httpTracingMiddleware());
   const filter = new AllExceptionsFilter();
+  const send: SendError = (res, err) => {
+    const body = filter.toBody(err);
+    res.status(body.statusCode).json(body);
+  };
+  // Every port shares this app, so these bound and guard the node ports too.
+  app.use(requestTimeout(config.env.REQUEST_TIMEOUT_MS, send));
+  const loopbackOnly = isLoopbackHost(config.env.HOST);
+  app.use(crossOriginGuard(loopbackOnly, send));
+  if (config.env.ADMIN_TOKEN) app.use(adminTokenGuard(config.env.ADMIN_TOKEN, send));
   const parser = jsonBodyParser(config.env.BODY_LIMIT);
   app.use((req: Request, res: Response, next: NextFunction) =>
-    parser(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const body = filter.toBody(err);
-      res.status(body.statusCode).json(body);
-    }),
+    parser(req, res, (err?: unknown) => (err ? send(res, err) : next())),
   );
+  app.use(textGuard(send));
   const lifecycle = app.get(NodeLifecycleService);
   const prefixes = config.endpoints.map((e) => ({ ...e, prefix: `/${e.route}` }));
   app.use((req: Request, res: Response, next: NextFunction) => {

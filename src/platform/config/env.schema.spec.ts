@@ -34,3 +34,20 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ NODE_URLS: 'counter:mars=http://x:1' })).toThrow(/NODE_URLS/);
   });
 });
+
+describe('exposure settings', () => {
+  it('fails fast when bound beyond loopback without ADMIN_TOKEN', () => {
+    expect(() => loadAppConfig({ HOST: '0.0.0.0' })).toThrow(/ADMIN_TOKEN/);
+    expect(loadAppConfig({ HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-enough-token' }).env.ADMIN_TOKEN).toBe('a-long-enough-token');
+    expect(loadAppConfig({ HOST: '127.0.0.1' }).env.ADMIN_TOKEN).toBeUndefined();
+    expect(loadAppConfig({ HOST: '::1' }).env.HOST).toBe('::1');
+    expect(() => loadAppConfig({ HOST: 'localhost', ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);
+  });
+
+  it('validates REQUEST_TIMEOUT_MS', () => {
+    expect(loadAppConfig({}).env.REQUEST_TIMEOUT_MS).toBe(60000);
+    expect(loadAppConfig({ REQUEST_TIMEOUT_MS: '5000' }).env.REQUEST_TIMEOUT_MS).toBe(5000);
+    expect(() => loadAppConfig({ REQUEST_TIMEOUT_MS: '10' })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(() => loadAppConfig({ REQUEST_TIMEOUT_MS: 'soon' })).toThrow(/REQUEST_TIMEOUT_MS/);
+  });
+});

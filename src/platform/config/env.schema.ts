@@ -64,6 +64,18 @@ export class EnvSchema {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size like 100kb or 1mb' })
   BODY_LIMIT = '1mb';
 
+  /** Every request on the main port and the node ports is answered 504 after this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  REQUEST_TIMEOUT_MS = 60000;
+
+  /** Required for admin, fault and reset writes when HOST is not loopback (and then mandatory). */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'ADMIN_TOKEN must be 16-256 printable ASCII characters without spaces' })
+  ADMIN_TOKEN?: string;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -77,7 +89,7 @@ export class EnvSchema {
 export class ConfigError extends Error {}
 
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN']);
   const defined = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
   );
@@ -90,5 +102,16 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  if (!isLoopbackHost(parsed.HOST) && !parsed.ADMIN_TOKEN) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ADMIN_TOKEN is required when HOST=${JSON.stringify(parsed.HOST)} is not a loopback address (127.0.0.1, ::1, localhost): admin, fault and reset endpoints would be open to the network`,
+    );
+  }
   return parsed;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }

@@ -30,6 +30,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
+    // Already answered (e.g. 504 by the request timeout): the late handler's reply has nowhere to go.
+    if (res.writableEnded) return;
     const body = this.toBody(exception);
     if (res.headersSent) {
       res.end();

@@ -1,6 +1,7 @@
 import { json } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
+import { markInvalidUtf8 } from './text-guard';
 
 /**
  * The seeds' quick-reference curls send JSON with curl's default form Content-Type (or none),
@@ -10,6 +11,7 @@ export function jsonBodyParser(limit: string): RequestHandler {
   return json({
     limit,
     strict: true,
+    verify: markInvalidUtf8,
     type: (req: IncomingMessage) => !String(req.headers['content-type'] ?? '').startsWith('multipart/'),
   });
 }

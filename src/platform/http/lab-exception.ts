@@ -1,6 +1,8 @@
 /** What went wrong, independent of transport; the exception filter maps it to an HTTP status. */
 export type ErrorKind =
   | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'precondition'
@@ -10,6 +12,8 @@ export type ErrorKind =
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   precondition: 422,

@@ -58,7 +58,8 @@ export class NodeClientService {
       try {
         const res = await fetch(url, {
           method,
-          headers: { 'content-type': 'application/json', ...traceHeaders() },
+          // Peers bound beyond loopback guard their admin routes (a gateway's partition, a primary's reset of its replicas).
+          headers: { 'content-type': 'application/json', ...adminHeader(this.config.env.ADMIN_TOKEN), ...traceHeaders() },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: AbortSignal.timeout(timeoutMs),
         });
@@ -79,6 +80,10 @@ export class NodeClientService {
       }
     });
   }
+}
+
+function adminHeader(token: string | undefined): Record<string, string> {
+  return token ? { 'x-admin-token': token } : {};
 }
 
 export function nodeId(ref: NodeRef): string {
