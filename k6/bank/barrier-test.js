@@ -5,6 +5,8 @@ import { check } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const JSON_HEADERS = { headers: { 'Content-Type': 'application/json' }, timeout: '60s' };
 
 const raceConditions = new Counter('race_conditions_triggered');
@@ -16,9 +18,9 @@ export const options = {
 };
 
 export function setup() {
-  http.post(`${BASE_URL}/reset`);
-  http.post(`${BASE_URL}/admin/barrier?enabled=true&count=2`);
-  http.post(`${BASE_URL}/admin/delay?enabled=true&ms=200`);
+  http.post(`${BASE_URL}/reset`, null, ADMIN);
+  http.post(`${BASE_URL}/admin/barrier?enabled=true&count=2`, null, ADMIN);
+  http.post(`${BASE_URL}/admin/delay?enabled=true&ms=200`, null, ADMIN);
   const alice = http.get(`${BASE_URL}/accounts/alice`).json();
   return { initial_balance: alice.balance };
 }
@@ -44,6 +46,6 @@ export function teardown() {
   const alice = http.get(`${BASE_URL}/accounts/alice`).json();
   const bob = http.get(`${BASE_URL}/accounts/bob`).json();
   console.log(`alice=${alice.balance} bob=${bob.balance}`);
-  http.post(`${BASE_URL}/admin/barrier?enabled=false`);
-  http.post(`${BASE_URL}/admin/delay?enabled=false`);
+  http.post(`${BASE_URL}/admin/barrier?enabled=false`, null, ADMIN);
+  http.post(`${BASE_URL}/admin/delay?enabled=false`, null, ADMIN);
 }

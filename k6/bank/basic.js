@@ -8,6 +8,8 @@ import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const JSON_HEADERS = { headers: { 'Content-Type': 'application/json' } };
 
 const errors = new Rate('errors');
@@ -27,7 +29,7 @@ export const options = {
 };
 
 export function setup() {
-  http.post(`${BASE_URL}/reset`);
+  http.post(`${BASE_URL}/reset`, null, ADMIN);
 }
 
 export default function () {

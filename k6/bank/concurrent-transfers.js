@@ -5,6 +5,8 @@ import { check } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const JSON_HEADERS = { headers: { 'Content-Type': 'application/json' }, timeout: '60s' };
 
 const errors = new Rate('errors');
@@ -22,7 +24,7 @@ export const options = {
 };
 
 export function setup() {
-  http.post(`${BASE_URL}/reset`);
+  http.post(`${BASE_URL}/reset`, null, ADMIN);
   const alice = http.get(`${BASE_URL}/accounts/alice`).json();
   return { initial_balance: alice.balance };
 }

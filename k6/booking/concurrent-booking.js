@@ -6,6 +6,8 @@ import { SharedArray } from 'k6/data';
 import { Counter, Rate, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const JSON_HEADERS = { headers: { 'Content-Type': 'application/json' } };
 
 const doubleBookings = new Counter('double_bookings');
@@ -37,7 +39,7 @@ export const options = {
 };
 
 export function setup() {
-  http.post(`${BASE_URL}/admin/reset?event_id=1`);
+  http.post(`${BASE_URL}/admin/reset?event_id=1`, null, ADMIN);
   const strategy = http.get(`${BASE_URL}/admin/strategy`).json('strategy');
   console.log(`Testing with strategy: ${strategy}`);
   return { strategy };

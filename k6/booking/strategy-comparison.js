@@ -6,6 +6,8 @@ import { group, sleep } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const STRATEGIES = ['none', 'pessimistic', 'optimistic', 'distributed', 'fenced'];
 const SEATS = ['A1', 'A2', 'A3', 'A4', 'A5'];
 const BATCH_SIZE = Number(__ENV.BATCH_SIZE || 10);
@@ -37,8 +39,8 @@ export const options = {
 export function compareStrategies() {
   for (const strategy of STRATEGIES) {
     group(`Testing ${strategy} strategy`, function () {
-      http.post(`${BASE_URL}/admin/strategy`, JSON.stringify({ strategy }), JSON_PARAMS);
-      http.post(`${BASE_URL}/admin/reset?event_id=1`);
+      http.post(`${BASE_URL}/admin/strategy`, JSON.stringify({ strategy }), ADMIN);
+      http.post(`${BASE_URL}/admin/reset?event_id=1`, null, ADMIN);
       sleep(1);
 
       for (const seat of SEATS) {
@@ -66,7 +68,7 @@ export function compareStrategies() {
     });
   }
 
-  const compare = http.post(`${BASE_URL}/admin/compare`, JSON.stringify({ requests: 20 }), JSON_PARAMS);
+  const compare = http.post(`${BASE_URL}/admin/compare`, JSON.stringify({ requests: 20 }), ADMIN);
   if (compare.status === 200) {
     for (const r of compare.json('results')) {
       console.log(`server-side ${r.strategy}: confirmed ${r.confirmed}, failed ${r.failed}, double bookings ${r.double_bookings}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);

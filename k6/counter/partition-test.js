@@ -6,6 +6,8 @@ import exec from 'k6/execution';
 import { Counter, Gauge } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8080';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const REGION = __ENV.PARTITION_REGION || 'us-east';
 
 const convergenceLag = new Gauge('convergence_lag');
@@ -43,7 +45,7 @@ function incrementAndCheck() {
 }
 
 export function setup() {
-  http.post(`${BASE_URL}/admin/partition/all?enabled=false`);
+  http.post(`${BASE_URL}/admin/partition/all?enabled=false`, null, ADMIN);
 }
 
 export function baseline() {
@@ -52,7 +54,7 @@ export function baseline() {
 
 export function partitioned() {
   if (firstIteration()) {
-    const res = http.post(`${BASE_URL}/admin/partition/${REGION}?enabled=true`);
+    const res = http.post(`${BASE_URL}/admin/partition/${REGION}?enabled=true`, null, ADMIN);
     check(res, { 'partition enabled': (r) => r.status === 200 && r.json('network_partition') === true });
   }
   incrementAndCheck();
@@ -60,14 +62,14 @@ export function partitioned() {
 
 export function healed() {
   if (firstIteration()) {
-    const res = http.post(`${BASE_URL}/admin/partition/${REGION}?enabled=false`);
+    const res = http.post(`${BASE_URL}/admin/partition/${REGION}?enabled=false`, null, ADMIN);
     check(res, { 'partition healed': (r) => r.status === 200 && r.json('network_partition') === false });
-    http.post(`${BASE_URL}/admin/force-sync`);
+    http.post(`${BASE_URL}/admin/force-sync`, null, ADMIN);
   }
   incrementAndCheck();
 }
 
 export function teardown() {
-  http.post(`${BASE_URL}/admin/partition/all?enabled=false`);
-  http.post(`${BASE_URL}/admin/force-sync`);
+  http.post(`${BASE_URL}/admin/partition/all?enabled=false`, null, ADMIN);
+  http.post(`${BASE_URL}/admin/force-sync`, null, ADMIN);
 }

@@ -6,6 +6,8 @@ import { check, sleep } from 'k6';
 import { Counter, Rate, Trend } from 'k6/metrics';
 
 const BASE_URL = __ENV.BASE_URL || 'http://localhost:8000';
+// Admin, fault and reset calls carry ADMIN_TOKEN (required when the app is bound beyond loopback, as in compose).
+const ADMIN = { headers: { 'Content-Type': 'application/json', 'x-admin-token': __ENV.ADMIN_TOKEN || '' } };
 const PRIMARY_URL = __ENV.PRIMARY_URL || BASE_URL;
 const REPLICA1_URL = __ENV.REPLICA1_URL || 'http://localhost:8001';
 const REPLICA2_URL = __ENV.REPLICA2_URL || 'http://localhost:8002';
@@ -56,7 +58,7 @@ export const options = {
 };
 
 export function setup() {
-  const res = http.post(`${CLIENT_URL}/admin/read-strategy`, JSON.stringify({ strategy: READ_STRATEGY }), JSON_HEADERS);
+  const res = http.post(`${CLIENT_URL}/admin/read-strategy`, JSON.stringify({ strategy: READ_STRATEGY }), ADMIN);
   check(res, { 'read strategy selected': (r) => r.status === 200 && r.json('strategy') === READ_STRATEGY });
 }
 

@@ -33,7 +33,12 @@ function envOf(service: Service): Record<string, string> {
   if (Array.isArray(env)) {
     return Object.fromEntries(env.map((item) => [item.split('=')[0], item.split('=').slice(1).join('=')]));
   }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v))]));
+}
+
+/** Compose's `${VAR:-default}` as compose resolves it when VAR is unset. */
+function interpolate(value: string): string {
+  return value.replace(/\$\{[A-Z0-9_]+(?::?-([^}]*))?\}/g, (_m, fallback: string | undefined) => fallback ?? '');
 }
 
 /** Port mappings as { host, container, hostIp } whatever the syntax ("8000:8000", "127.0.0.1:9092:9092", long form). */
@@ -97,6 +102,30 @@ describe('docker-compose.yml', () => {
     expect(new URL(config.env.REDIS_URL).hostname).toBe('redis');
     expect(config.kafkaBrokers.every((b) => b.startsWith('kafka:'))).toBe(true);
     expect(config.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+  });
+
+  it('guards the app bound beyond loopback: ADMIN_TOKEN set (the app refuses to start without it), k6 sends the same one', () => {
+    const env = envOf(services.app);
+    expect(loadAppConfig(env).env.ADMIN_TOKEN).toEqual(expect.any(String));
+    const { ADMIN_TOKEN: _token, ...withoutToken } = env;
+    expect(() => loadAppConfig(withoutToken)).toThrow(/ADMIN_TOKEN/);
+    expect(envOf(services.k6).ADMIN_TOKEN).toBe(env.ADMIN_TOKEN);
+  });
+
+  it("publishes every port on the host's loopback only", () => {
+    const exposed = Object.entries(services).flatMap(([name, service]) =>
+      portsOf(service).filter((p) => p.hostIp !== '127.0.0.1').map((p) => `${name} ${p.host}:${p.container}`),
+    );
+    expect(exposed).toEqual([]);
+  });
+
+  it("keeps Prometheus' lifecycle API and Grafana's anonymous admin off", () => {
+    const flags = [services.prometheus.command ?? []].flat();
+    expect(flags.filter((f) => /enable-lifecycle|enable-admin-api/.test(f))).toEqual([]);
+    const grafana = envOf(services.grafana);
+    if (grafana.GF_AUTH_ANONYMOUS_ENABLED === 'true') expect(grafana.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+    expect(grafana.GF_USERS_VIEWERS_CAN_EDIT ?? 'false').toBe('false');
+    expect(grafana.GF_USERS_ALLOW_SIGN_UP).toBe('false');
   });
 
   it('starts the app only once postgres, redis and kafka are healthy', () => {
