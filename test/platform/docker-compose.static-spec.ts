@@ -281,9 +281,9 @@ describe('Dockerfile', () => {
   const runtime = stages[stages.length - 1];
   const finalInstruction = (keyword: string) => runtime.filter((l) => l.toUpperCase().startsWith(`${keyword} `)).pop();
 
-  it('builds on node:20-bookworm-slim in several stages with npm ci and npm run build', () => {
+  it('builds on node:22-bookworm-slim in several stages with npm ci and npm run build', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:20-bookworm-slim\b/i);
+    for (const stage of stages) expect(stage[0]).toMatch(/^FROM\s+node:22-bookworm-slim\b/i);
     expect(dockerfile).toMatch(/RUN npm ci\b/);
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toMatch(/npm ci[^\n]*--omit=dev/);
