@@ -1,14 +1,16 @@
 import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
+import { LAB_API_TAGS } from './labs';
 import { AppConfig } from './platform/config/app-config';
 import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { jsonBodyParser } from './platform/http/json-body';
+import { buildOpenApiDocument } from './platform/http/openapi';
 import { NodePortsService } from './platform/http/node-ports.service';
 import { adminTokenGuard, crossOriginGuard, requestTimeout, SendError, textGuard } from './platform/http/request-guards';
 import { createValidationPipe } from './platform/http/validation';
@@ -67,17 +69,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   app.disable('x-powered-by');
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Distributed Systems Labs')
-      .setDescription(
-        'Five labs on real PostgreSQL, Redis and Kafka. Every node is served here under its prefix ' +
-          '(/booking, /bank, /orders/producer, /counter/gateway, /replication/replica1, ...) and on its own port without it.',
-      )
-      .setVersion('1.0')
-      .build(),
-  );
+  const document = openApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   try {
@@ -98,6 +90,14 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
     url: `http://127.0.0.1:${mainPort}`,
     close: () => app.close(),
   };
+}
+
+/** The OpenAPI document: the platform's tags, then one per selected lab. */
+export function openApiDocument(app: INestApplication, config: AppConfig) {
+  return buildOpenApiDocument(app, [
+    { name: 'platform', description: 'Health, readiness, Prometheus metrics and the uniform admin view of every lab (strategies, nodes, reset)' },
+    ...[...config.labs.keys()].map((lab) => ({ name: lab, description: LAB_API_TAGS[lab] })),
+  ]);
 }
 
 export function printUrlTable(running: RunningApp): void {

@@ -1,13 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { RunningApp } from '../../src/bootstrap';
-import { LAB_NAMES } from '../../src/platform/config/lab-plan';
 import { startAppOnFreePorts } from '../utils/ports';
 import { eventually } from '../utils/concurrency';
+import { PROMETHEUS, dashboards, datasources } from '../utils/dashboard-files';
 import {
   GrafanaDashboard,
-  ProvisionedDatasource,
   dashboardProblems,
   hasData,
   promQueriesOf,
@@ -20,33 +16,12 @@ import { WorkloadRecorder, runWorkload } from '../utils/lab-workload';
 import { RunningPrometheus, startPrometheus } from '../utils/prometheus';
 
 /**
- * The dashboards are proven, not just drawn (issue 8, item 3): each is valid Grafana JSON on the
- * provisioned datasources, and every PromQL expression of every panel returns data from a real
- * Prometheus (the OS package, run by scripts/prometheus.sh's binary) scraping the real app (LABS=all)
- * during a short workload on every lab. Renaming a metric a panel uses turns this red.
+ * The dashboards are proven, not just drawn: every PromQL expression of every panel returns data
+ * from a real Prometheus (the OS package, run by scripts/prometheus.sh's binary) scraping the real
+ * app (LABS=all) during a short workload on every lab. Renaming a metric a panel uses turns this red.
+ * The structural checks (valid Grafana JSON on the provisioned datasources) are
+ * dashboards.static-spec.ts.
  */
-const ROOT = join(__dirname, '..', '..');
-const DASHBOARD_DIR = join(ROOT, 'observability', 'grafana', 'dashboards');
-
-const datasources = (
-  parse(readFileSync(join(ROOT, 'observability', 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as {
-    datasources: ProvisionedDatasource[];
-  }
-).datasources.map(({ uid, type }) => ({ uid, type }));
-
-const files = readdirSync(DASHBOARD_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
-
-const dashboards = files.map((file) => {
-  try {
-    return { file, dashboard: JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as GrafanaDashboard };
-  } catch (err) {
-    return { file, error: (err as Error).message };
-  }
-});
-
-const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' };
 
 function panel(id: number, title: string, expr: string) {
   return { id, type: 'timeseries', title, datasource: PROMETHEUS, gridPos: { x: 0, y: id * 8, w: 12, h: 8 }, targets: [{ refId: 'A', expr }] };
@@ -76,84 +51,6 @@ async function evaluate(prometheus: RunningPrometheus, families: Set<string>, fi
   }
   return failures;
 }
-
-describe('dashboard checker', () => {
-  const vars: GrafanaDashboard = {
-    templating: {
-      list: [
-        { name: 'strategy', type: 'query', query: 'label_values(bookings_total, strategy)' },
-        { name: 'window', type: 'interval', current: { value: '30s' } },
-        { name: 'lab', type: 'custom', current: { value: '$__all' } },
-      ],
-    },
-  };
-
-  it('replaces Grafana variables so Prometheus can evaluate the expression', () => {
-    expect(substituteVariables('sum by (strategy) (rate(bookings_total{strategy="$strategy"}[$__rate_interval]))', vars)).toBe(
-      'sum by (strategy) (rate(bookings_total{strategy=~".*"}[1m]))',
-    );
-    expect(substituteVariables('rate(x{strategy=~"${strategy:regex}", lab!="[[lab]]"}[$window]) * $__interval_ms', vars)).toBe(
-      'rate(x{strategy=~".*", lab!~"__no_such_value__"}[30s]) * 15000',
-    );
-    expect(substituteVariables('label_replace(up, "dst", "$1", "instance", "(.*)")', vars)).toBe(
-      'label_replace(up, "dst", "$1", "instance", "(.*)")',
-    );
-  });
-
-  it('reads the metric names of an expression, fallbacks included', () => {
-    expect(
-      metricNamesOf(
-        'histogram_quantile(0.95, sum by (le, strategy) (rate(booking_duration_seconds_bucket{strategy=~"$strategy"}[$__rate_interval]))) or vector(0)',
-      ),
-    ).toEqual(['booking_duration_seconds_bucket']);
-    expect(metricNamesOf('100 * sum(rate(a_total[5m])) / clamp_min(sum(rate(b_total[5m])) + on() group_left(x) c, 1e-9)')).toEqual([
-      'a_total',
-      'b_total',
-      'c',
-    ]);
-    const families = exportedMetricFamilies('# HELP x_seconds t\n# TYPE x_seconds histogram\nx_seconds_bucket{le="1"} 0\n# TYPE y_total counter\n');
-    expect(['x_seconds_bucket', 'x_seconds_count', 'y_total', 'y'].map((n) => isExported(n, families))).toEqual([true, true, true, false]);
-  });
-
-  it('flags a dashboard without uid, with a datasource that is not provisioned, or a panel without queries', () => {
-    const bad = {
-      title: 'Bad',
-      schemaVersion: 39,
-      panels: [
-        { id: 1, type: 'stat', title: 'No targets', datasource: PROMETHEUS, gridPos: { x: 0, y: 0, w: 6, h: 4 } },
-        { id: 2, type: 'timeseries', title: 'By name', datasource: 'Prometheus', gridPos: { x: 6, y: 0, w: 6, h: 4 }, targets: [{ refId: 'A', expr: 'up' }] },
-        { id: 3, type: 'timeseries', title: 'Unknown uid', gridPos: { x: 0, y: 4, w: 6, h: 4 }, targets: [{ refId: 'A', expr: 'up', datasource: { type: 'prometheus', uid: 'prom' } }] },
-      ],
-    };
-    expect(dashboardProblems('bad.json', bad, datasources)).toEqual([
-      expect.stringContaining('bad.json: uid must be'),
-      'bad.json › panel "No targets": no targets',
-      expect.stringContaining('bad.json › panel "By name" › target A: datasource must be an object'),
-      expect.stringContaining('bad.json › panel "Unknown uid" › target A: datasource {"type":"prometheus","uid":"prom"} is not provisioned'),
-    ]);
-  });
-});
-
-describe('Grafana dashboards: files', () => {
-  it.each(LAB_NAMES)('has a dashboard for the %s lab', (lab) => {
-    expect(files).toContain(`${lab}.json`);
-  });
-
-  it('gives every dashboard its own uid and title', () => {
-    const parsed = dashboards.flatMap((d) => (d.dashboard ? [d.dashboard] : []));
-    const uids = parsed.map((d) => d.uid);
-    const titles = parsed.map((d) => d.title);
-    expect(uids.filter((u, i) => uids.indexOf(u) !== i)).toEqual([]);
-    expect(titles.filter((t, i) => titles.indexOf(t) !== i)).toEqual([]);
-  });
-
-  for (const { file, dashboard, error } of dashboards) {
-    it(`${file} is valid Grafana JSON on the provisioned datasources`, () => {
-      expect(error).toBeUndefined();
-      expect(dashboardProblems(file, dashboard!, datasources)).toEqual([]);
-    });
-  }
-});
 
 describe('Grafana dashboards: every panel query returns data from a real Prometheus scraping the app', () => {
   let app: RunningApp;

@@ -10,7 +10,7 @@ import { StrategyRegistry } from '../strategy/strategy-registry';
 import { StrategySelectionService } from '../strategy/strategy-selection.service';
 import { DependencyHealthService } from './dependency-health.service';
 
-export class SelectStrategyRequestDto {
+export class SelectPortStrategyRequestDto {
   /** The strategy key, e.g. `pessimistic`. */
   @IsString()
   @MaxLength(64)
@@ -53,7 +53,7 @@ export class PlatformController {
   @Post('admin/labs/:lab/strategies/:port')
   @HttpCode(200)
   @ApiOperation({ summary: 'Select the strategy of one port of a lab (persisted; every instance follows)' })
-  async select(@Param('lab') lab: string, @Param('port') port: string, @Body() body: SelectStrategyRequestDto) {
+  async select(@Param('lab') lab: string, @Param('port') port: string, @Body() body: SelectPortStrategyRequestDto) {
     return this.selection.select(this.selectedLab(lab), port, body.strategy);
   }
 

@@ -12,7 +12,7 @@ import {
 
 /**
  * The runbook parser and judge, without the app (pure logic; jq is the local binary).
- * Named *.e2e-spec.ts only so that `npm run test:e2e` picks it up: the unit config looks in src/.
+ * A static check (`npm run test:static`): no app, no infrastructure.
  */
 
 const fence = '```';

@@ -1,15 +1,13 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { RunningApp } from '../../src/bootstrap';
 import { LAB_NAMES, LabName } from '../../src/platform/config/lab-plan';
-import { startAppOnFreePorts } from '../utils/ports';
-import { get } from '../utils/http';
+import { generateOpenApiDocument } from '../../src/openapi';
 import { OpenApiPaths, checkK6Script, labOfScript } from '../utils/k6-script-checker';
 
 /**
- * k6 cannot be installed here, so its scripts are checked statically (issue 8, item 4): each parses
- * as an ES module, imports only k6 modules, names real executors, and calls only endpoints of the
- * app's OpenAPI document (the one a LABS=all app serves at /docs-json).
+ * k6 cannot be installed here, so its scripts are checked statically: each parses as an ES module,
+ * imports only k6 modules, names real executors, and calls only endpoints of the app's OpenAPI
+ * document (the one a LABS=all app serves at /docs-json, built here offline by src/openapi.ts).
  */
 const K6_DIR = join(__dirname, '..', '..', 'k6');
 
@@ -130,15 +128,10 @@ ${body}
 });
 
 describe('k6 scripts under k6/', () => {
-  let app: RunningApp;
   let paths: OpenApiPaths;
   beforeAll(async () => {
-    app = await startAppOnFreePorts({ LABS: 'all', LOG_LEVEL: 'error' });
-    const docs = await get<{ paths: OpenApiPaths }>(`${app.url}/docs-json`);
-    expect(docs.status).toBe(200);
-    paths = docs.body.paths;
+    paths = (await generateOpenApiDocument()).paths as OpenApiPaths;
   });
-  afterAll(() => app?.close());
 
   it.each(LAB_NAMES)('k6/%s/ holds the seed load tests', (lab) => {
     const present = scripts(join(K6_DIR, lab)).map((p) => relative(join(K6_DIR, lab), p));
