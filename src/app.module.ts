@@ -4,6 +4,7 @@ import { LAB_MODULES } from './labs';
 import { AppConfig } from './platform/config/app-config';
 import { ConfigModule } from './platform/config/config.module';
 import { DatabaseModule } from './platform/database/database.module';
+import { ExperimentsModule } from './platform/experiments/experiments.module';
 import { FaultsModule } from './platform/faults/faults.module';
 import { HealthModule } from './platform/health/health.module';
 import { KafkaModule } from './platform/kafka/kafka.module';
@@ -27,6 +28,7 @@ export class AppModule {
         StrategyModule,
         FaultsModule,
         HealthModule,
+        ExperimentsModule,
         ...[...config.labs.entries()].map(([lab, nodes]) => LAB_MODULES[lab](nodes)),
       ],
     };

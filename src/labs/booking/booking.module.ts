@@ -3,6 +3,7 @@ import { BookingAdminController } from './api/booking-admin.controller';
 import { BookingController } from './api/booking.controller';
 import { BookSeatService } from './application/book-seat.service';
 import { BookingAdminService } from './application/booking-admin.service';
+import { BookingExperiment } from './application/booking.experiment';
 import { BookingSettingsService } from './application/booking-settings.service';
 import { CompareStrategiesService } from './application/compare-strategies.service';
 import { BookingMetrics, bookingMetricProviders } from './booking.metrics';
@@ -36,6 +37,7 @@ export class BookingModule {
         BookSeatService,
         BookingAdminService,
         CompareStrategiesService,
+        BookingExperiment,
       ],
     };
   }

@@ -11,7 +11,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: true,
     migrationsTableName: 'typeorm_migrations',
-    migrations: [join(labs, '*', 'persistence', 'migrations', '*.{ts,js}')],
+    migrations: [join(labs, '*', 'persistence', 'migrations', '*.{ts,js}'), join(__dirname, '..', '*', 'persistence', 'migrations', '*.{ts,js}')],
     entities: [join(labs, '*', 'persistence', '*.entity.{ts,js}')],
     extra: { max: 30, connectionTimeoutMillis: 5000 },
     logging: ['error', 'migration'],

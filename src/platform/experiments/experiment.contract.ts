@@ -117,6 +117,10 @@ export interface WorkloadParams {
   /** Total client operations to plan (the runner may stop early at `duration_ms`). */
   ops: number;
   duration_ms: number;
+  /** Optional cap on client operations per second, over all processes (absent: as fast as they go). */
+  rate?: number;
+  /** Each client operation is given up (recorded `info`, `timeout`) after this long. */
+  op_timeout_ms?: number;
   /** Lab-specific parameters (validated by the lab against `ParamSpec`s of its catalog). */
   [key: string]: unknown;
 }
@@ -168,6 +172,14 @@ export interface ExperimentCatalogEntry {
   nemeses: NemesisSpec[];
   defaultNemesis: string;
   params: ParamSpec[];
+  /** Strategy keys an experiment may select (absent: the strategies named in `expectations`). */
+  strategies?: string[];
+  /** The strategy used when a request names none (absent: the first of `strategies`). */
+  defaultStrategy?: string;
+  /** Fault names an explicit NemesisStep list may use (absent: any). */
+  faults?: string[];
+  /** Run defaults this lab prefers over the platform's (each still bounded by the platform). */
+  defaults?: Partial<Pick<WorkloadParams, 'concurrency' | 'ops' | 'duration_ms' | 'rate' | 'op_timeout_ms'>>;
   /** Per strategy key: the verdict its default run (default workload, the given nemesis) is expected to get. */
   expectations: Array<{ strategy: string; nemesis: string; expected: 'valid' | 'invalid' }>;
 }
@@ -235,4 +247,6 @@ export interface ExperimentDocument {
   finished_at: string | null;
   ops_recorded: number;
   verdict: Verdict | null;
+  /** Why it ended `aborted` or `unknown` (shutdown, crash, a fault that could not be healed...). */
+  reason?: string;
 }

@@ -8,7 +8,8 @@ export type ErrorKind =
   | 'precondition'
   | 'too_large'
   | 'unavailable'
-  | 'timeout';
+  | 'timeout'
+  | 'too_many';
 
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   invalid: 400,
@@ -20,6 +21,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   too_large: 413,
   unavailable: 503,
   timeout: 504,
+  too_many: 429,
 };
 
 /**

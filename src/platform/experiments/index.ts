@@ -1,0 +1,3 @@
+export * from './experiment.contract';
+export * from './rng';
+export * from './experiment-limits';
