@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { LAB_API_TAGS } from './labs';
 import { AppConfig } from './platform/config/app-config';
 import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
+import { nodeDown, nodeOfPath } from './platform/faults/node-down.guard';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { jsonBodyParser } from './platform/http/json-body';
@@ -50,18 +51,11 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   );
   app.use(textGuard(send));
   const lifecycle = app.get(NodeLifecycleService);
-  const prefixes = config.endpoints.map((e) => ({ ...e, prefix: `/${e.route}` }));
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const down = prefixes.find(
-      (e) => (req.url === e.prefix || req.url.startsWith(`${e.prefix}/`) || req.url.startsWith(`${e.prefix}?`)) && lifecycle.isDown(e.lab, e.node),
-    );
-    if (!down) return next();
-    res.status(503).json({
-      statusCode: 503,
-      code: 'NODE.DOWN',
-      message: `${down.lab}:${down.node} is down (crashed); it restarts by itself or via POST /admin/labs/${down.lab}/nodes/${down.node}/restart`,
-      detail: `${down.lab}:${down.node} is down`,
-    });
+    const down = nodeOfPath(req.url, config.endpoints);
+    if (!down || !lifecycle.isDown(down.lab, down.node)) return next();
+    const body = filter.toBody(nodeDown(down));
+    res.status(body.statusCode).json(body);
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(filter);

@@ -17,6 +17,8 @@ describe('loadAppConfig', () => {
     ['KAFKA_BROKERS', 'kafka'],
     ['LABS', 'nope'],
     ['LOG_LEVEL', 'loud'],
+    ['NODE_SECRET', 'too-short'],
+    ['NODE_SECRET', 'sixteen chars with spaces'],
   ])('fails fast on %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadAppConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadAppConfig({ [name]: value })).toThrow(new RegExp(name));

@@ -76,6 +76,11 @@ export class EnvSchema {
   @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'ADMIN_TOKEN must be 16-256 printable ASCII characters without spaces' })
   ADMIN_TOKEN?: string;
 
+  /** Shared by every node of a deployment: node-to-node calls carry it, node-to-node endpoints require it. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'NODE_SECRET must be 16-256 printable ASCII characters without spaces' })
+  NODE_SECRET?: string;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -89,7 +94,7 @@ export class EnvSchema {
 export class ConfigError extends Error {}
 
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN']);
+  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN', 'NODE_SECRET']);
   const defined = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
   );

@@ -5,6 +5,7 @@ import { LabName } from '../config/lab-plan';
 import { NetworkFaultsService } from '../faults/network-faults.service';
 import { traceHeaders } from '../observability/tracing';
 import { LabException } from './lab-exception';
+import { NODE_SECRET_HEADER } from './node-secret.guard';
 
 export interface NodeRef {
   lab: LabName;
@@ -27,7 +28,8 @@ export interface NodeResponse<T> {
 /**
  * How nodes talk: plain HTTP to the peer's own port (never a shared in-process object), with a
  * timeout, W3C trace context in the headers, and the partition switch checked first so an
- * injected partition drops the call the way a network would.
+ * injected partition drops the call the way a network would. With NODE_SECRET set, every call
+ * carries it, so the peer's node-to-node endpoints (`@NodeToNode()`) accept it.
  */
 @Injectable()
 export class NodeClientService {
@@ -59,7 +61,12 @@ export class NodeClientService {
         const res = await fetch(url, {
           method,
           // Peers bound beyond loopback guard their admin routes (a gateway's partition, a primary's reset of its replicas).
-          headers: { 'content-type': 'application/json', ...adminHeader(this.config.env.ADMIN_TOKEN), ...traceHeaders() },
+          headers: {
+            'content-type': 'application/json',
+            ...adminHeader(this.config.env.ADMIN_TOKEN),
+            ...traceHeaders(),
+            ...(this.config.env.NODE_SECRET ? { [NODE_SECRET_HEADER]: this.config.env.NODE_SECRET } : {}),
+          },
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: AbortSignal.timeout(timeoutMs),
         });

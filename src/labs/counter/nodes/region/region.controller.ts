@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { assertJsonBody } from '../../api/dto/counter-validation';
 import { nodeRoute } from '../../../../platform/config/lab-plan';
+import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import { CounterNameParamDto, IncrementRequestDto, CounterAmountRequestDto } from '../../api/dto/increment.request.dto';
 import { PartitionRequestDto } from '../../api/dto/admin.request.dto';
 import { SyncRequestDto } from '../../api/dto/sync.request.dto';
@@ -45,6 +46,7 @@ export function createRegionController(region: Region): Type<unknown> {
 
     @Post('sync')
     @HttpCode(200)
+    @NodeToNode()
     @ApiOperation({ summary: `${region}: anti-entropy push-pull: merge a peer's state, answer with ours (503 while partitioned)` })
     sync(@Body() body: SyncRequestDto) {
       return this.counters.receiveSync(body);

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { nodeRoute } from '../../../../platform/config/lab-plan';
+import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import {
   LogQueryDto,
   PrimaryVersionQueryDto,
@@ -60,6 +61,7 @@ export class PrimaryController {
   }
 
   @Get('log')
+  @NodeToNode()
   @ApiOperation({ summary: 'The ordered replication log after an LSN (what a catching-up replica reads)' })
   log(@Query() query: LogQueryDto) {
     return this.primary.logPage(query.after ?? 0, query.limit ?? 500);

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Type } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { nodeRoute } from '../../../../platform/config/lab-plan';
+import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import { withSpan } from '../../../../platform/observability/tracing';
 import { ReplicaReadQueryDto, ReplicaResetQueryDto, ReplicateRequestDto } from '../../api/dto/replication.request.dto';
 import { ReplicaNodeService, replicaNodeToken, replicaReadFields } from '../../application/replica-node.service';
@@ -79,6 +80,7 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
 
     @Post('replicate')
     @HttpCode(200)
+    @NodeToNode()
     @ApiOperation({ summary: 'Log entries shipped by the primary: applied in LSN order, duplicates ignored, gaps filled from the log' })
     replicate(@Body() body: ReplicateRequestDto) {
       return this.replica.receive(body.epoch, body.delay_ms, body.entries);
