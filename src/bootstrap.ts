@@ -54,8 +54,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const down = nodeOfPath(req.url, config.endpoints);
     if (!down || !lifecycle.isDown(down.lab, down.node)) return next();
-    const body = filter.toBody(nodeDown(down));
-    res.status(body.statusCode).json(body);
+    send(res, nodeDown(down));
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(filter);
