@@ -4,6 +4,7 @@ import { bankMetricProviders } from './bank.metrics';
 import { BankAdminController } from './api/bank-admin.controller';
 import { BankController } from './api/bank.controller';
 import { BankAccountsService } from './application/bank-accounts.service';
+import { BankExperiment } from './application/bank.experiment';
 import { BankSettingsService } from './application/bank-settings.service';
 import { RaceWindowService } from './application/race-window.service';
 import { TransferMoneyService } from './application/transfer-money.service';
@@ -36,6 +37,7 @@ export class BankModule {
         ReadCommittedTransferStrategy,
         RepeatableReadTransferStrategy,
         SerializableTransferStrategy,
+        BankExperiment,
       ],
     };
   }
