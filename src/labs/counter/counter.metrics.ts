@@ -2,6 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import { BoundedLabelValues } from '../../platform/observability/bounded-label';
+
+/** Counter names are user input: the first this many get their own series, later ones share `other`. */
+export const COUNTER_NAME_LABEL_LIMIT = 50;
 
 /** Seed metric names, kept exactly; `counter_name` added where the original forgot it. */
 export const M = {
@@ -133,6 +137,9 @@ export const counterMetricProviders = [
 /** The lab's metrics in one injectable, so per-region services built by factories can share them. */
 @Injectable()
 export class CounterMetrics {
+  /** Every `counter_name` label goes through this bound (gauges skip names past it). */
+  readonly counterNames = new BoundedLabelValues(COUNTER_NAME_LABEL_LIMIT);
+
   constructor(
     @InjectMetric(M.localCount) readonly localCount: Gauge<string>,
     @InjectMetric(M.syncedCount) readonly syncedCount: Gauge<string>,

@@ -64,10 +64,12 @@ export class CoordinatorService {
     const globalCount = strategy.globalCount(regions);
     const elapsed = performance.now() - started;
 
-    this.metrics.coordGlobal.set({ counter_name: name, strategy: key }, globalCount);
-    this.metrics.coordLag.set({ counter_name: name }, maxCount - minCount);
     this.metrics.coordHealthy.set(healthy);
-    for (const [region, view] of Object.entries(regions)) this.metrics.coordRegion.set({ counter_name: name, region }, view.total_count);
+    if (this.metrics.counterNames.admits(name)) {
+      this.metrics.coordGlobal.set({ counter_name: name, strategy: key }, globalCount);
+      this.metrics.coordLag.set({ counter_name: name }, maxCount - minCount);
+      for (const [region, view] of Object.entries(regions)) this.metrics.coordRegion.set({ counter_name: name, region }, view.total_count);
+    }
     this.metrics.coordLatency.observe({ operation: 'get_global_counter' }, elapsed / 1000);
     trace.getActiveSpan()?.setAttributes({
       'counter.name': name,

@@ -94,12 +94,15 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       }
       this.metrics.idempotentReplays.inc({ region: this.region });
     } else {
-      this.metrics.increments.inc({ service: this.service, region: this.region, counter_name: name }, amount);
-      this.metrics.localCount.set(
-        { service: this.service, region: this.region, node_id: this.nodeId, counter_name: name },
-        record.local_count,
-      );
-      this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, record.total_count);
+      const label = this.metrics.counterNames.of(name);
+      this.metrics.increments.inc({ service: this.service, region: this.region, counter_name: label }, amount);
+      if (label === name) {
+        this.metrics.localCount.set(
+          { service: this.service, region: this.region, node_id: this.nodeId, counter_name: name },
+          record.local_count,
+        );
+        this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, record.total_count);
+      }
     }
     trace.getActiveSpan()?.setAttributes({
       'counter.name': name,
@@ -222,7 +225,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     let differing = 0;
     for (const [name, { differing: d, total }] of Object.entries(merged)) {
       differing += d;
-      this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, total);
+      if (this.metrics.counterNames.admits(name)) this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, total);
     }
     if (differing > 0) this.metrics.conflicts.inc({ service: this.service, region: this.region }, differing);
     return differing;

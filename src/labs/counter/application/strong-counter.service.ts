@@ -27,10 +27,11 @@ export class StrongCounterService {
       strategy.increment(name, amount, coordination_delay_ms),
     );
     const totalMs = performance.now() - started;
-    this.metrics.strongIncrements.inc({ counter_name: name, strategy: key });
-    this.metrics.strongValue.set({ counter_name: name }, value);
-    this.metrics.strongLatency.observe({ counter_name: name }, totalMs / 1000);
-    this.metrics.strongLockWait.observe({ counter_name: name }, lockWaitMs / 1000);
+    const label = this.metrics.counterNames.of(name);
+    this.metrics.strongIncrements.inc({ counter_name: label, strategy: key });
+    if (label === name) this.metrics.strongValue.set({ counter_name: name }, value);
+    this.metrics.strongLatency.observe({ counter_name: label }, totalMs / 1000);
+    this.metrics.strongLockWait.observe({ counter_name: label }, lockWaitMs / 1000);
     trace.getActiveSpan()?.setAttributes({
       'counter.name': name,
       'counter.amount': amount,

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { delay } from '../../../platform/faults/delay';
+import { redisKeyPart } from '../../../platform/redis/redis-key';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { LAB } from '../counter.config';
 import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
 
 const NAMES = 'counter:strong:names';
-const key = (name: string) => `counter:strong:${name}`;
+/** Values live under their own `value:` namespace, the name escaped, so no name can land on the NAMES index. */
+const key = (name: string) => `counter:strong:value:${redisKeyPart(name)}`;
 
 /**
  * One Redis INCRBY per increment. Redis runs commands one at a time, so INCRBY is atomic and
