@@ -29,7 +29,7 @@ export const BANK_LIMITS = {
   maxDelayMs: 60_000,
   maxBarrierCount: 1000,
   minBarrierTimeoutMs: 100,
-  maxBarrierTimeoutMs: 300_000,
+  maxBarrierTimeoutMs: 60_000,
   /** /transactions?limit= is bounded (the seed returned the whole log for 0). */
   maxTransactionsLimit: 1000,
   defaultTransactionsLimit: 20,

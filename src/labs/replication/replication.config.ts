@@ -38,6 +38,8 @@ export const REPLICATION_DEFAULTS = {
   longPollMs: 2000,
   /** How long a replica read waits for the primary to say how far behind the replica is. */
   lagProbeTimeoutMs: 300,
+  /** Long-poll reads (`?min_version=&wait_ms=`) one replica holds at once; more answer 503. */
+  maxWaiters: 1000,
   /** Client → node HTTP timeout (seed: 5 s). */
   clientTimeoutMs: 5000,
 } as const;

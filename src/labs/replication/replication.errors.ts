@@ -7,6 +7,7 @@ export const ReplicationErrorCode = {
   PrimaryRejected: 'REPLICATION.PRIMARY_REJECTED',
   NoReplicaServed: 'REPLICATION.NO_SOURCE_AVAILABLE',
   NodeNotReady: 'REPLICATION.NODE_NOT_READY',
+  TooManyWaiters: 'REPLICATION.TOO_MANY_WAITERS',
 } as const;
 export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
 

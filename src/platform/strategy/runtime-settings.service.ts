@@ -5,7 +5,9 @@ const SETTINGS_KEY = 'labs:runtime-settings';
 
 /**
  * Runtime settings of a lab (delays, barrier, partitions, crash points) as one JSON document per
- * (lab, name) in Redis, so several instances agree. Partial updates merge into what is stored.
+ * (lab, name) in Redis, so several instances agree. Partial updates merge into what is stored;
+ * a null field, like a missing one, leaves the setting as it is (a stored null would otherwise
+ * reach a delay or a barrier as its value).
  */
 @Injectable()
 export class RuntimeSettingsService {
@@ -13,12 +15,11 @@ export class RuntimeSettingsService {
 
   async get<T extends object>(lab: string, name: string, defaults: T): Promise<T> {
     const raw = await this.redis.client.hget(SETTINGS_KEY, `${lab}:${name}`);
-    return raw === null ? { ...defaults } : { ...defaults, ...(JSON.parse(raw) as Partial<T>) };
+    return raw === null ? { ...defaults } : { ...defaults, ...present(JSON.parse(raw) as Partial<T>) };
   }
 
   async patch<T extends object>(lab: string, name: string, defaults: T, changes: Partial<T>): Promise<T> {
-    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<T>;
-    const next = { ...(await this.get(lab, name, defaults)), ...defined };
+    const next = { ...(await this.get(lab, name, defaults)), ...present(changes) };
     await this.redis.client.hset(SETTINGS_KEY, `${lab}:${name}`, JSON.stringify(next));
     return next;
   }
@@ -26,4 +27,8 @@ export class RuntimeSettingsService {
   async reset(lab: string, name: string): Promise<void> {
     await this.redis.client.hdel(SETTINGS_KEY, `${lab}:${name}`);
   }
+}
+
+function present<T extends object>(changes: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }

@@ -94,6 +94,14 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   async waitFor(min: number, waitMs: number): Promise<boolean> {
     if ((await this.loaded()).version >= min) return true;
     if (waitMs <= 0) return false;
+    if (this.waiters.size >= REPLICATION_DEFAULTS.maxWaiters) {
+      throw new ReplicationException(
+        ReplicationErrorCode.TooManyWaiters,
+        `${this.name} already holds ${this.waiters.size} long-poll reads (the cap); retry without wait_ms or later`,
+        'unavailable',
+        { max_waiters: REPLICATION_DEFAULTS.maxWaiters },
+      );
+    }
     return new Promise<boolean>((resolve) => {
       const waiter: Waiter = { min, done: (reached) => (clearTimeout(timer), this.waiters.delete(waiter), resolve(reached)) };
       const timer = setTimeout(() => (this.waiters.delete(waiter), resolve(false)), waitMs).unref();

@@ -89,6 +89,7 @@ export class LogQueryDto {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   after?: number;
 
   @ApiPropertyOptional({ default: REPLICATION_DEFAULTS.batchLimit })
@@ -135,6 +136,7 @@ export class ReplicateRequestDto {
   @ApiProperty({ type: [LogEntryDto] })
   @IsArray()
   @ArrayMaxSize(REPLICATION_DEFAULTS.batchLimit)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => LogEntryDto)
   entries!: LogEntryDto[];
