@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY src ./src
+COPY scripts/openapi-response-types.ts ./scripts/
 RUN npm run build
 
 # --- production dependencies only, resolved from the same lockfile ---

@@ -42,7 +42,11 @@ export class WriteDataRequestDto {
   @MaxLength(256)
   key!: string;
 
-  @ApiProperty({ description: 'Any JSON value', example: 'Hello, Distributed World!' })
+  @ApiProperty({
+    description: 'Any JSON value',
+    example: 'Hello, Distributed World!',
+    oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: {} }],
+  })
   @IsPresent()
   value!: unknown;
 }
