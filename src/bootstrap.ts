@@ -89,6 +89,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
 export function openApiDocument(app: INestApplication, config: AppConfig) {
   return buildOpenApiDocument(app, [
     { name: 'platform', description: 'Health, readiness, Prometheus metrics and the uniform admin view of every lab (strategies, nodes, reset)' },
+    { name: 'experiments', description: 'Seeded workloads under a fault schedule, recorded op by op and judged by the lab\'s checker' },
     ...[...config.labs.keys()].map((lab) => ({ name: lab, description: LAB_API_TAGS[lab] })),
   ]);
 }

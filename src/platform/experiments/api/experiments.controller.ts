@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -21,7 +22,7 @@ import { ExperimentRegistry } from '../experiment-registry';
 import { strategiesOf } from '../experiment-request';
 import { ExperimentRunnerService, LiveEvent } from '../experiment-runner.service';
 import { ExperimentRepository } from '../persistence/experiment.repository';
-import { CreateExperimentRequestDto } from './dto/create-experiment.request.dto';
+import { CreateExperimentRequestDto, NemesisStepDto } from './dto/create-experiment.request.dto';
 import {
   CatalogDto,
   ErrorBodyDto,
@@ -36,6 +37,7 @@ const SSE_KEEPALIVE_MS = 15_000;
 
 /** Experiments: seeded workloads under a fault schedule, recorded op by op and judged by the lab's checker. */
 @ApiTags('experiments')
+@ApiExtraModels(NemesisStepDto)
 @Controller('admin/experiments')
 export class ExperimentsController {
   constructor(
