@@ -1,4 +1,5 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { OrdersExperiment } from './experiment/orders.experiment';
 import { OrderQueriesService } from './application/order-queries.service';
 import { OrdersSettingsService } from './application/orders-settings.service';
 import { OrdersTopicsService } from './application/orders-topics.service';
@@ -37,6 +38,7 @@ const SHARED: Provider[] = [
   ExactlyOnceProcessingStrategy,
   IdempotentIdempotencyStrategy,
   NoneIdempotencyStrategy,
+  OrdersExperiment,
 ];
 
 /** Each node's controllers and stateful providers (Kafka clients, loops); nodes share nothing else in-process. */
