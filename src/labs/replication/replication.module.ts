@@ -1,3 +1,4 @@
+import { ReplicationExperiment } from './experiment/replication.experiment';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../platform/http/node-client.service';
@@ -41,7 +42,7 @@ function replicaNodeProvider(name: ReplicaName): Provider {
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
     const controllers: Type<unknown>[] = [];
-    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics];
+    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment];
     if (nodes.includes('primary')) {
       controllers.push(PrimaryController);
       providers.push(PrimaryLogRepository, ReplicationDelaysService, ReplicationShipperService, PrimaryService);
