@@ -7,7 +7,7 @@ import { CounterMetrics, counterMetricProviders } from './counter.metrics';
 import { CoordinatorController } from './nodes/coordinator/coordinator.controller';
 import { GatewayController } from './nodes/gateway/gateway.controller';
 import { createRegionController } from './nodes/region/region.controller';
-import { CounterExperiment } from './experiment/counter.experiment';
+import { CounterExperiment } from './application/counter.experiment';
 import { regionServiceProvider } from './nodes/region/region.providers';
 import { StrongCounterController } from './nodes/strong/strong.controller';
 import { RegionStateRepository } from './persistence/region-state.repository';

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import { OrdersExperiment } from './experiment/orders.experiment';
+import { OrdersExperiment } from './application/orders.experiment';
 import { OrderQueriesService } from './application/order-queries.service';
 import { OrdersSettingsService } from './application/orders-settings.service';
 import { OrdersTopicsService } from './application/orders-topics.service';

@@ -1,4 +1,4 @@
-import { ReplicationExperiment } from './experiment/replication.experiment';
+import { ReplicationExperiment } from './application/replication.experiment';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../platform/http/node-client.service';

@@ -13,11 +13,14 @@ import {
   Verdict,
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
+import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
 import { LAB, REGIONS } from '../counter.config';
 import { checkCounter } from '../domain/counter.checker';
 import { GLOBAL_VIEW_PORT } from '../strategies/global-view.port';
 import { STRONG_COUNTER_PORT } from '../strategies/strong-counter.port';
+
+const ADMIN_TIMEOUT_MS = 5000;
 
 /** Experiment strategies: the gateway's global view (over the CRDT regions), or the strong counter doing the same work. */
 const STRATEGY_PORT: Record<string, string> = {
@@ -27,7 +30,6 @@ const STRATEGY_PORT: Record<string, string> = {
   'redis-incr': STRONG_COUNTER_PORT,
 };
 const NODES = ['gateway', ...REGIONS];
-const READ_PROMISES = ['per-node', 'linearizable'] as const;
 /** Anti-entropy interval during a run (restored after): short, so the regions lag by little outside partitions. */
 const SYNC_INTERVAL_MS = 500;
 const CONVERGE_OPS = 6;
@@ -87,13 +89,17 @@ export class CounterExperiment extends LabExperiment {
         },
       ],
       defaultNemesis: 'partition-flapping',
+      strategies: Object.keys(STRATEGY_PORT),
+      defaultStrategy: 'crdt-merge',
+      faults: ['partition'],
+      defaults: { concurrency: 5, ops: 200, rate: 20, duration_ms: 20_000, op_timeout_ms: 5_000 },
       params: [
         {
-          name: 'read_promise',
-          type: 'string',
-          default: 'per-node',
+          name: 'linearizable_regions',
+          type: 'boolean',
+          default: false,
           description:
-            'per-node: the gateway (and the strong counter) promise linearizable reads, a region only its own increments. linearizable: every read is held to the strong promise — regions fail it under a partition.',
+            'Hold region reads to the strong promise too (every ok increment completed before the read began). An eventually consistent region fails it as soon as it lags, and under a partition for as long as the cut lasts.',
         },
       ],
       expectations: [
@@ -109,10 +115,9 @@ export class CounterExperiment extends LabExperiment {
   async prepare(ctx: Omit<ExperimentRunContext, 'setup'>): Promise<Record<string, unknown>> {
     const port = STRATEGY_PORT[ctx.strategy];
     if (!port) throw new Error(`counter has no experiment strategy ${ctx.strategy}`);
-    const promise = String(ctx.params.read_promise ?? 'per-node');
-    if (!(READ_PROMISES as readonly string[]).includes(promise)) throw new Error(`read_promise must be one of ${READ_PROMISES.join(', ')}`);
+    const strictRegions = ctx.params.linearizable_regions === true;
     const strong = port === STRONG_COUNTER_PORT;
-    const sync = await call(ctx, 'GET', `${ctx.nodeUrl('gateway')}/admin/sync-settings`);
+    const sync = await admin(ctx, 'GET', 'gateway', `/admin/sync-settings`);
     const state: RunState = {
       prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`,
       strong,
@@ -121,11 +126,11 @@ export class CounterExperiment extends LabExperiment {
     };
     this.runs.set(ctx.id, state);
     await this.selection.select(LAB, port, ctx.strategy);
-    if (!strong) await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/sync-settings`, { interval_ms: SYNC_INTERVAL_MS }));
+    if (!strong) await expectOk(admin(ctx, 'POST', 'gateway', `/admin/sync-settings`, { interval_ms: SYNC_INTERVAL_MS }));
     // Start from no partition at all.
-    if (!strong) await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/partition/all?enabled=false`));
-    const linearizable = strong || promise === 'linearizable' ? NODES : ['gateway'];
-    return { prefix: state.prefix, strong, read_promise: promise, linearizable_nodes: linearizable, counters: { g: `${state.prefix}-g`, pn: `${state.prefix}-pn` } };
+    if (!strong) await expectOk(admin(ctx, 'POST', 'gateway', `/admin/partition/all?enabled=false`));
+    const linearizable = strong || strictRegions ? NODES : ['gateway'];
+    return { prefix: state.prefix, strong, linearizable_regions: strictRegions, linearizable_nodes: linearizable, counters: { g: `${state.prefix}-g`, pn: `${state.prefix}-pn` } };
   }
 
   plan(rng: Rng, params: WorkloadParams): PlannedOp[] {
@@ -160,22 +165,22 @@ export class CounterExperiment extends LabExperiment {
         const amount = v.amount ?? 1;
         if (state.strong) {
           if (amount < 0) return { type: 'fail', node: 'strong', error: 'the strong counter has no decrement (not sent)' };
-          return outcome(await call(ctx, 'POST', `${ctx.nodeUrl('strong')}/increment`, { counter_name: name, amount }), op.value, () => 'strong');
+          return outcome(await request(ctx, 'POST', 'strong', `/increment`, { counter_name: name, amount }), op.value, () => 'strong');
         }
         if (v.counter === 'pn') {
           const path = amount < 0 ? 'pn/decrement' : 'pn/increment';
-          return outcome(await call(ctx, 'POST', `${ctx.nodeUrl(node)}/${path}`, { counter_name: name, amount: Math.abs(amount) }), op.value, () => node);
+          return outcome(await request(ctx, 'POST', node, `/${path}`, { counter_name: name, amount: Math.abs(amount) }), op.value, () => node);
         }
         if (node === 'gateway') {
-          const res = await call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/api/increment`, { counter_name: name, amount, routing: 'random' });
+          const res = await request(ctx, 'POST', 'gateway', `/api/increment`, { counter_name: name, amount, routing: 'random' });
           return outcome(res, op.value, () => (typeof res.body.region === 'string' ? res.body.region : undefined));
         }
-        return outcome(await call(ctx, 'POST', `${ctx.nodeUrl(node)}/increment`, { counter_name: name, amount }), op.value, () => node);
+        return outcome(await request(ctx, 'POST', node, `/increment`, { counter_name: name, amount }), op.value, () => node);
       }
       case 'read':
       case 'final-read': {
         const res = await this.read(ctx, state, node, v.counter, name);
-        if (res.status !== 200 || typeof res.value !== 'number') return failOrInfo(res.reply, op.value);
+        if (res.status !== 200 || typeof res.value !== 'number') return outcomeOfError(res.reply, op.value);
         return { type: 'ok', value: { counter: v.counter, value: res.value, ...(res.extra ?? {}) } };
       }
       case 'converge': {
@@ -189,11 +194,11 @@ export class CounterExperiment extends LabExperiment {
 
   async startFault(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
     if (step.fault !== 'partition') throw new Error(`counter has no fault ${step.fault}`);
-    await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/partition/${partitionTarget(step)}?enabled=true`));
+    await expectOk(admin(ctx, 'POST', 'gateway', `/admin/partition/${partitionTarget(step)}?enabled=true`));
   }
 
   async stopFault(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
-    await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/partition/${partitionTarget(step)}?enabled=false`));
+    await expectOk(admin(ctx, 'POST', 'gateway', `/admin/partition/${partitionTarget(step)}?enabled=false`));
   }
 
   check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkCounter(history, context);
@@ -204,7 +209,7 @@ export class CounterExperiment extends LabExperiment {
     if (!state) return;
     await this.selection.select(LAB, STRATEGY_PORT[ctx.strategy], state.before.selection);
     if (!state.strong && state.before.syncIntervalMs !== null) {
-      await call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/sync-settings`, { interval_ms: state.before.syncIntervalMs }, true);
+      await admin(ctx, 'POST', 'gateway', `/admin/sync-settings`, { interval_ms: state.before.syncIntervalMs });
     }
   }
 
@@ -220,14 +225,14 @@ export class CounterExperiment extends LabExperiment {
   private async read(ctx: ExperimentRunContext, state: RunState, node: string, counter: 'g' | 'pn', name: string) {
     const path = encodeURIComponent(name);
     if (state.strong) {
-      const reply = await call(ctx, 'GET', `${ctx.nodeUrl('strong')}/counter/${path}`);
+      const reply = await request(ctx, 'GET', 'strong', `/counter/${path}`);
       return { reply, status: reply.status, value: reply.body.value as unknown };
     }
     if (node === 'gateway') {
-      const reply = await call(ctx, 'GET', `${ctx.nodeUrl('gateway')}/api/counter/${path}`);
+      const reply = await request(ctx, 'GET', 'gateway', `/api/counter/${path}`);
       return { reply, status: reply.status, value: reply.body.global_count as unknown, extra: { healthy_regions: reply.body.healthy_regions } };
     }
-    const reply = await call(ctx, 'GET', `${ctx.nodeUrl(node)}/${counter === 'pn' ? 'pn/counter' : 'counter'}/${path}`);
+    const reply = await request(ctx, 'GET', node, `/${counter === 'pn' ? 'pn/counter' : 'counter'}/${path}`);
     return { reply, status: reply.status, value: (counter === 'pn' ? reply.body.value : reply.body.total_count) as unknown };
   }
 
@@ -235,11 +240,11 @@ export class CounterExperiment extends LabExperiment {
   private async converge(ctx: ExperimentRunContext, state: RunState, budgetMs: number): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
     for (;;) {
-      await call(ctx, 'POST', `${ctx.nodeUrl('gateway')}/admin/force-sync`, {});
+      await admin(ctx, 'POST', 'gateway', `/admin/force-sync`, {});
       const views = await Promise.all(
         REGIONS.flatMap((region) => [
-          call(ctx, 'GET', `${ctx.nodeUrl(region)}/counter/${state.prefix}-g`),
-          call(ctx, 'GET', `${ctx.nodeUrl(region)}/pn/counter/${state.prefix}-pn`),
+          admin(ctx, 'GET', region, `/counter/${state.prefix}-g`),
+          admin(ctx, 'GET', region, `/pn/counter/${state.prefix}-pn`),
         ]),
       );
       const g = views.filter((_, i) => i % 2 === 0).map((r) => JSON.stringify(r.body.nodes ?? null));
@@ -276,49 +281,32 @@ function partitionTarget(step: NemesisStep): string {
   return target;
 }
 
-interface Reply {
-  status: number;
-  body: Record<string, any>;
-}
-
-function outcome(res: Reply, value: unknown, ackNode: () => string | undefined): OpOutcome {
-  if (res.status === 200) {
-    const node = ackNode();
-    return { type: 'ok', value, ...(node ? { node } : {}) };
-  }
-  return failOrInfo(res, value);
-}
-
-/** 4xx: refused, certainly not applied. Anything else (5xx, timeout, network): unknown. */
-function failOrInfo(res: Reply, value: unknown): OpOutcome {
-  const error = res.status === 0 ? String(res.body.error) : `${res.status} ${String(res.body.code ?? '')}`.trim();
-  return { type: res.status >= 400 && res.status < 500 ? 'fail' : 'info', value, error };
-}
-
-async function call(ctx: Omit<ExperimentRunContext, 'setup'>, method: string, url: string, body?: unknown, quiet = false): Promise<Reply> {
-  try {
-    const res = await fetch(url, {
-      method,
-      headers: { ...ctx.headers(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(5000)]),
-    });
-    const text = await res.text();
-    let parsed: Record<string, any> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, any>) : {};
-    } catch {
-      parsed = { text };
-    }
-    return { status: res.status, body: parsed };
-  } catch (err) {
-    if (!quiet && ctx.signal.aborted) throw err;
-    return { status: 0, body: { error: (err as Error).message } };
-  }
-}
 
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
   if (res.status !== 200) throw new Error(`counter answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
   return res;
+}
+
+type Reply = { status: number; body: Record<string, any> };
+
+/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
+async function request(ctx: ExperimentRunContext, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  const res = await experimentHttp(ctx, node, path, { method, body });
+  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
+}
+
+/** Setup, fault and teardown calls get a timeout of their own: a run cut short must still heal and restore. Network errors are status 0. */
+async function admin(ctx: Omit<ExperimentRunContext, 'setup'>, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  try {
+    return await request({ ...ctx, setup: {}, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) }, method, node, path, body);
+  } catch (err) {
+    return { status: 0, body: { message: (err as Error).message } };
+  }
+}
+
+function outcome(res: Reply, value: unknown, ackNode: () => string | undefined): OpOutcome {
+  if (res.status !== 200) return outcomeOfError(res, value);
+  const node = ackNode();
+  return { type: 'ok', value, ...(node ? { node } : {}) };
 }

@@ -15,9 +15,12 @@ import {
   Verdict,
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
+import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
 import { checkOrderDelivery } from '../domain/order-delivery.checker';
 import { CRASH_POINTS, CrashPoint, ORDERS_LAB, ORDERS_NODES } from '../orders.config';
+
+const ADMIN_TIMEOUT_MS = 5000;
 
 /** The experiment's strategies: each is one end-to-end delivery semantic (producer, consumer, idempotency). */
 export const ORDERS_EXPERIMENT_STRATEGIES = {
@@ -76,6 +79,10 @@ export class OrdersExperiment extends LabExperiment {
         },
       ],
       defaultNemesis: 'crash-consumer',
+      strategies: Object.keys(ORDERS_EXPERIMENT_STRATEGIES),
+      defaultStrategy: 'at-most-once',
+      faults: ['crash-consumer'],
+      defaults: { concurrency: 4, ops: 200, rate: 20, duration_ms: 20_000, op_timeout_ms: 5_000 },
       params: [],
       expectations: [
         { strategy: 'at-most-once', nemesis: 'crash-consumer', expected: 'invalid' },
@@ -92,21 +99,21 @@ export class OrdersExperiment extends LabExperiment {
     const state: RunState = { prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`, drained: false };
     this.runs.set(ctx.id, state);
     const [producer, consumer] = await Promise.all([
-      call(ctx, 'GET', `${ctx.nodeUrl(PRODUCER)}/config`),
-      call(ctx, 'GET', `${ctx.nodeUrl(CONSUMER)}/config`),
+      admin(ctx, 'GET', PRODUCER, `/config`),
+      admin(ctx, 'GET', CONSUMER, `/config`),
     ]);
     if (producer.status !== 200 || consumer.status !== 200) throw new Error('the orders producer or consumer does not answer /config');
     state.before = { producer: producer.body, consumer: consumer.body };
-    await expectOk(call(ctx, 'POST', `${ctx.nodeUrl(PRODUCER)}/config`, { delivery_mode: semantic.delivery_mode, enable_transactions: true }));
+    await expectOk(admin(ctx, 'POST', PRODUCER, `/config`, { delivery_mode: semantic.delivery_mode, enable_transactions: true }));
     await expectOk(
-      call(ctx, 'POST', `${ctx.nodeUrl(CONSUMER)}/config`, {
+      admin(ctx, 'POST', CONSUMER, `/config`, {
         processing_mode: semantic.processing_mode,
         enable_idempotency: semantic.enable_idempotency,
         failure_rate: 0,
         crash_after_messages: 0,
       }),
     );
-    await waitFor(ctx, 20_000, async () => (await call(ctx, 'GET', `${ctx.nodeUrl(CONSUMER)}/health`)).body.kafka_consumer_running === true);
+    await waitFor(ctx, 20_000, async () => (await admin(ctx, 'GET', CONSUMER, `/health`)).body.kafka_consumer_running === true);
     return { prefix: state.prefix, ...semantic };
   }
 
@@ -132,16 +139,15 @@ export class OrdersExperiment extends LabExperiment {
     switch (op.f) {
       case 'send': {
         const v = op.value as { order_id: string; customer_id: string; quantity: number; price: number };
-        const res = await call(ctx, 'POST', `${ctx.nodeUrl(PRODUCER)}/orders`, {
+        const res = await request(ctx, 'POST', PRODUCER, `/orders`, {
           order_id: `${state.prefix}-${v.order_id}`,
           customer_id: v.customer_id,
           items: [{ name: 'Widget', quantity: v.quantity, price: v.price }],
           total_amount: Math.round(v.quantity * v.price * 100) / 100,
         });
         if (res.status === 200) return { type: 'ok', value: { order_id: v.order_id } };
-        // Refused by validation: certainly not sent. Anything else (503, 5xx) may have reached the broker.
-        if (res.status >= 400 && res.status < 500) return { type: 'fail', value: { order_id: v.order_id }, error: httpError(res) };
-        return { type: 'info', value: { order_id: v.order_id }, error: httpError(res) };
+        // Refused by validation (4xx): certainly not sent. Anything else (503, 5xx) may have reached the broker.
+        return outcomeOfError(res, { order_id: v.order_id });
       }
       case 'drain': {
         if (!state.drained) state.drained = await this.drain(ctx, state, Math.min(DRAIN_SLICE_MS, Number(ctx.params.op_timeout_ms ?? 5000) - 500));
@@ -166,7 +172,7 @@ export class OrdersExperiment extends LabExperiment {
     const point = (step.params?.crash_point as CrashPoint | undefined) ?? 'after-db-write';
     if (!CRASH_POINTS.includes(point)) throw new Error(`unknown crash point ${String(point)}`);
     await expectOk(
-      call(ctx, 'POST', `${ctx.nodeUrl(CONSUMER)}/config`, {
+      admin(ctx, 'POST', CONSUMER, `/config`, {
         crash_after_messages: Number(step.params?.after_messages ?? 1),
         crash_point: point,
         restart_after_ms: Math.max(CRASH_RESTART_MS, step.duration_ms),
@@ -177,7 +183,7 @@ export class OrdersExperiment extends LabExperiment {
   /** Heals: restart a consumer still down, and disarm a crash point that never fired. */
   async stopFault(_step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
-    await waitFor(ctx, 15_000, async () => (await call(ctx, 'POST', `${ctx.nodeUrl(CONSUMER)}/config`, { crash_after_messages: 0 })).status === 200);
+    await waitFor(ctx, 15_000, async () => (await admin(ctx, 'POST', CONSUMER, `/config`, { crash_after_messages: 0 })).status === 200);
   }
 
   check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkOrderDelivery(history, context);
@@ -188,21 +194,15 @@ export class OrdersExperiment extends LabExperiment {
     if (!state?.before) return;
     const { producer, consumer } = state.before;
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
-    await call(ctx, 'POST', `${ctx.nodeUrl(PRODUCER)}/config`, { delivery_mode: producer.delivery_mode, enable_transactions: producer.enable_transactions }, true);
-    await call(
-      ctx,
-      'POST',
-      `${ctx.nodeUrl(CONSUMER)}/config`,
-      {
-        processing_mode: consumer.processing_mode,
-        enable_idempotency: consumer.enable_idempotency,
-        failure_rate: consumer.failure_rate,
-        crash_after_messages: 0,
-        crash_point: consumer.crash_point,
-        restart_after_ms: consumer.restart_after_ms,
-      },
-      true,
-    );
+    await admin(ctx, 'POST', PRODUCER, `/config`, { delivery_mode: producer.delivery_mode, enable_transactions: producer.enable_transactions });
+    await admin(ctx, 'POST', CONSUMER, `/config`, {
+      processing_mode: consumer.processing_mode,
+      enable_idempotency: consumer.enable_idempotency,
+      failure_rate: consumer.failure_rate,
+      crash_after_messages: 0,
+      crash_point: consumer.crash_point,
+      restart_after_ms: consumer.restart_after_ms,
+    });
   }
 
   private state(ctx: ExperimentRunContext): RunState {
@@ -219,8 +219,8 @@ export class OrdersExperiment extends LabExperiment {
     let last = -1;
     return waitFor(ctx, budgetMs, async () => {
       const [health, lag] = await Promise.all([
-        call(ctx, 'GET', `${ctx.nodeUrl(CONSUMER)}/health`),
-        call(ctx, 'GET', `${ctx.nodeUrl(API)}/kafka/lag`),
+        admin(ctx, 'GET', CONSUMER, `/health`),
+        admin(ctx, 'GET', API, `/kafka/lag`),
       ]);
       if (health.body.kafka_consumer_running !== true || lag.status !== 200 || lag.body.total_lag !== 0) return false;
       const [{ n }] = (await this.db.query(`SELECT coalesce(sum(applied_count), 0)::int AS n FROM orders.orders WHERE order_id LIKE $1`, [
@@ -257,33 +257,6 @@ export function expectedRunMs(params: WorkloadParams): number {
   return Math.max(1000, Math.min(params.duration_ms, byRate));
 }
 
-interface Reply {
-  status: number;
-  body: Record<string, any>;
-}
-
-/** One HTTP call as a user would make it; network errors surface as status 0. */
-async function call(ctx: Omit<ExperimentRunContext, 'setup'>, method: string, url: string, body?: unknown, quiet = false): Promise<Reply> {
-  try {
-    const res = await fetch(url, {
-      method,
-      headers: { ...ctx.headers(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(5000)]),
-    });
-    const text = await res.text();
-    let parsed: Record<string, any> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, any>) : {};
-    } catch {
-      parsed = { text };
-    }
-    return { status: res.status, body: parsed };
-  } catch (err) {
-    if (!quiet && ctx.signal.aborted) throw err;
-    return { status: 0, body: { error: (err as Error).message } };
-  }
-}
 
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
@@ -292,7 +265,7 @@ async function expectOk(reply: Promise<Reply>): Promise<Reply> {
 }
 
 function httpError(res: Reply): string {
-  return res.status === 0 ? String(res.body.error) : `${res.status} ${String(res.body.code ?? '')}`.trim();
+  return res.status === 0 ? String(res.body.message) : `${res.status} ${String(res.body.code ?? '')}`.trim();
 }
 
 async function waitFor(ctx: Omit<ExperimentRunContext, 'setup'>, budgetMs: number, done: () => Promise<boolean>): Promise<boolean> {
@@ -301,5 +274,22 @@ async function waitFor(ctx: Omit<ExperimentRunContext, 'setup'>, budgetMs: numbe
     if (await done()) return true;
     if (Date.now() >= deadline || ctx.signal.aborted) return false;
     await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+type Reply = { status: number; body: Record<string, any> };
+
+/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
+async function request(ctx: ExperimentRunContext, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  const res = await experimentHttp(ctx, node, path, { method, body });
+  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
+}
+
+/** Setup, fault and teardown calls get a timeout of their own: a run cut short must still heal and restore. Network errors are status 0. */
+async function admin(ctx: Omit<ExperimentRunContext, 'setup'>, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  try {
+    return await request({ ...ctx, setup: {}, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) }, method, node, path, body);
+  } catch (err) {
+    return { status: 0, body: { message: (err as Error).message } };
   }
 }

@@ -13,9 +13,12 @@ import {
   Verdict,
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
+import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
 import { checkReadConsistency } from '../domain/read-consistency.checker';
 import { LAB, READ_STRATEGY_KEYS, REPLICA_NAMES, ReplicaName, isReplicaName } from '../replication.config';
+
+const ADMIN_TIMEOUT_MS = 5000;
 
 const KEYS = ['k0', 'k1', 'k2', 'k3'];
 
@@ -76,6 +79,10 @@ export class ReplicationExperiment extends LabExperiment {
         },
       ],
       defaultNemesis: 'lag-replica',
+      strategies: [...READ_STRATEGY_KEYS],
+      defaultStrategy: 'any-replica',
+      faults: ['lag', 'crash'],
+      defaults: { concurrency: 5, ops: 200, rate: 20, duration_ms: 20_000, op_timeout_ms: 5_000 },
       params: [],
       expectations: [
         { strategy: 'any-replica', nemesis: 'lag-replica', expected: 'invalid' },
@@ -92,11 +99,11 @@ export class ReplicationExperiment extends LabExperiment {
     const state: RunState = { prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`, sessions: new Map(), lagged: new Map(), crashed: new Set() };
     this.runs.set(ctx.id, state);
     const [current, delays] = await Promise.all([
-      expectOk(call(ctx, 'GET', `${ctx.nodeUrl('client')}/admin/read-strategy`)),
-      expectOk(call(ctx, 'GET', `${ctx.nodeUrl('primary')}/admin/replication-delays`)),
+      expectOk(admin(ctx, 'GET', 'client', `/admin/read-strategy`)),
+      expectOk(admin(ctx, 'GET', 'primary', `/admin/replication-delays`)),
     ]);
     state.before = { strategy: String(current.body.strategy), settings: current.body.settings, delays: delays.body.by_replica };
-    const selected = await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('client')}/admin/read-strategy`, { strategy: ctx.strategy }));
+    const selected = await expectOk(admin(ctx, 'POST', 'client', `/admin/read-strategy`, { strategy: ctx.strategy }));
     const settings = selected.body.settings as Record<string, number>;
     return { prefix: state.prefix, ...settings, delays: delays.body.by_replica };
   }
@@ -118,16 +125,16 @@ export class ReplicationExperiment extends LabExperiment {
     const session = state.sessions.get(process);
     if (op.f === 'write') {
       const { key, value } = op.value as { key: string; value: string };
-      const res = await call(ctx, 'POST', `${ctx.nodeUrl('client')}/writes`, { key: `${state.prefix}-${key}`, value, ...(session ? { session } : {}) });
-      if (res.status !== 200) return failOrInfo(res, op.value);
+      const res = await request(ctx, 'POST', 'client', `/writes`, { key: `${state.prefix}-${key}`, value, ...(session ? { session } : {}) });
+      if (res.status !== 200) return outcomeOfError(res, op.value);
       if (typeof res.body.session === 'string') state.sessions.set(process, res.body.session);
       return { type: 'ok', node: 'primary', value: { key, value, version: res.body.version } };
     }
     if (op.f === 'read') {
       const { key } = op.value as { key: string };
       const query = new URLSearchParams({ key: `${state.prefix}-${key}`, ...(session ? { session } : {}) });
-      const res = await call(ctx, 'GET', `${ctx.nodeUrl('client')}/reads?${query.toString()}`);
-      if (res.status !== 200) return failOrInfo(res, op.value);
+      const res = await request(ctx, 'GET', 'client', `/reads?${query.toString()}`);
+      if (res.status !== 200) return outcomeOfError(res, op.value);
       if (typeof res.body.session === 'string') state.sessions.set(process, res.body.session);
       return {
         type: 'ok',
@@ -149,10 +156,10 @@ export class ReplicationExperiment extends LabExperiment {
     const state = this.state(ctx);
     const replica = replicaOf(step);
     if (step.fault === 'lag') {
-      const delays = await expectOk(call(ctx, 'GET', `${ctx.nodeUrl('primary')}/admin/replication-delays`));
+      const delays = await expectOk(admin(ctx, 'GET', 'primary', `/admin/replication-delays`));
       if (!state.lagged.has(replica)) state.lagged.set(replica, Number(delays.body.by_replica?.[replica]));
       const delayMs = Number(step.params?.delay_ms ?? 3000);
-      await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('primary')}/admin/replication-delay`, { replica_url: replica, delay_ms: delayMs }));
+      await expectOk(admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: delayMs }));
     } else if (step.fault === 'crash') {
       state.crashed.add(replica);
       await this.lifecycle.crash(LAB, replica, 'experiment', null);
@@ -165,7 +172,7 @@ export class ReplicationExperiment extends LabExperiment {
     if (step.fault === 'lag') {
       const before = state.lagged.get(replica);
       if (before === undefined || !Number.isFinite(before)) return;
-      await expectOk(call(ctx, 'POST', `${ctx.nodeUrl('primary')}/admin/replication-delay`, { replica_url: replica, delay_ms: before }));
+      await expectOk(admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: before }));
       state.lagged.delete(replica);
     } else if (step.fault === 'crash') {
       if (this.lifecycle.isDown(LAB, replica)) await this.lifecycle.restart(LAB, replica);
@@ -180,8 +187,8 @@ export class ReplicationExperiment extends LabExperiment {
     this.runs.delete(ctx.id);
     if (!state?.before) return;
     for (const replica of REPLICA_NAMES) if (this.lifecycle.isDown(LAB, replica) && state.crashed.has(replica)) await this.lifecycle.restart(LAB, replica);
-    await call(ctx, 'POST', `${ctx.nodeUrl('client')}/admin/read-strategy`, { strategy: state.before.strategy, ...state.before.settings }, true);
-    await call(ctx, 'POST', `${ctx.nodeUrl('primary')}/admin/replication-delays`, { delays: state.before.delays }, true);
+    await admin(ctx, 'POST', 'client', `/admin/read-strategy`, { strategy: state.before.strategy, ...state.before.settings });
+    await admin(ctx, 'POST', 'primary', `/admin/replication-delays`, { delays: state.before.delays });
   }
 
   private state(ctx: ExperimentRunContext): RunState {
@@ -206,41 +213,26 @@ export function expectedRunMs(params: WorkloadParams): number {
   return Math.max(1000, Math.min(params.duration_ms, byRate));
 }
 
-interface Reply {
-  status: number;
-  body: Record<string, any>;
-}
-
-/** 4xx: refused, certainly not applied. Anything else (5xx, timeout, network): unknown. */
-function failOrInfo(res: Reply, value: unknown): OpOutcome {
-  const error = res.status === 0 ? String(res.body.error) : `${res.status} ${String(res.body.code ?? '')}`.trim();
-  return { type: res.status >= 400 && res.status < 500 ? 'fail' : 'info', value, error };
-}
-
-async function call(ctx: Omit<ExperimentRunContext, 'setup'>, method: string, url: string, body?: unknown, quiet = false): Promise<Reply> {
-  try {
-    const res = await fetch(url, {
-      method,
-      headers: { ...ctx.headers(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(5000)]),
-    });
-    const text = await res.text();
-    let parsed: Record<string, any> = {};
-    try {
-      parsed = text ? (JSON.parse(text) as Record<string, any>) : {};
-    } catch {
-      parsed = { text };
-    }
-    return { status: res.status, body: parsed };
-  } catch (err) {
-    if (!quiet && ctx.signal.aborted) throw err;
-    return { status: 0, body: { error: (err as Error).message } };
-  }
-}
 
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
   if (res.status !== 200) throw new Error(`replication answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
   return res;
+}
+
+type Reply = { status: number; body: Record<string, any> };
+
+/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
+async function request(ctx: ExperimentRunContext, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  const res = await experimentHttp(ctx, node, path, { method, body });
+  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
+}
+
+/** Setup, fault and teardown calls get a timeout of their own: a run cut short must still heal and restore. Network errors are status 0. */
+async function admin(ctx: Omit<ExperimentRunContext, 'setup'>, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
+  try {
+    return await request({ ...ctx, setup: {}, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) }, method, node, path, body);
+  } catch (err) {
+    return { status: 0, body: { message: (err as Error).message } };
+  }
 }
