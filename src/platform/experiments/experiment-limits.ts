@@ -8,7 +8,7 @@ export const EXPERIMENT_LIMITS = {
   maxRate: 10_000,
   minOpTimeoutMs: 50,
   maxOpTimeoutMs: 30_000,
-  maxNemesisSteps: 64,
+  maxNemesisSteps: 256,
   maxFaultMs: 120_000,
   /** Experiments running at once in this process (one per lab at most). */
   maxRunning: 2,

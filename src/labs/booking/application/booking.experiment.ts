@@ -188,7 +188,7 @@ export class BookingExperiment extends LabExperiment {
 function pauseSchedule(rng: Rng, params: WorkloadParams): NemesisStep[] {
   const expectedMs = Math.min(params.duration_ms, params.rate ? (params.ops / params.rate) * 1000 : params.duration_ms);
   const steps: NemesisStep[] = [];
-  for (let at = 200 + rng.int(0, 200); at < expectedMs - 300; at += 1000 + rng.int(0, 400)) {
+  for (let at = 200 + rng.int(0, 200); at < expectedMs - 300 && steps.length < 100; at += 1000 + rng.int(0, 400)) {
     steps.push({ at_ms: at, fault: PAUSE_FAULT, params: { pause_ms: 600, lock_ttl_ms: 150, holders: 2 }, duration_ms: 900 });
   }
   return steps;
