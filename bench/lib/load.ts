@@ -98,3 +98,85 @@ export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
+
+export interface OpenLoadOptions {
+  url: string;
+  /** Body of request i (the moment it is sent is passed too, e.g. to record it). */
+  body: (i: number, sentAt: number) => unknown;
+  /** Offered rate: requests are started on this schedule whatever the answers (an open loop). */
+  ratePerS: number;
+  durationMs: number;
+  /** Bound on requests in flight; a request that would exceed it is counted as `skipped`, not sent. */
+  maxInFlight?: number;
+}
+
+export interface OpenLoadResult {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  skipped: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+/**
+ * An open-loop load generator: starts request i at `i / ratePerS` seconds, whether or not the
+ * earlier ones were answered, so a slow server shows as latency instead of a lower offered rate.
+ * Loopback only; bounded by `durationMs` and `maxInFlight`.
+ */
+export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadResult> {
+  const target = new URL(options.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('bench targets loopback only');
+  const maxInFlight = options.maxInFlight ?? 1000;
+  const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const pending: Array<Promise<void>> = [];
+  const fire = (i: number) =>
+    new Promise<void>((resolve) => {
+      const sentAt = Date.now();
+      const body = JSON.stringify(options.body(i, sentAt));
+      const t0 = process.hrtime.bigint();
+      inFlight += 1;
+      const done = () => {
+        inFlight -= 1;
+        resolve();
+      };
+      const req = request(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            if ((res.statusCode ?? 0) >= 300) non2xx += 1;
+            done();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors += 1;
+        done();
+      });
+      req.end(body);
+    });
+  const started = Date.now();
+  const total = Math.floor((options.ratePerS * options.durationMs) / 1000);
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / options.ratePerS;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= maxInFlight) {
+      skipped += 1;
+      continue;
+    }
+    pending.push(fire(i));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, non2xx, skipped, p50_ms: percentile(latencies, 0.5), p99_ms: percentile(latencies, 0.99) };
+}

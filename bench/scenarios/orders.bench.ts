@@ -1,19 +1,28 @@
-import { nodeUrl, sleep } from '../lib/app';
+import { Kafka, logLevel, Producer } from 'kafkajs';
+import { BENCH_ENV, nodeUrl, PLATFORM_URL, sleep } from '../lib/app';
 import { call, waitFor } from '../lib/http';
-import { percentile, runLoad } from '../lib/load';
+import { percentile, runLoad, runOpenLoad } from '../lib/load';
 import { Measured, measured } from '../lib/stats';
 
-export const ORDER_MODES = ['at-least-once', 'exactly-once', 'exactly-once-batched'] as const;
+export const ORDER_MODES = ['at-least-once', 'exactly-once', 'exactly-once-linger-0', 'exactly-once-batched'] as const;
 type Mode = (typeof ORDER_MODES)[number];
-type Figures = Record<'orders_per_s' | 'p50_ms' | 'p99_ms' | 'produce_p99_ms', Measured>;
+type Figures = Record<'orders_per_s' | 'posts_per_s' | 'p50_ms' | 'p99_ms' | 'produce_p99_ms', Measured>;
 
 export interface OrdersResult {
   concurrency: number;
   batch_size: number;
-  modes: Record<Mode, Figures & { orders: Measured; drained: boolean }>;
-  /** The key figure: the median of the repetitions (exactly_once_batched_vs_at_least_once_spread has them all). */
+  /** A mode the app does not offer (e.g. `transaction_linger_ms` before group commit) is left out. */
+  modes: Partial<Record<Mode, Figures & { orders: Measured; drained: boolean }>>;
+  /** Key figures: the median of the per-round ratios (the `_spread` fields have them all). */
   exactly_once_batched_vs_at_least_once: number;
   exactly_once_batched_vs_at_least_once_spread: Measured;
+  exactly_once_single_vs_at_least_once: number;
+  exactly_once_single_vs_at_least_once_spread: Measured;
+  drain: { orders: number; orders_per_s: Measured };
+  consumer_drain_orders_per_s: number;
+  open_loop: { rate_per_s: number; seconds: number; p50_ms: Measured; p99_ms: Measured; produce_p99_ms: Measured; errors: number };
+  exactly_once_e2e_p99_ms: number;
+  raw_kafkajs: Record<'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s', Measured>;
 }
 
 const PRODUCER = nodeUrl(8200, 0);
@@ -38,8 +47,14 @@ interface OrderRow {
  *
  * - at-least-once: plain producer (acks=all, no transactions), consumer commits offsets after the
  *   write and does not deduplicate;
- * - exactly-once: one Kafka transaction per POST /orders, read_committed idempotent consumer;
- * - exactly-once-batched: the same, `batchSize` orders per POST /orders/batch (one transaction).
+ * - exactly-once: single orders per POST /orders, the producer's default group commit
+ *   (`transaction_linger_ms`), read_committed idempotent consumer;
+ * - exactly-once-linger-0: the same with `transaction_linger_ms: 0`, one Kafka transaction per order;
+ * - exactly-once-batched: `batchSize` orders per POST /orders/batch (one transaction).
+ *
+ * Then: the consumer's drain rate on a topic pre-filled while it was down; the POST-to-row latency
+ * at a fixed offered rate (open loop) in exactly-once mode; and a raw kafkajs producer in this
+ * process, without HTTP, Nest or the lab, for the gap.
  */
 export async function benchOrders(opts: {
   reps: number;
@@ -47,18 +62,26 @@ export async function benchOrders(opts: {
   concurrency: number;
   batchSize: number;
   drainTimeoutMs: number;
+  drainOrders: number;
+  openRatePerS: number;
+  openDurationMs: number;
 }): Promise<OrdersResult> {
   const raw: Record<string, Array<Record<keyof Figures | 'orders', number>>> = {};
   const drainedAll: Record<string, boolean> = {};
-  const ratios: number[] = [];
+  const batchedRatios: number[] = [];
+  const singleRatios: number[] = [];
+  const drainRates: number[] = [];
+  const open: Array<{ p50: number; p99: number; produce: number; errors: number }> = [];
   const originalProducer = await call<Record<string, unknown>>('GET', `${PRODUCER}/config`);
   const originalConsumer = await call<Record<string, unknown>>('GET', `${CONSUMER}/config`);
+  const grouped = typeof originalProducer.transaction_linger_ms === 'number';
+  const modes = ORDER_MODES.filter((m) => grouped || m !== 'exactly-once-linger-0');
   let runId = 0;
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
       const round: Partial<Record<Mode, number>> = {};
-      for (const mode of ORDER_MODES) {
-        await configure(mode);
+      for (const mode of modes) {
+        await configure(mode, originalProducer);
         await warm(`w${rep}-${mode}`, opts.drainTimeoutMs);
         await call('POST', `${API}/reset`);
         const r = await measureMode(mode, `r${Date.now()}-${runId++}`, opts);
@@ -66,12 +89,17 @@ export async function benchOrders(opts: {
         drainedAll[mode] = (drainedAll[mode] ?? true) && r.drained;
         round[mode] = r.figures.orders_per_s;
       }
-      ratios.push(round['exactly-once-batched']! / round['at-least-once']!);
+      batchedRatios.push(round['exactly-once-batched']! / round['at-least-once']!);
+      singleRatios.push(round['exactly-once']! / round['at-least-once']!);
+      await configure('exactly-once', originalProducer);
+      drainRates.push(await measureDrain(`d${Date.now()}-${rep}`, opts.drainOrders, opts.drainTimeoutMs));
+      open.push(await measureOpenLoop(`o${Date.now()}-${rep}`, opts.openRatePerS, opts.openDurationMs, opts.drainTimeoutMs));
     }
   } finally {
     await call('POST', `${PRODUCER}/config`, {
       delivery_mode: originalProducer.delivery_mode,
       enable_transactions: originalProducer.enable_transactions,
+      ...(grouped ? { transaction_linger_ms: originalProducer.transaction_linger_ms } : {}),
     }).catch(() => undefined);
     await call('POST', `${CONSUMER}/config`, {
       processing_mode: originalConsumer.processing_mode,
@@ -81,28 +109,50 @@ export async function benchOrders(opts: {
   }
   const figures = (mode: Mode) => ({
     orders_per_s: measured(raw[mode].map((r) => r.orders_per_s)),
+    posts_per_s: measured(raw[mode].map((r) => r.posts_per_s)),
     p50_ms: measured(raw[mode].map((r) => r.p50_ms)),
     p99_ms: measured(raw[mode].map((r) => r.p99_ms)),
     produce_p99_ms: measured(raw[mode].map((r) => r.produce_p99_ms)),
     orders: measured(raw[mode].map((r) => r.orders)),
     drained: drainedAll[mode],
   });
+  const rawKafka = await benchRawKafkajs(opts.reps, opts.durationMs, opts.concurrency);
+  const openP99 = measured(open.map((o) => o.p99));
   return {
     concurrency: opts.concurrency,
     batch_size: opts.batchSize,
-    modes: { 'at-least-once': figures('at-least-once'), 'exactly-once': figures('exactly-once'), 'exactly-once-batched': figures('exactly-once-batched') },
-    exactly_once_batched_vs_at_least_once: measured(ratios).median,
-    exactly_once_batched_vs_at_least_once_spread: measured(ratios),
+    modes: Object.fromEntries(modes.map((m) => [m, figures(m)])),
+    exactly_once_batched_vs_at_least_once: measured(batchedRatios).median,
+    exactly_once_batched_vs_at_least_once_spread: measured(batchedRatios),
+    exactly_once_single_vs_at_least_once: measured(singleRatios).median,
+    exactly_once_single_vs_at_least_once_spread: measured(singleRatios),
+    drain: { orders: opts.drainOrders, orders_per_s: measured(drainRates) },
+    consumer_drain_orders_per_s: measured(drainRates).median,
+    open_loop: {
+      rate_per_s: opts.openRatePerS,
+      seconds: opts.openDurationMs / 1000,
+      p50_ms: measured(open.map((o) => o.p50)),
+      p99_ms: openP99,
+      produce_p99_ms: measured(open.map((o) => o.produce)),
+      errors: open.reduce((n, o) => n + o.errors, 0),
+    },
+    exactly_once_e2e_p99_ms: openP99.median,
+    raw_kafkajs: rawKafka,
   };
 }
 
-async function configure(mode: Mode): Promise<void> {
+async function configure(mode: Mode, original: Record<string, unknown>): Promise<void> {
   const exactly = mode !== 'at-least-once';
   const producer = await call<Record<string, unknown>>('GET', `${PRODUCER}/config`);
   const consumer = await call<Record<string, unknown>>('GET', `${CONSUMER}/config`);
   const delivery = exactly ? 'exactly-once' : 'at-least-once';
-  if (producer.delivery_mode !== delivery || producer.enable_transactions !== exactly) {
-    await call('POST', `${PRODUCER}/config`, { delivery_mode: delivery, enable_transactions: exactly });
+  const linger = mode === 'exactly-once-linger-0' ? 0 : original.transaction_linger_ms;
+  if (producer.delivery_mode !== delivery || producer.enable_transactions !== exactly || producer.transaction_linger_ms !== linger) {
+    await call('POST', `${PRODUCER}/config`, {
+      delivery_mode: delivery,
+      enable_transactions: exactly,
+      ...(typeof linger === 'number' ? { transaction_linger_ms: linger } : {}),
+    });
   }
   if (consumer.processing_mode !== delivery || consumer.enable_idempotency !== exactly || consumer.failure_rate !== 0) {
     await call('POST', `${CONSUMER}/config`, {
@@ -149,15 +199,35 @@ async function measureMode(
     durationMs: opts.durationMs,
   });
   if (load.errors || load.non2xx) throw new Error(`orders ${mode}: ${load.errors} errors, ${load.non2xx} non-2xx while producing`);
-  const accepted = sentAt.size;
+  const drained = await drain(sentAt.size, mode, opts.drainTimeoutMs);
+  const { latencies, lastEffect } = await latenciesOf(sentAt);
+  const firstSend = Math.min(...sentAt.values());
+  return {
+    drained,
+    figures: {
+      orders: latencies.length,
+      orders_per_s: latencies.length / ((lastEffect - firstSend) / 1000),
+      posts_per_s: load.throughput * (batched ? opts.batchSize : 1),
+      p50_ms: percentile(latencies, 0.5),
+      p99_ms: percentile(latencies, 0.99),
+      produce_p99_ms: load.p99_ms,
+    },
+  };
+}
+
+async function drain(expected: number, what: string, timeoutMs: number): Promise<boolean> {
   let drained = true;
   await waitFor(
-    `${accepted} ${mode} orders to be processed`,
-    async () => ((await call<Stats>('GET', `${API}/stats`, undefined, 5000)).total_unique_orders >= accepted ? true : undefined),
-    opts.drainTimeoutMs,
+    `${expected} ${what} orders to be processed`,
+    async () => ((await call<Stats>('GET', `${API}/stats`, undefined, 5000)).total_unique_orders >= expected ? true : undefined),
+    timeoutMs,
     100,
   ).catch(() => (drained = false));
   await sleep(50);
+  return drained;
+}
+
+async function latenciesOf(sentAt: Map<string, number>): Promise<{ latencies: number[]; lastEffect: number }> {
   const rows = await allOrders();
   const latencies: number[] = [];
   let lastEffect = 0;
@@ -169,16 +239,134 @@ async function measureMode(
     lastEffect = Math.max(lastEffect, at);
   }
   latencies.sort((a, b) => a - b);
-  const firstSend = Math.min(...sentAt.values());
-  return {
-    drained,
-    figures: {
-      orders: latencies.length,
-      orders_per_s: latencies.length / ((lastEffect - firstSend) / 1000),
-      p50_ms: percentile(latencies, 0.5),
-      p99_ms: percentile(latencies, 0.99),
-      produce_p99_ms: load.p99_ms,
+  return { latencies, lastEffect };
+}
+
+/**
+ * The consumer's pace on a backlog: the consumer is crashed (its port closes, nothing consumes),
+ * `count` orders are published in batches of 100, the consumer is restarted through the main
+ * port, and /stats is polled every 50 ms. Rate = orders / (time of the poll that saw them all −
+ * time of the first poll that saw any), so the group rejoin after the restart is not counted.
+ */
+async function measureDrain(run: string, count: number, timeoutMs: number): Promise<number> {
+  await warm(`drain-${run}`, timeoutMs);
+  await call('POST', `${API}/reset`);
+  await call('POST', `${CONSUMER}/simulate/crash`, { restart_after_ms: 600000 });
+  await waitFor(
+    'the consumer to be down',
+    async () => {
+      const lab = await call<{ nodes: Array<{ node: string; up: boolean }> }>('GET', `${PLATFORM_URL}/admin/labs/orders`);
+      return lab.nodes.find((n) => n.node === 'consumer')?.up === false ? true : undefined;
     },
+    10000,
+    50,
+  );
+  for (let b = 0; b * 100 < count; b++) {
+    const size = Math.min(100, count - b * 100);
+    await call('POST', `${PRODUCER}/orders/batch`, { orders: Array.from({ length: size }, (_, k) => order(`${run}-${b}-${k}`)) });
+  }
+  await call('POST', `${PLATFORM_URL}/admin/labs/orders/nodes/consumer/restart`);
+  let first: number | undefined;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const n = (await call<Stats>('GET', `${API}/stats`, undefined, 5000)).total_unique_orders;
+    const now = Date.now();
+    if (n > 0) first ??= now;
+    if (n >= count) return count / ((now - first!) / 1000);
+    await sleep(50);
+  }
+  throw new Error(`drain: ${count} orders not processed within ${timeoutMs} ms`);
+}
+
+/** Single orders at a fixed offered rate (open loop) in exactly-once mode: POST-to-row percentiles. */
+async function measureOpenLoop(run: string, ratePerS: number, durationMs: number, timeoutMs: number) {
+  await warm(`open-${run}`, timeoutMs);
+  await call('POST', `${API}/reset`);
+  const sentAt = new Map<string, number>();
+  const load = await runOpenLoad({
+    url: `${PRODUCER}/orders`,
+    ratePerS,
+    durationMs,
+    maxInFlight: 2000,
+    body: (i, at) => {
+      sentAt.set(`${run}-${i}`, at);
+      return order(`${run}-${i}`);
+    },
+  });
+  await drain(load.requests - load.errors - load.non2xx, 'open-loop', timeoutMs);
+  const { latencies } = await latenciesOf(sentAt);
+  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), produce: load.p99_ms, errors: load.errors + load.non2xx + load.skipped };
+}
+
+/**
+ * A raw kafkajs producer in this process (no HTTP, Nest, Redis or the lab), on a topic of its own
+ * with the orders topic's 3 partitions: `concurrency` callers sending single messages with acks=all;
+ * a transactional producer with one message per transaction; and one with `concurrency` messages
+ * per transaction (what group commit gives `concurrency` waiting callers).
+ */
+async function benchRawKafkajs(reps: number, durationMs: number, concurrency: number) {
+  const kafka = new Kafka({
+    clientId: 'labs-bench-raw',
+    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const topic = `${BENCH_ENV.KAFKA_NAMESPACE}.raw-producer`;
+  const admin = kafka.admin();
+  await admin.connect();
+  if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+  const value = JSON.stringify({ ...order('raw'), timestamp: new Date().toISOString(), trace_id: null, producer: 'raw', delivery_mode: 'raw' });
+  const runs: Record<'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s', number[]> = {
+    acks_all_msgs_per_s: [],
+    transaction_per_message_per_s: [],
+    transaction_per_8_messages_per_s: [],
+  };
+  const timed = async (fn: () => Promise<number>) => {
+    const deadline = Date.now() + durationMs;
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() < deadline) sent += await fn();
+    return sent / ((Date.now() - started) / 1000);
+  };
+  let key = 0;
+  const messages = (n: number) => Array.from({ length: n }, () => ({ key: `raw-${key++}`, value }));
+  for (let rep = 0; rep < reps; rep++) {
+    const plain = kafka.producer({ idempotent: false, allowAutoTopicCreation: false });
+    await plain.connect();
+    const started = Date.now();
+    const counts = await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        let n = 0;
+        while (Date.now() - started < durationMs) {
+          await plain.send({ topic, acks: -1, messages: messages(1) });
+          n++;
+        }
+        return n;
+      }),
+    );
+    runs.acks_all_msgs_per_s.push(counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000));
+    await plain.disconnect();
+    const tx: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: `${topic}-tx`, allowAutoTopicCreation: false });
+    await tx.connect();
+    for (const [field, size] of [
+      ['transaction_per_message_per_s', 1],
+      ['transaction_per_8_messages_per_s', concurrency],
+    ] as const) {
+      runs[field].push(
+        await timed(async () => {
+          const t = await tx.transaction();
+          await t.send({ topic, acks: -1, messages: messages(size) });
+          await t.commit();
+          return size;
+        }),
+      );
+    }
+    await tx.disconnect();
+  }
+  return {
+    acks_all_msgs_per_s: measured(runs.acks_all_msgs_per_s),
+    transaction_per_message_per_s: measured(runs.transaction_per_message_per_s),
+    transaction_per_8_messages_per_s: measured(runs.transaction_per_8_messages_per_s),
   };
 }
 
