@@ -33,6 +33,12 @@ export const ORDERS_TIMINGS = {
   consumerRetryMaxMs: 10000,
   /** Attempts of one message before it goes to the dead-letter topic. */
   maxProcessingAttempts: 3,
+  /** Tries of a chunk or record through a dependency failure (connection, timeout, deadlock) before the batch is left uncommitted and fetched again. */
+  maxTransientAttempts: 5,
+  /** Records of one partition applied in one PostgreSQL transaction (a fetched batch is cut into chunks of at most this many). */
+  maxRecordsPerTransaction: 500,
+  /** Group commit: a transaction also closes once its orders' values reach this many bytes (the broker's record batch limit is 1 MiB). */
+  maxTransactionBytes: 512 * 1024,
   retryBackoffMs: 50,
   databaseGaugeRefreshMs: 5000,
 } as const;
@@ -43,9 +49,20 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 /** Producer settings that are not a strategy selection. */
 export interface ProducerSettings {
   enable_transactions: boolean;
+  /** Group commit (exactly-once with transactions): how long a transaction waits for more single orders; 0 = one transaction per order. */
+  transaction_linger_ms: number;
+  /** Group commit: most orders in one transaction. */
+  max_orders_per_transaction: number;
 }
 
-export const PRODUCER_SETTINGS_DEFAULTS: ProducerSettings = { enable_transactions: true };
+/** Bounds of the producer's group-commit settings (POST /config validates against them). */
+export const GROUP_COMMIT_LIMITS = { maxLingerMs: 1000, maxOrdersPerTransaction: 1000 } as const;
+
+export const PRODUCER_SETTINGS_DEFAULTS: ProducerSettings = {
+  enable_transactions: true,
+  transaction_linger_ms: 5,
+  max_orders_per_transaction: 200,
+};
 
 /** Consumer fault settings; crash_after_messages is one-shot (back to 0 once it fires, as a restart reverts it). */
 export interface ConsumerSettings {

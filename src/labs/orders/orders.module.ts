@@ -3,7 +3,8 @@ import { OrdersExperiment } from './application/orders.experiment';
 import { OrderQueriesService } from './application/order-queries.service';
 import { OrdersSettingsService } from './application/orders-settings.service';
 import { OrdersTopicsService } from './application/orders-topics.service';
-import { ProcessOrderMessageService } from './application/process-order-message.service';
+import { ConsumerMetricsService } from './application/consumer-metrics.service';
+import { ProcessOrderBatchService } from './application/process-order-batch.service';
 import { PublishOrdersService } from './application/publish-orders.service';
 import { KafkaInspectionService } from './nodes/api/kafka-inspection.service';
 import { QueryApiController } from './nodes/api/query-api.controller';
@@ -13,6 +14,7 @@ import { OrderConsumer } from './nodes/consumer/order.consumer';
 import { OrderProducerService } from './nodes/producer/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
 import { ordersMetricProviders } from './orders.metrics';
+import { ConsumerOffsetsRepository } from './persistence/consumer-offsets.repository';
 import { OrdersRepository } from './persistence/orders.repository';
 import { AtLeastOnceDeliveryStrategy } from './strategies/at-least-once.delivery.strategy';
 import { AtLeastOnceProcessingStrategy } from './strategies/at-least-once.processing.strategy';
@@ -46,7 +48,7 @@ const NODES: Record<string, { controllers: Type<unknown>[]; providers: Provider[
   producer: { controllers: [ProducerController], providers: [OrderProducerService, PublishOrdersService] },
   consumer: {
     controllers: [ConsumerController],
-    providers: [DeadLetterProducer, ProcessOrderMessageService, OrderConsumer],
+    providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, OrderConsumer],
   },
   api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
 };

@@ -82,3 +82,18 @@ export function currentTraceId(): string | undefined {
   const id = trace.getActiveSpan()?.spanContext().traceId;
   return id && !/^0+$/.test(id) ? id : undefined;
 }
+
+/**
+ * Starts a span (not made active) whose parent is the context carried by `headers`, e.g. one per
+ * record of a Kafka batch processed together; the caller ends it. Its trace id is the remote one.
+ */
+export function startRemoteSpan(name: string, attributes: Attributes, headers: Record<string, string | undefined>): Span {
+  const parent = propagation.extract(context.active(), headers);
+  return tracer().startSpan(name, { attributes }, parent);
+}
+
+/** The trace id of `span`, or undefined when it has none (all zeros). */
+export function traceIdOf(span: Span): string | undefined {
+  const id = span.spanContext().traceId;
+  return id && !/^0+$/.test(id) ? id : undefined;
+}

@@ -7,12 +7,13 @@ import { delay } from '../../../platform/faults';
 import { DependencyHealthService } from '../../../platform/health/dependency-health.service';
 import { withTimeout } from '../../../platform/redis/redis.service';
 import { currentTraceId, traceHeaders, withSpan } from '../../../platform/observability/tracing';
-import { OrderItem, OrderMessage, toKafkaMessage } from '../domain/order-message';
+import { OrderItem, OrderMessage, sameOrderBody, toKafkaMessage } from '../domain/order-message';
 import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from '../nodes/producer/order-producer.service';
 import { DeliveryMode, DeliveryStrategy, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
+import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
 
@@ -27,12 +28,31 @@ interface ActiveDelivery {
   mode: string;
   strategy: DeliveryStrategy;
   transactional: boolean;
+  /** Group commit of single orders (used by transactional delivery only). */
+  group: GroupLimits;
 }
 
 const SERVICE = ORDERS_NODES.producer;
 const DUPLICATE_COPIES = 3;
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/** Two orders of one batch under one order_id must be the same order: the idempotency key means it. */
+function refuseConflictingIds(messages: OrderMessage[]): void {
+  const first = new Map<string, OrderMessage>();
+  for (const message of messages) {
+    const seen = first.get(message.order_id);
+    if (seen === undefined) first.set(message.order_id, message);
+    else if (!sameOrderBody(seen, message)) {
+      throw new OrdersException(
+        OrdersErrorCode.CONFLICTING_ORDER_ID,
+        `order_id ${message.order_id} appears twice in the batch with different bodies`,
+        'conflict',
+        { order_id: message.order_id },
+      );
+    }
+  }
+}
 
 /** The producer's use cases: one order, an atomic batch, and the same order sent three times. */
 @Injectable()
@@ -65,7 +85,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const delivery = await this.active();
       span.setAttribute('delivery_mode', delivery.mode);
       const traceId = currentTraceId() ?? null;
-      await this.send(delivery, [this.message(orderId, input, delivery.mode, traceId)]);
+      await this.send(delivery, [this.message(orderId, input, delivery.mode, traceId)], { group: delivery.group });
       const latencyMs = performance.now() - started;
       this.latency.observe({ service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode }, latencyMs / 1000);
       return { status: 'accepted', order_id: orderId, delivery_mode: delivery.mode, trace_id: traceId, latency_ms: round2(latencyMs) };
@@ -96,7 +116,8 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const messages = inputs.map((input) =>
         this.message(input.order_id || randomUUID(), input, delivery.mode, traceId, { batch: true }),
       );
-      const outcome = await this.send(delivery, messages, abortAfter);
+      refuseConflictingIds(messages);
+      const outcome = await this.send(delivery, messages, { abortAfter });
       const latencyMs = round2(performance.now() - started);
       const orderIds = messages.map((m) => m.order_id);
       if (outcome.status === 'aborted') {
@@ -140,7 +161,16 @@ export class PublishOrdersService implements OnApplicationBootstrap {
   async active(): Promise<ActiveDelivery> {
     const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
     this.modeGauge.set({ service: SERVICE }, MODE_GAUGE_VALUE[key]);
-    return { mode: key, strategy, transactional: strategy.usesTransactions(producerSettings.enable_transactions) };
+    return {
+      mode: key,
+      strategy,
+      transactional: strategy.usesTransactions(producerSettings.enable_transactions),
+      group: {
+        lingerMs: producerSettings.transaction_linger_ms,
+        maxMessages: producerSettings.max_orders_per_transaction,
+        maxBytes: ORDERS_TIMINGS.maxTransactionBytes,
+      },
+    };
   }
 
   private message(
@@ -167,7 +197,11 @@ export class PublishOrdersService implements OnApplicationBootstrap {
    * Sends through the active strategy within a time budget: a broker that is down or unreachable
    * gives a 503 in seconds, never a hang, and the producer is rebuilt on the next call.
    */
-  private async send(delivery: ActiveDelivery, orders: OrderMessage[], abortAfter?: number): Promise<PublishOutcome> {
+  private async send(
+    delivery: ActiveDelivery,
+    orders: OrderMessage[],
+    options: { abortAfter?: number; group?: GroupLimits } = {},
+  ): Promise<PublishOutcome> {
     const labels = { service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode };
     if (this.health.status('kafka').status === 'down') {
       this.produced.inc({ ...labels, status: 'error' }, orders.length);
@@ -181,7 +215,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
         (async () => {
           await this.topics.ensure();
           const session = await this.producer.session(delivery.strategy, delivery.transactional);
-          return delivery.strategy.publish(session, { topic: this.topics.orders, messages, abortAfter });
+          return delivery.strategy.publish(session, { topic: this.topics.orders, messages, ...options });
         })(),
         ORDERS_TIMINGS.sendTimeoutMs,
         'sending to Kafka',
@@ -198,7 +232,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     }
     switch (outcome.status) {
       case 'committed':
-        this.transactions.inc({ service: SERVICE, status: 'committed' });
+        if (outcome.transactions > 0) this.transactions.inc({ service: SERVICE, status: 'committed' }, outcome.transactions);
         this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, orders.length);
         this.produced.inc({ ...labels, status: 'success' }, orders.length);
         break;
@@ -216,16 +250,35 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     return outcome;
   }
 
-  /** Producer /config: select the mode, store enable_transactions, rebuild the producer. */
-  async configure(changes: { delivery_mode?: string | null; enable_transactions?: boolean | null }) {
+  /**
+   * Producer /config: select the mode, store the producer settings; a mode or transactions change
+   * rebuilds the producer (the group-commit settings apply from the next order, no rebuild).
+   */
+  async configure(changes: {
+    delivery_mode?: string | null;
+    enable_transactions?: boolean | null;
+    transaction_linger_ms?: number | null;
+    max_orders_per_transaction?: number | null;
+  }) {
     if (changes.delivery_mode != null) await this.settings.select('delivery', changes.delivery_mode);
-    if (changes.enable_transactions != null) {
-      await this.settings.patchProducer({ enable_transactions: changes.enable_transactions });
-    }
-    await this.producer.rebuild();
+    const stored = await this.settings.patchProducer({
+      enable_transactions: changes.enable_transactions ?? undefined,
+      transaction_linger_ms: changes.transaction_linger_ms ?? undefined,
+      max_orders_per_transaction: changes.max_orders_per_transaction ?? undefined,
+    });
+    const groupCommitOnly =
+      changes.delivery_mode == null &&
+      changes.enable_transactions == null &&
+      (changes.transaction_linger_ms != null || changes.max_orders_per_transaction != null);
+    if (!groupCommitOnly) await this.producer.rebuild();
     const delivery = await this.active();
     await this.warmUp(delivery);
-    return { delivery_mode: delivery.mode, enable_transactions: (await this.settings.producer()).enable_transactions };
+    return {
+      delivery_mode: delivery.mode,
+      enable_transactions: stored.enable_transactions,
+      transaction_linger_ms: stored.transaction_linger_ms,
+      max_orders_per_transaction: stored.max_orders_per_transaction,
+    };
   }
 
   /** Connects the rebuilt producer now, so the next order does not pay for it; a broker that is away only delays that. */

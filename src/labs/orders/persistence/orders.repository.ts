@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { SqlExecutor } from '../../../platform/database/sql-transaction';
 
 export interface OrderRow {
   order_id: string;
@@ -159,11 +160,20 @@ export class OrdersRepository {
     return rows.length ? toProcessed(rows[0]) : null;
   }
 
-  /** One delivery attempt or outcome outside a processing transaction (received, failed, dead_lettered). */
-  async logEvent(messageId: string, eventType: string, consumerId: string, details: unknown): Promise<void> {
-    await this.dataSource.query(
+  /** One delivery attempt or outcome (failed, dead_lettered), on its own or inside the caller's transaction. */
+  async logEvent(messageId: string, eventType: string, consumerId: string, details: unknown, sql: Pick<SqlExecutor, 'query'> = this.dataSource): Promise<void> {
+    await sql.query(
       `INSERT INTO orders.processing_log (message_id, event_type, consumer_id, details) VALUES ($1, $2, $3, $4::jsonb)`,
       [messageId, eventType, consumerId, JSON.stringify(details ?? null)],
+    );
+  }
+
+  /** One `received` row per delivered record of a chunk, in one statement, before its processing transaction. */
+  async logReceived(records: Array<{ messageId: string; details: unknown }>, consumerId: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO orders.processing_log (message_id, event_type, consumer_id, details)
+       SELECT id, 'received', $2, details FROM unnest($1::varchar[], $3::jsonb[]) AS t(id, details)`,
+      [records.map((r) => r.messageId), consumerId, records.map((r) => JSON.stringify(r.details))],
     );
   }
 

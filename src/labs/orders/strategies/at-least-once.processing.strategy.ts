@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import { DeliveryMode } from './delivery.port';
-import { PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processing.port';
+import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processing.port';
 
 /**
  * Write, then commit the offset. Nothing is lost, but a crash between the two (crash point
@@ -18,7 +18,8 @@ import { PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processi
 })
 export class AtLeastOnceProcessingStrategy extends ProcessingStrategy {
   readonly mode = DeliveryMode.atLeastOnce;
-  readonly readCommitted = false;
+  readonly consumerConfig = { readUncommitted: true };
+  readonly offsetStore: OffsetStore = 'kafka';
 
   async process<T>(steps: ProcessingSteps<T>): Promise<T> {
     steps.reached('before-db-write');

@@ -1,4 +1,5 @@
 import type { Message, Producer, ProducerConfig } from 'kafkajs';
+import type { GroupCommit, GroupLimits } from './group-commit';
 
 export const DeliveryMode = {
   atMostOnce: 'at-most-once',
@@ -17,6 +18,8 @@ export interface ProducerSession {
   transactional: boolean;
   /** Runs `fn` holding the producer's single transaction slot (one open transaction per producer). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** The producer's group commit (transactions shared by concurrent single orders), on the same slot. */
+  groups: GroupCommit;
 }
 
 export interface PublishRequest {
@@ -24,12 +27,15 @@ export interface PublishRequest {
   messages: Message[];
   /** Transactional batches only: send this many messages, then abort instead of committing. */
   abortAfter?: number;
+  /** A single order that may share a transaction with concurrent ones (group commit); absent or linger 0: its own transaction. */
+  group?: GroupLimits;
 }
 
 export type PublishOutcome =
   | { status: 'acknowledged' }
   | { status: 'unacknowledged' }
-  | { status: 'committed' }
+  /** `transactions`: 1 when this request counts the Kafka transaction (alone, or first of its group), else 0. */
+  | { status: 'committed'; transactions: number }
   | { status: 'aborted'; sentBeforeAbort: number };
 
 /** A Kafka transaction that failed and was aborted; nothing of it is visible to read_committed readers. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ProducerConfig } from 'kafkajs';
+import type { Message, ProducerConfig } from 'kafkajs';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB, ORDERS_TIMINGS } from '../orders.config';
 import {
@@ -16,9 +16,11 @@ import {
  * Idempotent producer (producer id + sequence numbers: the broker drops a retried duplicate) and,
  * with transactions on, a transactional id: begin, send, commit. A batch is all or nothing; an
  * aborted one stays in the log but read_committed consumers never see it. One producer has one
- * open transaction at a time, so concurrent requests queue on `exclusive`. What is left open:
- * the consumer side — a crash between its database write and its offset commit redelivers, which
- * only an idempotent consumer absorbs.
+ * open transaction at a time, so concurrent requests queue on `exclusive` — and, with
+ * `transaction_linger_ms` > 0, concurrent single orders share one transaction (group commit): each
+ * is answered after that COMMIT, and every order of an aborted one gets the error (a 503). What is
+ * left open: the consumer side — a crash between its database write and its offset commit
+ * redelivers, unless the consumer keeps its position with the write (exactly-once processing).
  */
 @Injectable()
 @LabStrategy({
@@ -53,7 +55,11 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
       await session.producer.send({ topic, messages, acks: -1 });
       return { status: 'acknowledged' };
     }
-    if (messages.length === 0 && abortAfter === undefined) return { status: 'committed' };
+    if (messages.length === 0 && abortAfter === undefined) return { status: 'committed', transactions: 0 };
+    if (request.group && request.group.lingerMs > 0 && abortAfter === undefined) {
+      const leader = await session.groups.add(messages, request.group, (grouped) => this.commitTransaction(session, topic, grouped));
+      return { status: 'committed', transactions: leader ? 1 : 0 };
+    }
     return session.exclusive(async () => {
       const transaction = await session.producer.transaction();
       try {
@@ -65,11 +71,23 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
         }
         await transaction.send({ topic, messages, acks: -1 });
         await transaction.commit();
-        return { status: 'committed' };
+        return { status: 'committed', transactions: 1 };
       } catch (err) {
         if (transaction.isActive()) await transaction.abort().catch(() => undefined);
         throw new TransactionAbortedError(err);
       }
     });
+  }
+
+  /** One group's transaction (already holding the producer's slot): begin, send all, commit; abort on any error. */
+  private async commitTransaction(session: ProducerSession, topic: string, messages: Message[]): Promise<void> {
+    const transaction = await session.producer.transaction();
+    try {
+      await transaction.send({ topic, messages, acks: -1 });
+      await transaction.commit();
+    } catch (err) {
+      if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+      throw new TransactionAbortedError(err);
+    }
   }
 }

@@ -1,24 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
 import { LabStrategy } from '../../../platform/strategy';
-import type { OrderMessage } from '../domain/order-message';
 import { ORDERS_LAB } from '../orders.config';
 import {
-  APPLY_ORDER_SQL,
+  APPLY_ORDERS_SQL,
   ApplyContext,
   ApplyOutcome,
   IDEMPOTENCY_PORT,
   IdempotencyKey,
   IdempotencyStrategy,
-  LOG_ATTEMPT_SQL,
-  applyOrderParams,
+  LOG_ATTEMPTS_SQL,
+  OrderToApply,
+  applyOrdersParams,
+  conflictReason,
+  logAttemptsParams,
+  rounds,
 } from './idempotency.port';
 
 /**
- * No dedupe record: every delivery runs the side effect. The window: a crash after the database
- * COMMIT and before the offset commit makes Kafka redeliver the message, and the order is applied
- * a second time (applied_count = 2) — the duplicate side effect that /stats reports.
+ * No dedupe record, and nothing of the consumer's position in the database: every delivery runs
+ * the side effect. The window: a crash after the database COMMIT and before the offset commit
+ * makes Kafka redeliver the message, and the order is applied a second time (applied_count = 2) —
+ * the duplicate side effect that /stats reports. (An order_id that exists with another body is
+ * still refused by the upsert's WHERE and dead-lettered: that is the idempotency key's meaning,
+ * not deduplication.)
  */
 @Injectable()
 @LabStrategy({
@@ -34,13 +41,23 @@ export class NoneIdempotencyStrategy extends IdempotencyStrategy {
     super();
   }
 
-  apply(order: OrderMessage, context: ApplyContext): Promise<ApplyOutcome> {
-    return this.dataSource.transaction(async (tx) => {
-      context.beforeOrderWrite();
-      const [row] = (await tx.query(APPLY_ORDER_SQL, applyOrderParams(order))) as Array<{ applied_count: number }>;
-      const details = JSON.stringify({ trace_id: context.traceId });
-      await tx.query(LOG_ATTEMPT_SQL, [order.order_id, 'applied', context.consumerId, details]);
-      return { status: 'applied', appliedCount: row.applied_count };
+  apply(entries: OrderToApply[], context: ApplyContext): Promise<ApplyOutcome[]> {
+    return inTransaction(pgPool(this.dataSource), 'READ COMMITTED', async (tx) => {
+      const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
+      for (const round of rounds(entries)) {
+        const orders = round.map((i) => entries[i].order);
+        for (let i = 0; i < orders.length; i++) context.beforeOrderWrite();
+        const rows = await tx.query<{ order_id: string; applied_count: number }>(APPLY_ORDERS_SQL, applyOrdersParams(orders));
+        const applied = new Map(rows.map((r) => [r.order_id, r.applied_count]));
+        round.forEach((entryIndex, k) => {
+          const id = orders[k].order_id;
+          const count = applied.get(id);
+          outcomes[entryIndex] = count !== undefined ? { status: 'applied', appliedCount: count } : { status: 'conflict', reason: conflictReason(id) };
+        });
+      }
+      await tx.query(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));
+      await context.beforeCommit(tx, outcomes, false);
+      return outcomes;
     });
   }
 }

@@ -29,7 +29,7 @@ describe('processing strategies: the order of the database write and the offset 
     [new ExactlyOnceProcessingStrategy(), true],
     [new AtLeastOnceProcessingStrategy(), false],
   ])('%p writes before committing (read_committed %p)', async (strategy, readCommitted) => {
-    expect(strategy.readCommitted).toBe(readCommitted);
+    expect(!strategy.consumerConfig.readUncommitted).toBe(readCommitted);
     expect((await run(strategy)).steps).toEqual(['write', 'commit']);
     // between write and commit: the write stays, the offset does not move -> redelivery
     expect(await run(strategy, 'after-db-write')).toEqual({ steps: ['write'], crashed: true });
@@ -38,7 +38,7 @@ describe('processing strategies: the order of the database write and the offset 
 
   it('at-most-once commits first, so a crash before the write loses the message', async () => {
     const strategy = new AtMostOnceProcessingStrategy();
-    expect(strategy.readCommitted).toBe(false);
+    expect(strategy.consumerConfig.readUncommitted).toBe(true);
     expect((await run(strategy)).steps).toEqual(['commit', 'write']);
     expect(await run(strategy, 'before-db-write')).toEqual({ steps: ['commit'], crashed: true });
   });

@@ -1,4 +1,5 @@
-import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { GROUP_COMMIT_LIMITS } from '../../orders.config';
 import { DELIVERY_MODES, DeliveryMode } from '../../strategies/delivery.port';
 
 /** Missing or null fields leave the setting unchanged. */
@@ -10,4 +11,18 @@ export class ProducerConfigRequestDto {
   @IsOptional()
   @IsBoolean()
   enable_transactions?: boolean | null;
+
+  /** Group commit (exactly-once with transactions): ms a transaction waits for more single orders; 0 = one transaction per order. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(GROUP_COMMIT_LIMITS.maxLingerMs)
+  transaction_linger_ms?: number | null;
+
+  /** Group commit: most single orders sharing one transaction. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(GROUP_COMMIT_LIMITS.maxOrdersPerTransaction)
+  max_orders_per_transaction?: number | null;
 }

@@ -1,29 +1,43 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { Counter, Gauge } from 'prom-client';
 import { CrashHook, CrashSignal, NodeLifecycleService } from '../../../../platform/faults';
 import { KafkaService } from '../../../../platform/kafka/kafka.service';
 import { STRATEGY_CHANGED, StrategyChangedEvent } from '../../../../platform/strategy';
+import { ConsumerMetricsService } from '../../application/consumer-metrics.service';
 import { OrdersSettingsService } from '../../application/orders-settings.service';
 import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { ProcessOrderMessageService } from '../../application/process-order-message.service';
+import { DeliveredRecord, ProcessOrderBatchService } from '../../application/process-order-batch.service';
 import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../../orders.config';
-import { MODE_GAUGE_VALUE, OrdersMetric } from '../../orders.metrics';
-import { OrdersRepository } from '../../persistence/orders.repository';
-import { DELIVERY_MODES } from '../../strategies/delivery.port';
+import { ConsumerOffsetsRepository } from '../../persistence/consumer-offsets.repository';
 import { IdempotencyKey } from '../../strategies/idempotency.port';
 import { DeadLetterProducer } from './dead-letter.producer';
 
 const NODE = ORDERS_NODES.consumer;
 
+/** Runs one batch at a time while a crash point is armed, so the crash hits exactly the N-th record. */
+class Exclusive {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
 /**
- * The consumer node's Kafka consumer in group `order-processors`: manual offset commits, the
- * isolation level of the selected processing mode (rebuilt when it changes), reconnection in the
- * background while the broker is away. A crash point stops everything at once: the kafkajs consumer
- * is torn down without committing (a clean LeaveGroup, so the group rebalances at once), the node's
- * port closes, and it comes back after `restart_after_ms` or on POST /admin/labs/orders/nodes/consumer/restart.
+ * The consumer node's lifecycle: one kafkajs consumer in group `order-processors` per generation,
+ * built with the selected processing strategy's own consumer settings (its isolation level) and
+ * rebuilt when the selection changes; reconnection in the background while the broker is away;
+ * crash and restart. What a batch does is ProcessOrderBatchService's; the metrics are
+ * ConsumerMetricsService's.
+ *
+ * A crash point stops everything at once: the kafkajs consumer is torn down without committing (a
+ * clean LeaveGroup, so the group rebalances at once), the node's port closes, and it comes back
+ * after `restart_after_ms` or on POST /admin/labs/orders/nodes/consumer/restart. When the position
+ * lives in PostgreSQL (exactly-once + idempotent), the first batch of a partition after an
+ * assignment that starts behind it seeks there instead of processing the records again.
  */
 @Injectable()
 export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,9 +49,11 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private shuttingDown = false;
   private retryTimer?: NodeJS.Timeout;
   private retryDelayMs: number = ORDERS_TIMINGS.consumerRetryMinMs;
-  private gaugeTimer?: NodeJS.Timeout;
   private restartAfterMs: number = CONSUMER_SETTINGS_DEFAULTS.restart_after_ms;
   private readonly crashHook = new CrashHook<CrashPoint>((point) => this.crashAt(point));
+  private readonly armedBatches = new Exclusive();
+  /** Positions read from PostgreSQL since the last group join, per `topic/partition`. */
+  private positions = new Map<string, Promise<bigint | undefined>>();
   /** Messages received since this process (node) started or /reset-stats, as the seed counted them. */
   messagesReceived = 0;
 
@@ -45,19 +61,11 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     private readonly kafka: KafkaService,
     private readonly topics: OrdersTopicsService,
     private readonly settings: OrdersSettingsService,
-    private readonly process: ProcessOrderMessageService,
+    private readonly batches: ProcessOrderBatchService,
+    private readonly offsets: ConsumerOffsetsRepository,
     private readonly deadLetters: DeadLetterProducer,
-    private readonly repository: OrdersRepository,
     private readonly lifecycle: NodeLifecycleService,
-    @InjectMetric(OrdersMetric.crashSimulated) private readonly crashes: Counter<string>,
-    @InjectMetric(OrdersMetric.consumerLag) private readonly lag: Gauge<string>,
-    @InjectMetric(OrdersMetric.currentProcessingMode) private readonly modeGauge: Gauge<string>,
-    @InjectMetric(OrdersMetric.idempotencyEnabled) private readonly idempotencyGauge: Gauge<string>,
-    @InjectMetric(OrdersMetric.messagesInDatabase) private readonly inDatabase: Gauge<string>,
-    @InjectMetric(OrdersMetric.duplicatesDetected) private readonly duplicates: Counter<string>,
-    @InjectMetric(OrdersMetric.messagesConsumed) private readonly consumed: Counter<string>,
-    @InjectMetric(OrdersMetric.processingErrors) private readonly errors: Counter<string>,
-    @InjectMetric(OrdersMetric.messagesProcessed) private readonly processed: Counter<string>,
+    private readonly metrics: ConsumerMetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,17 +74,12 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       await this.applySettings().catch(() => undefined);
       this.start(true);
     });
-    this.initialiseSeries();
     await this.applySettings().catch(() => undefined);
-    this.gaugeTimer = setInterval(() => void this.refreshDatabaseGauge(), ORDERS_TIMINGS.databaseGaugeRefreshMs);
-    this.gaugeTimer.unref();
-    void this.refreshDatabaseGauge();
     this.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
-    clearInterval(this.gaugeTimer);
     await this.stop(false);
   }
 
@@ -95,8 +98,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     this.restartAfterMs = current.restart_after_ms;
     if (current.crash_after_messages > 0) this.crashHook.arm(current.crash_point, current.crash_after_messages);
     else this.crashHook.disarm();
-    this.modeGauge.set({ service: NODE }, MODE_GAUGE_VALUE[processing.key]);
-    this.idempotencyGauge.set({ service: NODE }, idempotency.key === IdempotencyKey.idempotent ? 1 : 0);
+    this.metrics.modes(processing.key, idempotency.key === IdempotencyKey.idempotent);
     if (this.builtMode !== undefined && processing.key !== this.builtMode && this.running) await this.rebuild();
     return current;
   }
@@ -112,7 +114,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     const after = restartAfterMs ?? this.restartAfterMs;
     setTimeout(() => {
       this.running = false;
-      this.crashes.inc({ service: NODE });
+      this.metrics.crashed();
       void this.lifecycle.crash(ORDERS_LAB, NODE, 'simulate-crash', after);
     }, 100).unref();
     return after;
@@ -125,7 +127,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   /** Called by the crash hook at the armed point, synchronously: nothing of this generation runs after it. */
   private crashAt(point: CrashPoint): void {
     this.running = false;
-    this.crashes.inc({ service: NODE });
+    this.metrics.crashed();
     this.logger.warn(`crash point ${point} reached: the consumer dies before anything after it runs`);
     void this.settings.patchConsumer({ crash_after_messages: 0 }).catch(() => undefined);
     void this.lifecycle.crash(ORDERS_LAB, NODE, point, this.restartAfterMs);
@@ -136,6 +138,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     if (this.shuttingDown || (!restarting && this.lifecycle.isDown(ORDERS_LAB, NODE))) return;
     const generation = ++this.generation;
     this.running = true;
+    this.positions = new Map();
     // Unknown until connect() reads the selection, so concurrent setting changes do not rebuild twice.
     this.builtMode = undefined;
     this.retryDelayMs = ORDERS_TIMINGS.consumerRetryMinMs;
@@ -186,8 +189,8 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     const { key, strategy } = await this.settings.processing();
     if (!this.alive(generation)) return;
     const consumer = this.kafka.kafka.consumer({
+      ...strategy.consumerConfig,
       groupId: this.topics.groupId,
-      readUncommitted: !strategy.readCommitted,
       sessionTimeout: ORDERS_TIMINGS.sessionTimeoutMs,
       heartbeatInterval: ORDERS_TIMINGS.heartbeatIntervalMs,
       rebalanceTimeout: ORDERS_TIMINGS.rebalanceTimeoutMs,
@@ -204,12 +207,16 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.warn(`consumer crashed (${event.payload.error.message}); reconnecting`);
       void this.stop(false).then(() => this.start());
     });
+    // A new assignment: positions stored by another member (or before a crash) are read again.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.alive(generation)) this.positions = new Map();
+    });
     // A fetch holding only transaction markers (or aborted records) never reaches eachBatch; commit past
     // it so the group's lag really reaches 0 once everything visible has been processed.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { batchSize, topic, partition, lastOffset } = event.payload;
       if (batchSize !== 0 || !this.alive(generation)) return;
-      this.lag.set({ service: NODE, topic, partition: String(partition) }, 0);
+      this.metrics.lagOf(topic, partition, 0);
       void consumer.commitOffsets([{ topic, partition, offset: String(Number(lastOffset) + 1) }]).catch(() => undefined);
     });
     await consumer.connect();
@@ -218,67 +225,83 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.eachBatch(generation, payload),
+      eachBatch: (payload) => this.eachBatch(generation, consumer, payload),
     });
-    this.logger.log(`consumer running in group ${this.topics.groupId} (${key}, read_committed=${strategy.readCommitted})`);
+    this.logger.log(`consumer running in group ${this.topics.groupId} (${key}, read_committed=${!strategy.consumerConfig.readUncommitted})`);
   }
 
-  private async eachBatch(generation: number, payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
-    const { key } = await this.settings.processing();
-    if (this.builtMode !== undefined && key !== this.builtMode) {
+  private async eachBatch(generation: number, consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    if (batch.messages.length === 0) return;
+    const modes = await this.batches.modes();
+    if (this.builtMode !== undefined && modes.processing.key !== this.builtMode) {
       // Selected elsewhere (another instance): rebuild with the new isolation level before reading on.
       if (this.alive(generation)) void this.rebuild();
       return;
     }
-    for (const message of batch.messages) {
-      if (!this.alive(generation) || !isRunning() || isStale()) return;
-      this.messagesReceived++;
-      try {
-        await this.process.handle(
-          { topic: batch.topic, partition: batch.partition, ...message },
-          {
-            alive: () => this.alive(generation),
-            reached: (point) => {
-              if (!this.alive(generation)) throw new CrashSignal(point);
-              this.crashHook.reached(point);
-            },
-            commitOffset: async () => {
-              if (!this.alive(generation)) throw new CrashSignal('offset-commit');
-              resolveOffset(message.offset);
-              await commitOffsetsIfNecessary(uncommittedOffsets());
-            },
-          },
-        );
-      } catch (err) {
-        if (err instanceof CrashSignal) return;
-        throw err;
-      }
-      // The last message's position includes a trailing transaction marker, as resolveOffset does.
-      const position = message === batch.messages[batch.messages.length - 1] ? batch.lastOffset() : message.offset;
-      this.lag.set(
-        { service: NODE, topic: batch.topic, partition: String(batch.partition) },
-        Math.max(0, Number(batch.highWatermark) - Number(position) - 1),
-      );
-      await heartbeat();
-    }
-  }
-
-  /** Counters exist at 0 from boot, so rates and the dashboard read 0 rather than "no data". */
-  private initialiseSeries(): void {
-    const topic = this.topics.orders;
-    this.crashes.inc({ service: NODE }, 0);
-    this.duplicates.inc({ service: NODE, topic }, 0);
-    this.consumed.inc({ service: NODE, topic, status: 'received' }, 0);
-    for (const errorType of ['simulated', 'processing', 'kafka']) this.errors.inc({ service: NODE, topic, error_type: errorType }, 0);
-    for (const mode of DELIVERY_MODES) this.processed.inc({ service: NODE, topic, processing_mode: mode }, 0);
-  }
-
-  private async refreshDatabaseGauge(): Promise<void> {
+    if (!this.alive(generation) || !isRunning() || isStale()) return;
+    if (modes.positionInDatabase && (await this.seekToStoredPosition(consumer, payload))) return;
+    const records: DeliveredRecord[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, ...m }));
+    const run = () => this.processBatch(generation, payload, records, modes);
     try {
-      this.inDatabase.set({ service: NODE }, await this.repository.countProcessedMessages());
-    } catch {
-      // the database being away shows in /health; the gauge keeps its last value
+      // While a crash point is armed, batches of different partitions take turns, so it fires at exactly the N-th record.
+      await (this.crashHook.armedAt ? this.armedBatches.run(run) : run());
+    } catch (err) {
+      if (err instanceof CrashSignal) return;
+      throw err;
     }
+  }
+
+  private processBatch(generation: number, payload: EachBatchPayload, records: DeliveredRecord[], modes: Awaited<ReturnType<ProcessOrderBatchService['modes']>>) {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    const last = records[records.length - 1];
+    return this.batches.handle(records, modes, {
+      alive: () => this.alive(generation) && isRunning() && !isStale(),
+      recordsUntilCrash: () => {
+        const armed = this.crashHook.armedAt;
+        return armed ? armed.afterHits - armed.hits : undefined;
+      },
+      reached: (point) => {
+        if (!this.alive(generation)) throw new CrashSignal(point);
+        this.crashHook.reached(point);
+      },
+      commitOffset: async (record) => {
+        if (!this.alive(generation)) throw new CrashSignal('offset-commit');
+        resolveOffset(record.offset);
+        await commitOffsetsIfNecessary(uncommittedOffsets());
+      },
+      chunkDone: async (record) => {
+        // The last record's position includes a trailing transaction marker, as resolveOffset does.
+        const position = record === last ? batch.lastOffset() : record.offset;
+        this.metrics.lagOf(batch.topic, batch.partition, Number(batch.highWatermark) - Number(position) - 1);
+        await heartbeat();
+      },
+      received: (count: number) => {
+        this.messagesReceived += count;
+      },
+    });
+  }
+
+  /**
+   * The position stored in PostgreSQL is ahead of this batch (a crash after the write, before the
+   * Kafka commit): commit it to the group, seek there and skip the batch. A stored position past
+   * the partition's end belongs to an older topic of the same name and is ignored.
+   */
+  private async seekToStoredPosition(consumer: Consumer, { batch, isRunning }: EachBatchPayload): Promise<boolean> {
+    const key = `${batch.topic}/${batch.partition}`;
+    let stored = this.positions.get(key);
+    if (!stored) {
+      stored = this.offsets.find(this.topics.groupId, batch.topic, batch.partition);
+      this.positions.set(key, stored);
+      stored.catch(() => this.positions.delete(key));
+    }
+    const position = await stored;
+    const first = BigInt(batch.firstOffset() ?? batch.messages[0].offset);
+    if (position === undefined || position <= first || position > BigInt(batch.highWatermark) || !isRunning()) return false;
+    this.logger.log(`${key}: resuming at the position stored with the last write (${position}), not at ${first}`);
+    const offset = position.toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+    consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
+    return true;
   }
 }

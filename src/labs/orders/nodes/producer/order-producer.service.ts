@@ -5,6 +5,7 @@ import { withTimeout } from '../../../../platform/redis/redis.service';
 import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { ORDERS_TIMINGS } from '../../orders.config';
 import type { DeliveryStrategy, ProducerSession } from '../../strategies/delivery.port';
+import { GroupCommit } from '../../strategies/group-commit';
 
 interface Slot {
   fingerprint: string;
@@ -13,6 +14,13 @@ interface Slot {
   connected: Promise<void>;
   /** Tail of the transaction queue: one open transaction at a time on this producer. */
   queue: Promise<unknown>;
+  groups: GroupCommit;
+}
+
+function exclusive<T>(slot: Slot, fn: () => Promise<T>): Promise<T> {
+  const run = slot.queue.then(fn);
+  slot.queue = run.catch(() => undefined);
+  return run;
 }
 
 /**
@@ -40,7 +48,14 @@ export class OrderProducerService implements OnApplicationShutdown {
       const producer = this.kafka.kafka.producer(
         strategy.producerConfig(transactional ? this.topics.transactionalId : undefined),
       );
-      const slot: Slot = { fingerprint, producer, transactional, connected: producer.connect(), queue: Promise.resolve() };
+      const slot: Slot = {
+        fingerprint,
+        producer,
+        transactional,
+        connected: producer.connect(),
+        queue: Promise.resolve(),
+        groups: new GroupCommit((fn) => exclusive(slot, fn)),
+      };
       slot.connected.catch(() => this.drop(producer));
       this.slot = slot;
       this.logger.log(`producer built for ${fingerprint}`);
@@ -52,11 +67,8 @@ export class OrderProducerService implements OnApplicationShutdown {
     return {
       producer: slot.producer,
       transactional: slot.transactional,
-      exclusive: <T>(fn: () => Promise<T>): Promise<T> => {
-        const run = slot.queue.then(fn);
-        slot.queue = run.catch(() => undefined);
-        return run;
-      },
+      exclusive: (fn) => exclusive(slot, fn),
+      groups: slot.groups,
     };
   }
 

@@ -26,15 +26,24 @@ export class ProducerController {
   }
 
   @Get('config')
-  @ApiOperation({ summary: 'Current delivery mode and whether sends use Kafka transactions' })
+  @ApiOperation({ summary: 'Current delivery mode, whether sends use Kafka transactions, and the group-commit settings' })
   async config() {
     const [{ key }, producer] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
-    return { delivery_mode: key, enable_transactions: producer.enable_transactions, kafka_topic: this.topics.orders };
+    return {
+      delivery_mode: key,
+      enable_transactions: producer.enable_transactions,
+      transaction_linger_ms: producer.transaction_linger_ms,
+      max_orders_per_transaction: producer.max_orders_per_transaction,
+      kafka_topic: this.topics.orders,
+    };
   }
 
   @Post('config')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change the delivery mode / transactions; rebuilds the Kafka producer' })
+  @ApiOperation({
+    summary:
+      'Change the delivery mode / transactions (rebuilds the Kafka producer) and group commit (transaction_linger_ms 0..1000, max_orders_per_transaction 1..1000)',
+  })
   async configure(@Body() body: ProducerConfigRequestDto) {
     return { status: 'updated', ...(await this.publish.configure(body)) };
   }
