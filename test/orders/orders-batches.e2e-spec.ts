@@ -261,6 +261,43 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       await eventually(() => get(`${A}/orders/${live.body.order_id}`), (r) => r.status === 200, { timeoutMs: 20000 });
     });
 
+    it('every order the producer answers 2xx ends applied once or dead-lettered with a reason, whatever its content', async () => {
+      await resetAll();
+      const tag = `odd-${Date.now()}`;
+      const bodies: Body[] = [
+        order('emoji 🙂 ünïcode ✓', { order_id: `${tag}-emoji` }),
+        order('c'.repeat(255), { order_id: `${tag}-${'i'.repeat(200)}` }),
+        order('nul', { order_id: `${tag}-nul`, customer_id: 'a\u0000b' }),
+        order('surrogate', { order_id: `${tag}-surrogate`, items: [{ name: '\ud800', quantity: 1, price: 1 }] }),
+        order('max', { order_id: `${tag}-max`, total_amount: 99999999.99, items: [{ name: 'x', quantity: 1000000, price: 99999999.99 }] }),
+        order('many', { order_id: `${tag}-many`, items: Array.from({ length: 100 }, (_, i) => ({ name: `item ${i} ${'n'.repeat(200)}`, quantity: 1, price: 0 })) }),
+        order('zero', { order_id: `${tag}-zero`, total_amount: 0, items: [{ name: 'free', quantity: 1, price: 0 }] }),
+        order('quotes', { order_id: `${tag}-"quotes'\\`, customer_id: `'); DROP TABLE orders.orders; --` }),
+      ];
+      const accepted: string[] = [];
+      for (const body of bodies) {
+        const res = await post(`${P}/orders`, body);
+        if (res.status === 200) accepted.push(res.body.order_id);
+        else {
+          expect({ id: body.order_id, status: res.status }).toEqual({ id: body.order_id, status: 400 });
+          expect(res.body.code).toEqual(expect.any(String));
+        }
+      }
+      expect(accepted.length).toBeGreaterThanOrEqual(6);
+      const settled = async () => {
+        const applied = new Set(await storedIds());
+        const lettered = new Set(
+          ((await db.query(`SELECT message_id FROM orders.processing_log WHERE event_type = 'dead_lettered'`)) as Array<{ message_id: string }>).map((r) => r.message_id),
+        );
+        return accepted.map((id) => (applied.has(id) ? 'applied' : lettered.has(id) ? 'dead_lettered' : 'pending'));
+      };
+      const ends = await eventually(settled, (e) => !e.includes('pending'), { timeoutMs: 20000 });
+      expect((await stats()).duplicate_side_effects).toBe(0);
+      // The ones PostgreSQL can hold are applied; a NUL or a lone surrogate, if the producer let it through, is dead-lettered.
+      expect(ends.filter((e) => e === 'applied').length).toBeGreaterThanOrEqual(6);
+      process.stdout.write(`orders odd bodies: ${bodies.length} sent, ${accepted.length} accepted, ends ${ends.join(', ')}\n`);
+    });
+
     it('with writes failing at random inside 100-record transactions, each record ends applied once or dead-lettered, nothing behind it stops', async () => {
       await resetAll();
       await post(`${C}/config`, { failure_rate: 0.3 });
