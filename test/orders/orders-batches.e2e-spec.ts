@@ -266,7 +266,7 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const tag = `odd-${Date.now()}`;
       const bodies: Body[] = [
         order('emoji 🙂 ünïcode ✓', { order_id: `${tag}-emoji` }),
-        order('c'.repeat(255), { order_id: `${tag}-${'i'.repeat(200)}` }),
+        order('c'.repeat(255), { order_id: `${tag}-${'i'.repeat(200)}`, items: [{ name: 'n'.repeat(255), quantity: 1, price: 10 }] }),
         order('nul', { order_id: `${tag}-nul`, customer_id: 'a\u0000b' }),
         order('surrogate', { order_id: `${tag}-surrogate`, items: [{ name: '\ud800', quantity: 1, price: 1 }] }),
         order('max', { order_id: `${tag}-max`, total_amount: 99999999.99, items: [{ name: 'x', quantity: 1000000, price: 99999999.99 }] }),
@@ -275,15 +275,18 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
         order('quotes', { order_id: `${tag}-"quotes'\\`, customer_id: `'); DROP TABLE orders.orders; --` }),
       ];
       const accepted: string[] = [];
+      const refused: string[] = [];
       for (const body of bodies) {
         const res = await post(`${P}/orders`, body);
         if (res.status === 200) accepted.push(res.body.order_id);
         else {
+          // Refused at the edge (NUL, lone surrogate, ...): a 400 JSON naming the problem, nothing sent.
           expect({ id: body.order_id, status: res.status }).toEqual({ id: body.order_id, status: 400 });
           expect(res.body.code).toEqual(expect.any(String));
+          refused.push(`${String(body.order_id).slice(tag.length + 1, tag.length + 12)}: ${res.body.code}`);
         }
       }
-      expect(accepted.length).toBeGreaterThanOrEqual(6);
+      for (const id of ['emoji', 'zero', 'many', 'i'.repeat(200)]) expect(accepted).toContain(`${tag}-${id}`);
       const settled = async () => {
         const applied = new Set(await storedIds());
         const lettered = new Set(
@@ -294,8 +297,8 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const ends = await eventually(settled, (e) => !e.includes('pending'), { timeoutMs: 20000 });
       expect((await stats()).duplicate_side_effects).toBe(0);
       // The ones PostgreSQL can hold are applied; a NUL or a lone surrogate, if the producer let it through, is dead-lettered.
-      expect(ends.filter((e) => e === 'applied').length).toBeGreaterThanOrEqual(6);
-      process.stdout.write(`orders odd bodies: ${bodies.length} sent, ${accepted.length} accepted, ends ${ends.join(', ')}\n`);
+      expect(ends.filter((e) => e === 'applied').length).toBeGreaterThanOrEqual(3);
+      process.stdout.write(`orders odd bodies: ${bodies.length} sent, ${accepted.length} accepted (${ends.join(', ')}), refused ${refused.join('; ')}\n`);
     });
 
     it('with writes failing at random inside 100-record transactions, each record ends applied once or dead-lettered, nothing behind it stops', async () => {

@@ -52,6 +52,8 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private restartAfterMs: number = CONSUMER_SETTINGS_DEFAULTS.restart_after_ms;
   private readonly crashHook = new CrashHook<CrashPoint>((point) => this.crashAt(point));
   private readonly armedBatches = new Exclusive();
+  /** The fired crash point's reset in Redis (crash_after_messages back to 0). */
+  private disarming: Promise<void> = Promise.resolve();
   /** Positions read from PostgreSQL since the last group join, per `topic/partition`. */
   private positions = new Map<string, Promise<bigint | undefined>>();
   /** Messages received since this process (node) started or /reset-stats, as the seed counted them. */
@@ -71,6 +73,8 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     this.lifecycle.onCrash(ORDERS_LAB, NODE, () => this.stop(true));
     this.lifecycle.onRestart(ORDERS_LAB, NODE, async () => {
+      // A crash point is one-shot: the restart must not read it back before its reset reached Redis.
+      await this.disarming;
       await this.applySettings().catch(() => undefined);
       this.start(true);
     });
@@ -129,7 +133,10 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     this.running = false;
     this.metrics.crashed();
     this.logger.warn(`crash point ${point} reached: the consumer dies before anything after it runs`);
-    void this.settings.patchConsumer({ crash_after_messages: 0 }).catch(() => undefined);
+    this.disarming = this.settings.patchConsumer({ crash_after_messages: 0 }).then(
+      () => undefined,
+      () => undefined,
+    );
     void this.lifecycle.crash(ORDERS_LAB, NODE, point, this.restartAfterMs);
   }
 
