@@ -25,6 +25,10 @@ export function isReplicaName(value: string): value is ReplicaName {
   return (REPLICA_NAMES as readonly string[]).includes(value);
 }
 
+/** Epochs live in an `integer` column; LSNs and versions in `bigint`, used up to JavaScript's exact range. */
+export const MAX_EPOCH = 2 ** 31 - 1;
+export const MAX_LSN = Number.MAX_SAFE_INTEGER;
+
 export const REPLICATION_DEFAULTS = {
   /** Upper bound for an admin-set replication delay. */
   maxDelayMs: 600_000,

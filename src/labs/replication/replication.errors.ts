@@ -8,6 +8,8 @@ export const ReplicationErrorCode = {
   NoReplicaServed: 'REPLICATION.NO_SOURCE_AVAILABLE',
   NodeNotReady: 'REPLICATION.NODE_NOT_READY',
   TooManyWaiters: 'REPLICATION.TOO_MANY_WAITERS',
+  EpochNotConfirmed: 'REPLICATION.EPOCH_NOT_CONFIRMED',
+  ValueTooLarge: 'REPLICATION.VALUE_TOO_LARGE',
 } as const;
 export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
 

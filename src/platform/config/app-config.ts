@@ -21,6 +21,13 @@ export class AppConfig {
     return (this.env.REDLOCK_URLS ?? this.env.REDIS_URL).split(',');
   }
 
+  /** BODY_LIMIT in bytes, as the body parser counts it (1kb = 1024). Node-to-node payloads are sized under it. */
+  get bodyLimitBytes(): number {
+    const match = /^(\d+)(b|kb|mb)$/i.exec(this.env.BODY_LIMIT);
+    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+    return match ? Number(match[1]) * units[match[2].toLowerCase()] : units.mb;
+  }
+
   get kafkaBrokers(): string[] {
     return this.env.KAFKA_BROKERS.split(',');
   }

@@ -30,6 +30,12 @@ describe('loadAppConfig', () => {
     expect(config.nodeUrl('counter', 'us-west')).toBe('http://127.0.0.1:8002');
   });
 
+  it('sizes BODY_LIMIT in bytes as the body parser does', () => {
+    expect(loadAppConfig({}).bodyLimitBytes).toBe(1024 * 1024);
+    expect(loadAppConfig({ BODY_LIMIT: '100kb' }).bodyLimitBytes).toBe(102400);
+    expect(loadAppConfig({ BODY_LIMIT: '512B' }).bodyLimitBytes).toBe(512);
+  });
+
   it('lets NODE_URLS point a peer elsewhere', () => {
     const config = loadAppConfig({ LABS: 'counter:gateway', NODE_URLS: 'counter:us-east=http://east:8001/' });
     expect(config.nodeUrl('counter', 'us-east')).toBe('http://east:8001');

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import { LabException } from './lab-exception';
+import { ErrorResponseDto } from './openapi';
 
 /** The header node-to-node calls carry NODE_SECRET in. */
 export const NODE_SECRET_HEADER = 'x-node-secret';
@@ -40,7 +41,7 @@ export function NodeToNode(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(NodeSecretGuard),
     ApiHeader({ name: NODE_SECRET_HEADER, required: false, description: 'Required when the deployment sets NODE_SECRET (node-to-node calls carry it)' }),
-    ApiResponse({ status: 401, description: 'NODE_SECRET is set and the request did not carry it (NODE.SECRET_REQUIRED)' }),
-    ApiResponse({ status: 403, description: 'The request carried another secret (NODE.SECRET_MISMATCH)' }),
+    ApiResponse({ status: 401, description: 'NODE_SECRET is set and the request did not carry it (NODE.SECRET_REQUIRED)', type: ErrorResponseDto }),
+    ApiResponse({ status: 403, description: 'The request carried another secret (NODE.SECRET_MISMATCH)', type: ErrorResponseDto }),
   );
 }

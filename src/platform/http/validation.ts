@@ -1,4 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { LabException } from './lab-exception';
 
 export interface FieldProblem {
@@ -30,4 +32,21 @@ export function createValidationPipe(): ValidationPipe {
       return new LabException('REQUEST.VALIDATION_FAILED', `Invalid request: ${summary}`, 'invalid', details);
     },
   });
+}
+
+/**
+ * A peer's reply checked with the same DTO rules as a request (a node trusts no body it did not
+ * validate): the typed value, or a `NODE.BAD_REPLY` exception listing every bad field.
+ */
+export function validateReply<T extends object>(dto: new () => T, body: unknown, from: string): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new LabException('NODE.BAD_REPLY', `${from} answered something that is not a JSON object`, 'unavailable', { from });
+  }
+  const value = plainToInstance(dto, body, { enableImplicitConversion: false });
+  const errors = validateSync(value, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const details = flatten(errors).map(({ field, problems }) => ({ field, problems }));
+    throw new LabException('NODE.BAD_REPLY', `${from} answered an invalid body: ${details.map((d) => d.field).join(', ')}`, 'unavailable', { from, details });
+  }
+  return value;
 }

@@ -1,10 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../../../platform/config/app-config';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../../platform/http/node-client.service';
 import { withSpan } from '../../../platform/observability/tracing';
+import { ENVELOPE_BYTES, countUnder, entryBytes } from '../domain/replication-log';
 import { PrimaryLogRepository } from '../persistence/primary-log.repository';
-import { LAB, REPLICA_NAMES, REPLICATION_DEFAULTS } from '../replication.config';
+import { LAB, MAX_LSN, REPLICA_NAMES, REPLICATION_DEFAULTS } from '../replication.config';
+import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
 import { ReplicationMetrics } from '../replication.metrics';
 import { ReplicationDelaysService } from './replication-delays.service';
 import { ReplicationShipperService } from './replication-shipper.service';
@@ -21,6 +24,7 @@ export class PrimaryService implements OnApplicationBootstrap {
     private readonly metrics: ReplicationMetrics,
     private readonly nodes: NodeClientService,
     private readonly lifecycle: NodeLifecycleService,
+    private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,6 +39,7 @@ export class PrimaryService implements OnApplicationBootstrap {
   async write(key: string, value: unknown) {
     const writtenAt = Date.now();
     const writeId = randomUUID().slice(0, 8);
+    this.assertShippable(key, value, writeId, writtenAt);
     return withSpan('primary-write', { 'write.key': key, 'write.write_id': writeId }, async (span) => {
       let appended;
       let delays;
@@ -105,10 +110,12 @@ export class PrimaryService implements OnApplicationBootstrap {
     };
   }
 
+  /** A page of the log, cut to fit in one node-to-node body (a catching-up replica asks for the next). */
   async logPage(after: number, limit: number) {
     const head = await this.log.head();
     const entries = await this.log.entries(head.epoch, after, Math.min(limit, REPLICATION_DEFAULTS.batchLimit));
-    return { epoch: head.epoch, version: head.version, entries };
+    const fit = countUnder(entries.map(entryBytes), this.config.bodyLimitBytes, entries.length);
+    return { epoch: head.epoch, version: head.version, entries: entries.slice(0, fit) };
   }
 
   async state() {
@@ -146,6 +153,24 @@ export class PrimaryService implements OnApplicationBootstrap {
       }
     }
     return { status: 'reset', version: 0, epoch: head.epoch, replicas };
+  }
+
+  /**
+   * A write is accepted only if its log entry can travel to a replica in one /replicate body
+   * (under BODY_LIMIT, as the replica's parser counts it): an entry that could never be shipped
+   * would be accepted, then retried forever, and replication would stop behind it.
+   */
+  private assertShippable(key: string, value: unknown, writeId: string, writtenAt: number): void {
+    const bytes = entryBytes({ lsn: MAX_LSN, key, value, write_id: writeId, write_timestamp: writtenAt / 1000 });
+    const limit = this.config.bodyLimitBytes - ENVELOPE_BYTES;
+    if (bytes > limit) {
+      throw new ReplicationException(
+        ReplicationErrorCode.ValueTooLarge,
+        `The write's log entry would take ${bytes} bytes; one entry must fit in a replication message of at most ${limit} bytes (BODY_LIMIT minus the envelope)`,
+        'too_large',
+        { entry_bytes: bytes, limit_bytes: limit },
+      );
+    }
   }
 
   /** After a (re)start nothing is queued: nudge each replica with the head entry so it fills any gap from the log. */

@@ -1,7 +1,9 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../../platform/http/node-client.service';
+import { validateReply } from '../../../platform/http/validation';
 import { withSpan } from '../../../platform/observability/tracing';
+import { LogPageDto, PrimaryLagReplyDto } from '../api/dto/replication.request.dto';
 import { LogEntry, planApply } from '../domain/replication-log';
 import { ReplicaSnapshot, ReplicaStoreRepository } from '../persistence/replica-store.repository';
 import { LAB, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
@@ -73,7 +75,12 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
       { 'replica.id': this.name, 'replication.version': entries.at(-1)?.lsn ?? 0, 'replication.delay_ms': delayMs ?? 0 },
       () =>
         this.serial(async () => {
-          const before = (await this.loaded()).version;
+          const current = await this.loaded();
+          const before = current.version;
+          // A newer epoch wipes the replica: only the primary can say it is real.
+          if (epoch > current.epoch) await this.confirmEpoch(epoch);
+          // An older one is ignored; a replica somehow ahead of its primary realigns by catching up.
+          if (epoch < current.epoch) this.scheduleCatchUp(0);
           const ignored = await this.applyWithGapFill(epoch, entries);
           const state = await this.loaded();
           // A hole wider than one log page is left to a background catch-up.
@@ -113,26 +120,33 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   async lag(): Promise<Lag | null> {
     const state = await this.loaded();
     try {
-      const res = await this.nodes.call<{ version: number; versions_behind: number; ms_behind: number }>(
+      const res = await this.nodes.call(
         { lab: LAB, node: this.name },
         { lab: LAB, node: 'primary' },
         '/version',
         { query: { replica_version: state.version, replica_epoch: state.epoch }, timeoutMs: REPLICATION_DEFAULTS.lagProbeTimeoutMs },
       );
       if (!res.ok) return null;
-      return { primary_version: res.body.version, versions_behind: res.body.versions_behind, ms_behind: res.body.ms_behind };
+      const reply = validateReply(PrimaryLagReplyDto, res.body, 'replication:primary');
+      if (reply.versions_behind === undefined || reply.ms_behind === undefined) return null;
+      return { primary_version: reply.version, versions_behind: reply.versions_behind, ms_behind: reply.ms_behind };
     } catch {
       return null;
     }
   }
 
+  /**
+   * Empties the replica. With an epoch (the primary's reset sends its new one) only once the
+   * primary confirms that epoch, so a forged one cannot wipe the replica or park it in an epoch
+   * the primary never ships. Afterwards it catches up from the primary's log as after a crash.
+   */
   async reset(epoch?: number) {
     return this.serial(async () => {
       const state = await this.loaded();
       const next = epoch ?? state.epoch;
-      await this.store.reset(this.name, next);
-      this.state = { epoch: next, version: 0, write_id: null, write_timestamp: null, replicated_at: null, data: new Map() };
-      this.metrics.replicaVersion.set({ replica_id: this.name }, 0);
+      if (next !== state.epoch) await this.confirmEpoch(next);
+      await this.adoptEpoch(next);
+      this.scheduleCatchUp(0);
       return { status: 'reset', replica_id: this.name, version: 0, epoch: next };
     });
   }
@@ -143,9 +157,9 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
       for (;;) {
         const state = await this.loaded();
         const page = await this.fetchLog(state.version);
-        if (page.epoch < state.epoch) return;
+        // The primary's epoch is the truth: follow it, whether it moved on (reset) or this replica is ahead.
         if (page.epoch !== state.epoch) {
-          await this.applyEntries(page.epoch, []);
+          await this.adoptEpoch(page.epoch);
           continue;
         }
         const before = state.version;
@@ -154,6 +168,41 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
         if (page.entries.length === 0 || after === before || after >= page.version) return;
       }
     });
+  }
+
+  /** Asks the primary for its epoch: a message claiming another one is refused (409) and changes nothing. */
+  private async confirmEpoch(epoch: number): Promise<void> {
+    let primaryEpoch: number;
+    try {
+      const res = await this.nodes.call({ lab: LAB, node: this.name }, { lab: LAB, node: 'primary' }, '/version', {
+        timeoutMs: REPLICATION_DEFAULTS.clientTimeoutMs,
+      });
+      if (!res.ok) throw new Error(`primary answered ${res.status}`);
+      primaryEpoch = validateReply(PrimaryLagReplyDto, res.body, 'replication:primary').epoch;
+    } catch (err) {
+      throw new ReplicationException(
+        ReplicationErrorCode.PrimaryUnavailable,
+        `${this.name} cannot confirm epoch ${epoch} with the primary: ${(err as Error).message}`,
+        'unavailable',
+      );
+    }
+    if (primaryEpoch !== epoch) {
+      throw new ReplicationException(
+        ReplicationErrorCode.EpochNotConfirmed,
+        `Epoch ${epoch} is not the primary's (it is at epoch ${primaryEpoch}); nothing changed on ${this.name}`,
+        'conflict',
+        { epoch, primary_epoch: primaryEpoch },
+      );
+    }
+  }
+
+  /** Empties the replica at version 0 of `epoch` (its rows, then its in-memory copy). */
+  private async adoptEpoch(epoch: number): Promise<void> {
+    const generation = this.generation;
+    await this.store.reset(this.name, epoch);
+    if (generation !== this.generation) return;
+    this.state = { epoch, version: 0, write_id: null, write_timestamp: null, replicated_at: null, data: new Map() };
+    this.metrics.replicaVersion.set({ replica_id: this.name }, 0);
   }
 
   private async start(): Promise<void> {
@@ -244,14 +293,15 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   }
 
   private async fetchLog(after: number, upTo?: number): Promise<{ epoch: number; version: number; entries: LogEntry[] }> {
-    const res = await this.nodes.call<{ epoch: number; version: number; entries: LogEntry[] }>(
+    const res = await this.nodes.call(
       { lab: LAB, node: this.name },
       { lab: LAB, node: 'primary' },
       '/log',
       { query: { after, limit: Math.min(REPLICATION_DEFAULTS.batchLimit, upTo === undefined ? Infinity : upTo - after) }, timeoutMs: 5000 },
     );
     if (!res.ok) throw new Error(`primary /log answered ${res.status}`);
-    return res.body;
+    // Validated like a /replicate body before anything of it is applied.
+    return validateReply(LogPageDto, res.body, 'replication:primary');
   }
 }
 

@@ -4,7 +4,7 @@ import { LogEntry } from '../domain/replication-log';
 import { ReplicationMetrics } from '../replication.metrics';
 import { ReplicationShipperService } from './replication-shipper.service';
 
-const entry = (lsn: number): LogEntry => ({ lsn, key: `k${lsn}`, value: lsn, write_id: `w${lsn}`, write_timestamp: lsn });
+const entry = (lsn: number, value: unknown = lsn): LogEntry => ({ lsn, key: `k${lsn}`, value, write_id: `w${lsn}`, write_timestamp: lsn });
 
 function setup(fail: () => boolean = () => false) {
   const sent: Array<{ at: number; replica: string; lsns: number[] }> = [];
@@ -17,7 +17,7 @@ function setup(fail: () => boolean = () => false) {
   } as unknown as NodeClientService;
   const noop = { inc: () => undefined, observe: () => undefined };
   const metrics = { replicationDelay: noop, replicationSuccess: noop, replicationFailure: noop } as unknown as ReplicationMetrics;
-  const config = { nodeUrl: (_lab: string, node: string) => `http://127.0.0.1/${node}` } as unknown as AppConfig;
+  const config = { nodeUrl: (_lab: string, node: string) => `http://127.0.0.1/${node}`, bodyLimitBytes: 4096 } as unknown as AppConfig;
   return { shipper: new ReplicationShipperService(nodes, metrics, config), sent };
 }
 
@@ -61,5 +61,16 @@ describe('ReplicationShipperService', () => {
     await jest.advanceTimersByTimeAsync(1000);
     expect(sent).toHaveLength(2);
     expect(shipper.queued()).toEqual({ replica1: 0, replica2: 0 });
+  });
+
+  it('splits a backlog of large values into batches under the body limit, sent back to back', async () => {
+    const { shipper, sent } = setup();
+    for (let lsn = 1; lsn <= 5; lsn++) shipper.enqueue(1, entry(lsn, 'x'.repeat(1500)), Date.now(), { replica1: 100, replica2: 100 });
+    await jest.advanceTimersByTimeAsync(100);
+    // The fake clock puts a 0 ms timer set during a tick 1 ms later.
+    for (let i = 0; i < 5; i++) await jest.advanceTimersByTimeAsync(1);
+    const toReplica1 = sent.filter((s) => s.replica === 'replica1');
+    expect(toReplica1.map((s) => s.lsns)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(toReplica1.every((s) => s.at <= 1_000_102)).toBe(true);
   });
 });

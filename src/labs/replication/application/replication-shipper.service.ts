@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../../platform/config/app-config';
 import { NodeClientService } from '../../../platform/http/node-client.service';
 import { withSpan } from '../../../platform/observability/tracing';
-import { LogEntry } from '../domain/replication-log';
+import { LogEntry, countUnder, entryBytes } from '../domain/replication-log';
 import { LAB, REPLICA_NAMES, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
 import { ReplicationMetrics } from '../replication.metrics';
 import { Delays } from './replication-delays.service';
@@ -13,6 +13,7 @@ interface Pending {
   writtenAt: number;
   delayMs: number;
   dueAt: number;
+  bytes: number;
 }
 
 interface Queue {
@@ -20,6 +21,8 @@ interface Queue {
   lastDueAt: number;
   timer?: NodeJS.Timeout;
   sending: boolean;
+  /** Entries of the batch on the wire (out of `pending` until it succeeds or goes back). */
+  inFlight: number;
 }
 
 /**
@@ -27,12 +30,13 @@ interface Queue {
  * Each entry is due at its write time + the replica's delay at that moment, on a timer set for that
  * exact instant (no coarse ticks); entries never overtake one another in a stream, so lowering a
  * delay cannot reorder them. Everything due is sent in one batch; a failed batch is retried, and
- * the replica ignores what it already has.
+ * the replica ignores what it already has. A batch never exceeds the replica's BODY_LIMIT: what
+ * is due beyond it goes in the next batch, at once.
  */
 @Injectable()
 export class ReplicationShipperService implements OnApplicationShutdown {
   private readonly logger = new Logger('ReplicationShipper');
-  private readonly queues = new Map<ReplicaName, Queue>(REPLICA_NAMES.map((r) => [r, { pending: [], lastDueAt: 0, sending: false }]));
+  private readonly queues = new Map<ReplicaName, Queue>(REPLICA_NAMES.map((r) => [r, { pending: [], lastDueAt: 0, sending: false, inFlight: 0 }]));
   private epoch = 0;
 
   constructor(
@@ -43,11 +47,12 @@ export class ReplicationShipperService implements OnApplicationShutdown {
 
   enqueue(epoch: number, entry: LogEntry, writtenAt: number, delays: Delays): void {
     if (epoch !== this.epoch) this.clear(epoch);
+    const bytes = entryBytes(entry);
     for (const replica of REPLICA_NAMES) {
       const queue = this.queues.get(replica)!;
       const dueAt = Math.max(writtenAt + delays[replica], queue.lastDueAt);
       queue.lastDueAt = dueAt;
-      const item: Pending = { entry, writtenAt, delayMs: delays[replica], dueAt };
+      const item: Pending = { entry, writtenAt, delayMs: delays[replica], dueAt, bytes };
       let i = queue.pending.length;
       while (i > 0 && queue.pending[i - 1].entry.lsn > entry.lsn) i--;
       queue.pending.splice(i, 0, item);
@@ -66,8 +71,9 @@ export class ReplicationShipperService implements OnApplicationShutdown {
     }
   }
 
+  /** Entries not yet acknowledged by each replica, the batch in flight included. */
   queued(): Record<ReplicaName, number> {
-    return Object.fromEntries(REPLICA_NAMES.map((r) => [r, this.queues.get(r)!.pending.length])) as Record<ReplicaName, number>;
+    return Object.fromEntries(REPLICA_NAMES.map((r) => [r, this.queues.get(r)!.pending.length + this.queues.get(r)!.inFlight])) as Record<ReplicaName, number>;
   }
 
   onApplicationShutdown(): void {
@@ -86,13 +92,16 @@ export class ReplicationShipperService implements OnApplicationShutdown {
     const queue = this.queues.get(replica)!;
     queue.timer = undefined;
     const now = Date.now();
-    let n = 0;
-    while (n < queue.pending.length && n < REPLICATION_DEFAULTS.batchLimit && queue.pending[n].dueAt <= now + 1) n++;
-    if (n === 0) return this.arm(replica);
+    let due = 0;
+    while (due < queue.pending.length && due < REPLICATION_DEFAULTS.batchLimit && queue.pending[due].dueAt <= now + 1) due++;
+    if (due === 0) return this.arm(replica);
+    // A backlog of large values leaves in several batches, each under the replica's body limit.
+    const n = countUnder(queue.pending.slice(0, due).map((p) => p.bytes), this.config.bodyLimitBytes, due);
     const batch = queue.pending.splice(0, n);
     const epoch = this.epoch;
     const last = batch[batch.length - 1];
     queue.sending = true;
+    queue.inFlight = n;
     let retry = false;
     try {
       await withSpan(
@@ -120,6 +129,7 @@ export class ReplicationShipperService implements OnApplicationShutdown {
       }
     } finally {
       queue.sending = false;
+      queue.inFlight = 0;
     }
     this.arm(replica, retry ? REPLICATION_DEFAULTS.shipRetryMs : 0);
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { LogEntry, planApply } from './replication-log';
+import { ENVELOPE_BYTES, LogEntry, countUnder, planApply } from './replication-log';
 
 const entry = (lsn: number): LogEntry => ({ lsn, key: `k${lsn}`, value: lsn, write_id: `w${lsn}`, write_timestamp: lsn });
 
@@ -47,6 +47,25 @@ describe('planApply', () => {
           }
         }
         expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => i + 1));
+      }),
+    );
+  });
+});
+
+describe('countUnder', () => {
+  it('takes entries in order while the body stays under the budget, and always at least one', () => {
+    expect(countUnder([100, 100, 100], ENVELOPE_BYTES + 202, 10)).toBe(2);
+    expect(countUnder([5000, 1], 1000, 10)).toBe(1);
+    expect(countUnder([1, 1, 1], 10_000, 2)).toBe(2);
+    expect(countUnder([], 10_000, 5)).toBe(0);
+  });
+
+  it('never exceeds the budget with more than one entry (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 50 }), fc.integer({ min: 300, max: 20000 }), (sizes, budget) => {
+        const n = countUnder(sizes, budget, 500);
+        const used = ENVELOPE_BYTES + sizes.slice(0, n).reduce((s, x) => s + x + 1, 0);
+        return (n <= 1 || used <= budget) && (sizes.length === 0 || n >= 1) && (n === sizes.length || n === 1 || used + sizes[n] + 1 > budget);
       }),
     );
   });

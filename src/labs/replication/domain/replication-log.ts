@@ -51,3 +51,22 @@ export function planApply(position: LogPosition, epoch: number, entries: LogEntr
   }
   return { resetToEpoch, apply, ignored, missing };
 }
+
+/** Bytes an entry takes in a /replicate body or a log page (its JSON, UTF-8). */
+export function entryBytes(entry: LogEntry): number {
+  return Buffer.byteLength(JSON.stringify(entry));
+}
+
+/**
+ * How many of `sizes` (in order) fit in one node-to-node body of `budgetBytes`, at most `maxCount`,
+ * and always at least one: the writer refused any entry that could not travel alone.
+ */
+export function countUnder(sizes: readonly number[], budgetBytes: number, maxCount: number): number {
+  let used = ENVELOPE_BYTES;
+  let n = 0;
+  while (n < sizes.length && n < maxCount && (n === 0 || used + sizes[n] + 1 <= budgetBytes)) used += sizes[n++] + 1;
+  return n;
+}
+
+/** Room kept in every body for `{"epoch":…,"delay_ms":…,"version":…,"entries":[]}`. */
+export const ENVELOPE_BYTES = 256;

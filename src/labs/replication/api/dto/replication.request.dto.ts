@@ -16,7 +16,7 @@ import {
   IsArray,
   ArrayMaxSize,
 } from 'class-validator';
-import { REPLICATION_DEFAULTS } from '../../replication.config';
+import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS } from '../../replication.config';
 
 /** Query strings arrive as text: turn digit strings into numbers so @IsInt can judge them. */
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
@@ -77,6 +77,7 @@ export class PrimaryVersionQueryDto {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_LSN)
   replica_version?: number;
 
   @ApiPropertyOptional()
@@ -84,6 +85,7 @@ export class PrimaryVersionQueryDto {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_EPOCH)
   replica_epoch?: number;
 }
 
@@ -93,7 +95,7 @@ export class LogQueryDto {
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @Max(MAX_LSN)
   after?: number;
 
   @ApiPropertyOptional({ default: REPLICATION_DEFAULTS.batchLimit })
@@ -108,6 +110,7 @@ export class LogQueryDto {
 export class LogEntryDto {
   @IsInt()
   @Min(1)
+  @Max(MAX_LSN)
   lsn!: number;
 
   @IsString()
@@ -121,20 +124,65 @@ export class LogEntryDto {
   @MaxLength(64)
   write_id!: string;
 
-  @IsNumber()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   write_timestamp!: number;
 }
 
-export class ReplicateRequestDto {
-  @ApiProperty({ description: 'The primary’s epoch (it changes on reset)' })
+/** The primary's answer to GET /log, checked like a request before a catching-up replica applies it. */
+export class LogPageDto {
   @IsInt()
   @Min(1)
+  @Max(MAX_EPOCH)
+  epoch!: number;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LSN)
+  version!: number;
+
+  @IsArray()
+  @ArrayMaxSize(REPLICATION_DEFAULTS.batchLimit)
+  @ValidateNested({ each: true })
+  @Type(() => LogEntryDto)
+  entries!: LogEntryDto[];
+}
+
+/** The primary's answer to GET /version?replica_version=…, checked before a replica reports its lag. */
+export class PrimaryLagReplyDto {
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EPOCH)
+  epoch!: number;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LSN)
+  version!: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LSN)
+  versions_behind?: number;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  ms_behind?: number;
+}
+
+export class ReplicateRequestDto {
+  @ApiProperty({ description: 'The primary’s epoch (it changes on reset); a newer one than the replica’s is applied only once the primary confirms it' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EPOCH)
   epoch!: number;
 
   @ApiPropertyOptional({ description: 'The delay the primary applied before shipping' })
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(REPLICATION_DEFAULTS.maxDelayMs)
   delay_ms?: number;
 
   @ApiProperty({ type: [LogEntryDto] })
@@ -152,6 +200,7 @@ export class ReplicaReadQueryDto {
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(MAX_LSN)
   min_version?: number;
 
   @ApiPropertyOptional({ description: 'How long to wait for min_version, ms', default: 0 })
@@ -164,11 +213,12 @@ export class ReplicaReadQueryDto {
 }
 
 export class ReplicaResetQueryDto {
-  @ApiPropertyOptional({ description: 'The primary’s new epoch (sent by the primary’s reset)' })
+  @ApiPropertyOptional({ description: 'The primary’s new epoch (sent by the primary’s reset); applied only once the primary confirms it' })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(MAX_EPOCH)
   epoch?: number;
 }
 
