@@ -10,6 +10,7 @@ import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
 import { nodeDown, nodeOfPath } from './platform/faults/node-down.guard';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
+import { answerClientErrorsAsJson } from './platform/http/client-error';
 import { jsonBodyParser } from './platform/http/json-body';
 import { buildOpenApiDocument } from './platform/http/openapi';
 import { NodePortsService } from './platform/http/node-ports.service';
@@ -65,6 +66,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   const document = openApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
+  answerClientErrorsAsJson(app.getHttpServer() as import('node:http').Server);
   try {
     await app.listen(config.port, config.env.HOST);
     await app.get(NodePortsService).openAll(app.getHttpAdapter().getInstance());

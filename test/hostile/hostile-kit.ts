@@ -31,7 +31,7 @@ export async function send(base: string, probe: Probe): Promise<ProbeResult> {
   const res = await fetch(base + probe.path, {
     method: probe.method,
     headers: { 'content-type': 'application/json', ...probe.headers },
-    body: raw as BodyInit | undefined,
+    body: raw as string | Uint8Array | undefined,
     signal: AbortSignal.timeout(90_000),
   });
   const text = await res.text();

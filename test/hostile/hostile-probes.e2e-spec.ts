@@ -1,4 +1,5 @@
 import type { RunningApp } from '../../src/bootstrap';
+import { nodeUrl } from '../utils/app';
 import { eventually } from '../utils/concurrency';
 import { get, post } from '../utils/http';
 import { startAppOnFreePorts } from '../utils/ports';
@@ -166,6 +167,30 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
     await post(`${base}/counter/gateway/admin/partition/all?enabled=false`);
     const value = await get(`${base}/counter/us-east/counter/${name}`);
     expect(value.body.local_count).toBe(increments);
+    expectNoFailures();
+  });
+
+  it('the edge itself, on the main port and on node ports', async () => {
+    const booking = nodeUrl(app, 'booking', 'booking');
+    const book = { event_id: 1, seat_number: 'A2', customer_id: 'edge' };
+    const probes: Array<[string, Probe]> = [
+      [base, { name: 'a 20 KB URL', method: 'GET', path: `/booking/events/1?x=${'y'.repeat(20_000)}` }],
+      [booking, { name: 'a 20 KB URL on a node port', method: 'GET', path: `/events/1?x=${'y'.repeat(20_000)}` }],
+      [base, { name: 'a 20 KB header', method: 'GET', path: '/booking/events/1', headers: { 'x-big': 'z'.repeat(20_000) } }],
+      [booking, { name: 'a NUL byte on a node port', method: 'POST', path: '/book', body: { ...book, customer_id: 'a\u0000' } }],
+      [booking, { name: 'a cross-origin write on a node port', method: 'POST', path: '/book', body: book, headers: { origin: 'http://evil.example' } }],
+      [base, { name: 'a cross-site form post', method: 'POST', path: '/booking/book', body: JSON.stringify(book), headers: { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' } }],
+      [base, { name: 'a same-site page on another port', method: 'POST', path: '/bank/reset', headers: { origin: 'http://127.0.0.1:1' } }],
+    ];
+    for (const [url, probe] of probes) {
+      const result = await send(url, probe);
+      sent++;
+      if (result.status >= 500) fiveHundreds++;
+      const problem = verdict(result) ?? (result.status < 400 ? `${result.probe} was accepted (${result.status})` : undefined);
+      if (problem) failures.push(problem);
+      expect((await get(`${base}/booking/events/1`)).status).toBe(200);
+      expect((await get(`${booking}/events/1`)).status).toBe(200);
+    }
     expectNoFailures();
   });
 

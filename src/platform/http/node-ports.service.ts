@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { Socket } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { NodeEndpoint } from '../config/labs-selection';
+import { answerClientErrorsAsJson } from './client-error';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -54,6 +55,7 @@ export class NodePortsService implements OnApplicationShutdown {
       handler(req, res);
     });
     server.keepAliveTimeout = 5000;
+    answerClientErrorsAsJson(server);
     server.on('connection', (socket: Socket) => {
       listener.sockets.add(socket);
       socket.on('close', () => listener.sockets.delete(socket));

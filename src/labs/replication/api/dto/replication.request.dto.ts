@@ -142,6 +142,7 @@ export class LogPageDto {
 
   @IsArray()
   @ArrayMaxSize(REPLICATION_DEFAULTS.batchLimit)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => LogEntryDto)
   entries!: LogEntryDto[];
