@@ -28,6 +28,10 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A backend that dies while the connection is checked out (pg_terminate_backend, a failover)
+  // emits 'error' on the client between statements; unheard, that event would crash the process.
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
   try {
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     const result = await work(executorOn(client));
@@ -37,6 +41,7 @@ export async function inTransaction<T>(
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
