@@ -40,6 +40,8 @@ const CRASH_RESTART_MS = 1000;
 interface RunState {
   prefix: string;
   drained: boolean;
+  killer?: NodeJS.Timeout;
+  backendsKilled: number;
   before?: { producer: Record<string, unknown>; consumer: Record<string, unknown> };
 }
 
@@ -77,11 +79,20 @@ export class OrdersExperiment extends LabExperiment {
             'Three consumer crashes, at least one before its database write and one after it (before the offset commit); each restarts after 1 s.',
           schedule: (rng, params) => crashSchedule(rng, params),
         },
+        {
+          name: 'kill-db-backends',
+          description:
+            'For the middle 60% of the run, every 250 ms, pg_terminate_backend on each PostgreSQL backend busy with the orders schema (the consumer’s transactions, the producer’s reads): what a database failover does to open connections.',
+          schedule: (_rng, params) => {
+            const runMs = expectedRunMs(params);
+            return [{ at_ms: Math.round(runMs * 0.15), fault: 'kill-db-backends', params: { interval_ms: 250 }, duration_ms: Math.round(runMs * 0.6) }];
+          },
+        },
       ],
       defaultNemesis: 'crash-consumer',
       strategies: Object.keys(ORDERS_EXPERIMENT_STRATEGIES),
       defaultStrategy: 'at-most-once',
-      faults: ['crash-consumer'],
+      faults: ['crash-consumer', 'kill-db-backends'],
       defaults: { concurrency: 4, ops: 200, rate: 20, duration_ms: 20_000, op_timeout_ms: 5_000 },
       params: [],
       expectations: [
@@ -89,6 +100,7 @@ export class OrdersExperiment extends LabExperiment {
         { strategy: 'at-least-once', nemesis: 'crash-consumer', expected: 'invalid' },
         { strategy: 'exactly-once', nemesis: 'crash-consumer', expected: 'valid' },
         { strategy: 'exactly-once', nemesis: 'none', expected: 'valid' },
+        { strategy: 'exactly-once', nemesis: 'kill-db-backends', expected: 'valid' },
       ],
     };
   }
@@ -96,7 +108,7 @@ export class OrdersExperiment extends LabExperiment {
   async prepare(ctx: Omit<ExperimentRunContext, 'setup'>): Promise<Record<string, unknown>> {
     const semantic = ORDERS_EXPERIMENT_STRATEGIES[ctx.strategy as Semantic];
     if (!semantic) throw new Error(`orders has no experiment strategy ${ctx.strategy}`);
-    const state: RunState = { prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`, drained: false };
+    const state: RunState = { prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`, drained: false, backendsKilled: 0 };
     this.runs.set(ctx.id, state);
     const [producer, consumer] = await Promise.all([
       admin(ctx, 'GET', PRODUCER, `/config`),
@@ -160,7 +172,7 @@ export class OrdersExperiment extends LabExperiment {
         );
         const applied: Record<string, number> = {};
         for (const row of rows) applied[row.order_id.slice(state.prefix.length + 1)] = Number(row.applied_count);
-        return { type: 'ok', value: { applied, drained: state.drained } };
+        return { type: 'ok', value: { applied, drained: state.drained, backends_killed: state.backendsKilled } };
       }
       default:
         return { type: 'fail', error: `unknown op ${op.f}` };
@@ -168,6 +180,7 @@ export class OrdersExperiment extends LabExperiment {
   }
 
   async startFault(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
+    if (step.fault === 'kill-db-backends') return this.startKilling(step, ctx);
     if (step.fault !== 'crash-consumer') throw new Error(`orders has no fault ${step.fault}`);
     const point = (step.params?.crash_point as CrashPoint | undefined) ?? 'after-db-write';
     if (!CRASH_POINTS.includes(point)) throw new Error(`unknown crash point ${String(point)}`);
@@ -180,8 +193,14 @@ export class OrdersExperiment extends LabExperiment {
     );
   }
 
-  /** Heals: restart a consumer still down, and disarm a crash point that never fired. */
-  async stopFault(_step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
+  /** Heals: stop killing backends; restart a consumer still down, and disarm a crash point that never fired. */
+  async stopFault(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
+    if (step.fault === 'kill-db-backends') {
+      const state = this.state(ctx);
+      clearInterval(state.killer);
+      state.killer = undefined;
+      return;
+    }
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
     await waitFor(ctx, 15_000, async () => (await admin(ctx, 'POST', CONSUMER, `/config`, { crash_after_messages: 0 })).status === 200);
   }
@@ -191,6 +210,7 @@ export class OrdersExperiment extends LabExperiment {
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
     const state = this.runs.get(ctx.id);
     this.runs.delete(ctx.id);
+    clearInterval(state?.killer);
     if (!state?.before) return;
     const { producer, consumer } = state.before;
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
@@ -205,8 +225,29 @@ export class OrdersExperiment extends LabExperiment {
     });
   }
 
+  /**
+   * Terminates, every interval, the backends of this database busy with the orders schema (active
+   * or idle in a transaction), never this connection. Run from the app's own pool, like any query.
+   */
+  private async startKilling(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
+    const state = this.state(ctx);
+    const intervalMs = Math.max(50, Number(step.params?.interval_ms ?? 250));
+    const kill = async () => {
+      const rows = (await this.db.query(
+        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)') AND query ILIKE '%orders.%'`,
+      )) as Array<{ killed: boolean }>;
+      state.backendsKilled += rows.filter((r) => r.killed).length;
+    };
+    clearInterval(state.killer);
+    await kill();
+    state.killer = setInterval(() => void kill().catch(() => undefined), intervalMs);
+    state.killer.unref();
+  }
+
   private state(ctx: ExperimentRunContext): RunState {
-    const state = this.runs.get(ctx.id) ?? { prefix: String(ctx.setup.prefix), drained: false };
+    const state = this.runs.get(ctx.id) ?? { prefix: String(ctx.setup.prefix), drained: false, backendsKilled: 0 };
     this.runs.set(ctx.id, state);
     return state;
   }
