@@ -11,6 +11,7 @@ import { QueryApiController } from './nodes/api/query-api.controller';
 import { ConsumerController } from './nodes/consumer/consumer.controller';
 import { DeadLetterProducer } from './nodes/consumer/dead-letter.producer';
 import { OrderConsumer } from './nodes/consumer/order.consumer';
+import { StoredPositions } from './nodes/consumer/stored-positions';
 import { OrderProducerService } from './nodes/producer/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
 import { ordersMetricProviders } from './orders.metrics';
@@ -48,7 +49,7 @@ const NODES: Record<string, { controllers: Type<unknown>[]; providers: Provider[
   producer: { controllers: [ProducerController], providers: [OrderProducerService, PublishOrdersService] },
   consumer: {
     controllers: [ConsumerController],
-    providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, OrderConsumer],
+    providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, StoredPositions, OrderConsumer],
   },
   api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
 };

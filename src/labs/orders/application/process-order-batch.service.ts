@@ -48,7 +48,7 @@ interface Parsed {
   traceId: string | null;
 }
 
-interface Modes {
+export interface BatchModes {
   processing: { key: string; strategy: ProcessingStrategy };
   idempotency: { key: string; strategy: IdempotencyStrategy };
   failureRate: number;
@@ -96,7 +96,7 @@ export class ProcessOrderBatchService {
   ) {}
 
   /** The selections for this batch (read once per batch, from Redis). */
-  async modes(): Promise<Modes> {
+  async modes(): Promise<BatchModes> {
     const [processing, idempotency, settings] = await Promise.all([
       this.settings.processing(),
       this.settings.idempotency(),
@@ -110,7 +110,7 @@ export class ProcessOrderBatchService {
     };
   }
 
-  async handle(records: DeliveredRecord[], modes: Modes, context: BatchContext): Promise<void> {
+  async handle(records: DeliveredRecord[], modes: BatchModes, context: BatchContext): Promise<void> {
     const parsed = records.map((record) => this.parse(record, modes));
     try {
       for (const chunk of this.chunks(parsed, context.recordsUntilCrash())) {
@@ -123,7 +123,7 @@ export class ProcessOrderBatchService {
     }
   }
 
-  private parse(record: DeliveredRecord, modes: Modes): Parsed {
+  private parse(record: DeliveredRecord, modes: BatchModes): Parsed {
     const span = startRemoteSpan(
       'process_message',
       { 'kafka.topic': record.topic, 'kafka.partition': record.partition, 'kafka.offset': record.offset, processing_mode: modes.processing.key },
@@ -161,7 +161,7 @@ export class ProcessOrderBatchService {
     if (chunk.length > 0) yield chunk;
   }
 
-  private async chunk(chunk: Parsed[], modes: Modes, context: BatchContext): Promise<void> {
+  private async chunk(chunk: Parsed[], modes: BatchModes, context: BatchContext): Promise<void> {
     const started = performance.now();
     const topic = chunk[0].record.topic;
     const valid = chunk.filter((p) => p.order !== undefined);
@@ -198,7 +198,7 @@ export class ProcessOrderBatchService {
   }
 
   /** The chunk's database work: malformed records dead-lettered, the orders applied in one transaction (or one by one after a record's failure). */
-  private async write(chunk: Parsed[], valid: Parsed[], modes: Modes, context: BatchContext): Promise<MessageOutcome[]> {
+  private async write(chunk: Parsed[], valid: Parsed[], modes: BatchModes, context: BatchContext): Promise<MessageOutcome[]> {
     for (const p of chunk) {
       if (p.malformed === undefined) continue;
       await this.deadLetter(p.record, p.malformed, null);
@@ -220,7 +220,7 @@ export class ProcessOrderBatchService {
   }
 
   /** The whole chunk in one transaction; undefined when a record made it fail (the caller goes record by record). */
-  private async applyTogether(valid: Parsed[], last: DeliveredRecord, modes: Modes, context: BatchContext): Promise<MessageOutcome[] | undefined> {
+  private async applyTogether(valid: Parsed[], last: DeliveredRecord, modes: BatchModes, context: BatchContext): Promise<MessageOutcome[] | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.applyOnce(valid, last, modes, context);
@@ -238,7 +238,7 @@ export class ProcessOrderBatchService {
   }
 
   /** One record, `maxProcessingAttempts` tries for its own failures, then the dead-letter topic. */
-  private async applyAlone(p: Parsed, modes: Modes, context: BatchContext): Promise<MessageOutcome> {
+  private async applyAlone(p: Parsed, modes: BatchModes, context: BatchContext): Promise<MessageOutcome> {
     let attempts = 0;
     for (let round = 1; ; round++) {
       try {
@@ -272,7 +272,7 @@ export class ProcessOrderBatchService {
     await delay(Math.min(ORDERS_TIMINGS.retryBackoffMs * 2 ** attempt, 2000));
   }
 
-  private applyOnce(valid: Parsed[], last: DeliveredRecord, modes: Modes, context: BatchContext): Promise<MessageOutcome[]> {
+  private applyOnce(valid: Parsed[], last: DeliveredRecord, modes: BatchModes, context: BatchContext): Promise<MessageOutcome[]> {
     const entries: OrderToApply[] = valid.map((p) => ({ order: p.order!, traceId: p.traceId }));
     const failureRate = modes.failureRate;
     return modes.idempotency.strategy

@@ -43,8 +43,10 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
       maxInFlightRequests: 1,
       transactionalId,
       transactionTimeout: ORDERS_TIMINGS.transactionTimeoutMs,
-      // Bounded (kafkajs would retry forever): past it the send fails and the caller gets a 503.
-      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
+      // Bounded (kafkajs would retry forever): past it the send fails and the caller gets a 503 (about 5 s in
+      // all). It starts short because the usual retry here is CONCURRENT_TRANSACTIONS right after a commit,
+      // while the broker still writes the previous transaction's markers: a few ms, not 100.
+      retry: { retries: 10, initialRetryTime: 20, maxRetryTime: 1000 },
       allowAutoTopicCreation: false,
     };
   }

@@ -7,24 +7,13 @@ import { STRATEGY_CHANGED, StrategyChangedEvent } from '../../../../platform/str
 import { ConsumerMetricsService } from '../../application/consumer-metrics.service';
 import { OrdersSettingsService } from '../../application/orders-settings.service';
 import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { DeliveredRecord, ProcessOrderBatchService } from '../../application/process-order-batch.service';
+import { BatchModes, DeliveredRecord, ProcessOrderBatchService } from '../../application/process-order-batch.service';
 import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../../orders.config';
-import { ConsumerOffsetsRepository } from '../../persistence/consumer-offsets.repository';
 import { IdempotencyKey } from '../../strategies/idempotency.port';
 import { DeadLetterProducer } from './dead-letter.producer';
+import { StoredPositions, TakeTurns } from './stored-positions';
 
 const NODE = ORDERS_NODES.consumer;
-
-/** Runs one batch at a time while a crash point is armed, so the crash hits exactly the N-th record. */
-class Exclusive {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 /**
  * The consumer node's lifecycle: one kafkajs consumer in group `order-processors` per generation,
@@ -51,11 +40,9 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private retryDelayMs: number = ORDERS_TIMINGS.consumerRetryMinMs;
   private restartAfterMs: number = CONSUMER_SETTINGS_DEFAULTS.restart_after_ms;
   private readonly crashHook = new CrashHook<CrashPoint>((point) => this.crashAt(point));
-  private readonly armedBatches = new Exclusive();
+  private readonly armedBatches = new TakeTurns();
   /** The fired crash point's reset in Redis (crash_after_messages back to 0). */
   private disarming: Promise<void> = Promise.resolve();
-  /** Positions read from PostgreSQL since the last group join, per `topic/partition`. */
-  private positions = new Map<string, Promise<bigint | undefined>>();
   /** Messages received since this process (node) started or /reset-stats, as the seed counted them. */
   messagesReceived = 0;
 
@@ -64,7 +51,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     private readonly topics: OrdersTopicsService,
     private readonly settings: OrdersSettingsService,
     private readonly batches: ProcessOrderBatchService,
-    private readonly offsets: ConsumerOffsetsRepository,
+    private readonly positions: StoredPositions,
     private readonly deadLetters: DeadLetterProducer,
     private readonly lifecycle: NodeLifecycleService,
     private readonly metrics: ConsumerMetricsService,
@@ -145,7 +132,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     if (this.shuttingDown || (!restarting && this.lifecycle.isDown(ORDERS_LAB, NODE))) return;
     const generation = ++this.generation;
     this.running = true;
-    this.positions = new Map();
+    this.positions.forget();
     // Unknown until connect() reads the selection, so concurrent setting changes do not rebuild twice.
     this.builtMode = undefined;
     this.retryDelayMs = ORDERS_TIMINGS.consumerRetryMinMs;
@@ -216,7 +203,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     });
     // A new assignment: positions stored by another member (or before a crash) are read again.
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (this.alive(generation)) this.positions = new Map();
+      if (this.alive(generation)) this.positions.forget();
     });
     // A fetch holding only transaction markers (or aborted records) never reaches eachBatch; commit past
     // it so the group's lag really reaches 0 once everything visible has been processed.
@@ -247,7 +234,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     if (!this.alive(generation) || !isRunning() || isStale()) return;
-    if (modes.positionInDatabase && (await this.seekToStoredPosition(consumer, payload))) return;
+    if (modes.positionInDatabase && (await this.positions.seekIfBehind(consumer, payload))) return;
     const records: DeliveredRecord[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, ...m }));
     const run = () => this.processBatch(generation, payload, records, modes);
     try {
@@ -259,7 +246,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private processBatch(generation: number, payload: EachBatchPayload, records: DeliveredRecord[], modes: Awaited<ReturnType<ProcessOrderBatchService['modes']>>) {
+  private processBatch(generation: number, payload: EachBatchPayload, records: DeliveredRecord[], modes: BatchModes) {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
     const last = records[records.length - 1];
     return this.batches.handle(records, modes, {
@@ -287,28 +274,5 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
         this.messagesReceived += count;
       },
     });
-  }
-
-  /**
-   * The position stored in PostgreSQL is ahead of this batch (a crash after the write, before the
-   * Kafka commit): commit it to the group, seek there and skip the batch. A stored position past
-   * the partition's end belongs to an older topic of the same name and is ignored.
-   */
-  private async seekToStoredPosition(consumer: Consumer, { batch, isRunning }: EachBatchPayload): Promise<boolean> {
-    const key = `${batch.topic}/${batch.partition}`;
-    let stored = this.positions.get(key);
-    if (!stored) {
-      stored = this.offsets.find(this.topics.groupId, batch.topic, batch.partition);
-      this.positions.set(key, stored);
-      stored.catch(() => this.positions.delete(key));
-    }
-    const position = await stored;
-    const first = BigInt(batch.firstOffset() ?? batch.messages[0].offset);
-    if (position === undefined || position <= first || position > BigInt(batch.highWatermark) || !isRunning()) return false;
-    this.logger.log(`${key}: resuming at the position stored with the last write (${position}), not at ${first}`);
-    const offset = position.toString();
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
-    consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
-    return true;
   }
 }
