@@ -387,7 +387,9 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       for (let k = 0; k < points.length; k++) {
         await consumerRunning();
         const after = 5 + Math.floor(random() * 36);
-        const armed = await post(`${C}/config`, { crash_after_messages: after, crash_point: points[k], restart_after_ms: 300 });
+        // Through the main port: with orders flowing, the crash can fire before this answer is written, and
+        // the consumer's own port closes with it.
+        const armed = await post(`${app.url}/orders/consumer/config`, { crash_after_messages: after, crash_point: points[k], restart_after_ms: 300 });
         expect(armed.status).toBe(200);
         await eventually(consumerNode, (n) => n.crashes === crashesBefore + k + 1, { timeoutMs: 60000, intervalMs: 50 });
       }

@@ -29,6 +29,12 @@ export class OrdersTopicsService {
     return this.kafka.name(ORDERS_KAFKA.transactionalId);
   }
 
+  /** The broker cluster's id (KRaft or ZooKeeper), read at each call: a broker on fresh data has a new one. */
+  async clusterId(): Promise<string> {
+    const admin = await this.kafka.sharedAdmin();
+    return (await admin.describeCluster()).clusterId;
+  }
+
   ensure(): Promise<void> {
     this.ensured ??= this.kafka
       .ensureTopics([

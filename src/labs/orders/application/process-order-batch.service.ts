@@ -8,7 +8,7 @@ import { startRemoteSpan, traceIdOf } from '../../../platform/observability/trac
 import { OrderMessage, headersToStrings, parseOrderMessage } from '../domain/order-message';
 import { DeadLetterProducer } from '../nodes/consumer/dead-letter.producer';
 import { CrashPoint, ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
-import { ConsumerOffsetsRepository } from '../persistence/consumer-offsets.repository';
+import { ConsumerOffsetsRepository, StoredPosition } from '../persistence/consumer-offsets.repository';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { ApplyOutcome, IdempotencyKey, IdempotencyStrategy, OrderToApply } from '../strategies/idempotency.port';
 import { ProcessingStrategy } from '../strategies/processing.port';
@@ -27,6 +27,8 @@ export interface DeliveredRecord {
 
 /** What the consumer loop provides for one fetched batch (the records of one partition). */
 export interface BatchContext {
+  /** The Kafka cluster id this consumer generation reads from (stored with the positions). */
+  clusterId: string;
   alive(): boolean;
   /** Records to go (this one included) until the armed crash point fires; undefined when none is armed. */
   recordsUntilCrash(): number | undefined;
@@ -206,7 +208,7 @@ export class ProcessOrderBatchService {
     }
     const last = chunk[chunk.length - 1].record;
     if (valid.length === 0) {
-      if (modes.positionInDatabase) await this.offsets.storeAlone(this.position(last));
+      if (modes.positionInDatabase) await this.offsets.storeAlone(this.position(last, context));
       return [];
     }
     if (valid.length > 1) {
@@ -215,7 +217,7 @@ export class ProcessOrderBatchService {
     }
     const outcomes: MessageOutcome[] = [];
     for (const p of valid) outcomes.push(await this.applyAlone(p, modes, context));
-    if (modes.positionInDatabase && valid[valid.length - 1] !== chunk[chunk.length - 1]) await this.offsets.storeAlone(this.position(last));
+    if (modes.positionInDatabase && valid[valid.length - 1] !== chunk[chunk.length - 1]) await this.offsets.storeAlone(this.position(last, context));
     return outcomes;
   }
 
@@ -257,7 +259,7 @@ export class ProcessOrderBatchService {
         await this.repository.logEvent(p.order!.order_id, 'failed', SERVICE, { attempt: attempts, error: reason }).catch(() => undefined);
         if (attempts >= ORDERS_TIMINGS.maxProcessingAttempts) {
           await this.deadLetter(p.record, reason, p.order!.order_id);
-          if (modes.positionInDatabase) await this.offsets.storeAlone(this.position(p.record));
+          if (modes.positionInDatabase) await this.offsets.storeAlone(this.position(p.record, context));
           return 'dead_lettered';
         }
         await delay(ORDERS_TIMINGS.retryBackoffMs * attempts);
@@ -286,7 +288,7 @@ export class ProcessOrderBatchService {
             const outcome = outcomes[i];
             if (outcome.status === 'conflict') await this.deadLetter(valid[i].record, outcome.reason, entries[i].order.order_id, sql);
           }
-          if (keepPosition && modes.positionInDatabase) await this.offsets.store(sql, this.position(last));
+          if (keepPosition && modes.positionInDatabase) await this.offsets.store(sql, this.position(last, context));
           // The node died while the transaction was open: roll back, as the process would have.
           if (!context.alive()) throw new CrashSignal('node-down');
         },
@@ -300,8 +302,14 @@ export class ProcessOrderBatchService {
       );
   }
 
-  private position(record: DeliveredRecord) {
-    return { groupId: this.topics.groupId, topic: record.topic, partition: record.partition, nextOffset: (BigInt(record.offset) + 1n).toString() };
+  private position(record: DeliveredRecord, context: BatchContext): StoredPosition {
+    return {
+      groupId: this.topics.groupId,
+      topic: record.topic,
+      partition: record.partition,
+      nextOffset: (BigInt(record.offset) + 1n).toString(),
+      clusterId: context.clusterId,
+    };
   }
 
   /** To the dead-letter topic first, then the log row (inside the caller's transaction when given). */

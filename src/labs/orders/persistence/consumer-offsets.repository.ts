@@ -3,35 +3,48 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { SqlExecutor } from '../../../platform/database/sql-transaction';
 
+export interface StoredPosition {
+  groupId: string;
+  topic: string;
+  partition: number;
+  /** The next offset to read after the records the transaction applied. */
+  nextOffset: string;
+  /** The Kafka cluster the offsets belong to (a broker on fresh data starts its offsets at 0 again). */
+  clusterId: string;
+}
+
 /**
  * The consumer's position in PostgreSQL (orders.consumer_offsets): stored by the write
- * transaction of the records it covers, read when a partition is assigned. It only moves forward,
- * so a late transaction of a consumer that lost the partition cannot move it back.
+ * transaction of the records it covers, read when a partition is assigned. The last writer wins:
+ * a position that went back (a late transaction of a member that lost the partition) only
+ * redelivers what the dedupe records absorb, where one kept from another cluster would skip records.
  */
 @Injectable()
 export class ConsumerOffsetsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Inside the caller's transaction: the next offset to read after the records it applied. */
-  async store(sql: SqlExecutor | DataSource, position: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
+  /** Inside the caller's transaction. */
+  async store(sql: Pick<SqlExecutor, 'query'>, position: StoredPosition): Promise<void> {
     await sql.query(
-      `INSERT INTO orders.consumer_offsets AS c (group_id, topic, partition, next_offset, updated_at)
-       VALUES ($1, $2, $3, $4, now())
+      `INSERT INTO orders.consumer_offsets (group_id, topic, partition, next_offset, cluster_id, updated_at)
+       VALUES ($1, $2, $3, $4, $5, now())
        ON CONFLICT (group_id, topic, partition) DO UPDATE
-         SET next_offset = GREATEST(c.next_offset, EXCLUDED.next_offset), updated_at = now()`,
-      [position.groupId, position.topic, position.partition, position.nextOffset],
+         SET next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id, updated_at = now()`,
+      [position.groupId, position.topic, position.partition, position.nextOffset, position.clusterId],
     );
   }
 
   /** Outside any transaction (a dead-lettered record, a chunk of malformed records). */
-  storeAlone(position: { groupId: string; topic: string; partition: number; nextOffset: string }): Promise<void> {
+  storeAlone(position: StoredPosition): Promise<void> {
     return this.store(this.dataSource, position);
   }
 
-  async find(groupId: string, topic: string, partition: number): Promise<bigint | undefined> {
+  /** The stored position of this cluster's partition, if any. */
+  async find(groupId: string, topic: string, partition: number, clusterId: string): Promise<bigint | undefined> {
     const rows = (await this.dataSource.query(
-      `SELECT next_offset FROM orders.consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-      [groupId, topic, partition],
+      `SELECT next_offset FROM orders.consumer_offsets
+       WHERE group_id = $1 AND topic = $2 AND partition = $3 AND cluster_id = $4`,
+      [groupId, topic, partition, clusterId],
     )) as Array<{ next_offset: string }>;
     return rows.length ? BigInt(rows[0].next_offset) : undefined;
   }

@@ -181,6 +181,8 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
   private async connect(generation: number): Promise<void> {
     await this.topics.ensure();
     const { key, strategy } = await this.settings.processing();
+    // Stored with the positions in PostgreSQL: a broker on fresh data starts its offsets again at 0.
+    const clusterId = await this.topics.clusterId();
     if (!this.alive(generation)) return;
     const consumer = this.kafka.kafka.consumer({
       ...strategy.consumerConfig,
@@ -219,12 +221,12 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.eachBatch(generation, consumer, payload),
+      eachBatch: (payload) => this.eachBatch(generation, consumer, clusterId, payload),
     });
     this.logger.log(`consumer running in group ${this.topics.groupId} (${key}, read_committed=${!strategy.consumerConfig.readUncommitted})`);
   }
 
-  private async eachBatch(generation: number, consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(generation: number, consumer: Consumer, clusterId: string, payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0) return;
     const modes = await this.batches.modes();
@@ -234,9 +236,9 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     if (!this.alive(generation) || !isRunning() || isStale()) return;
-    if (modes.positionInDatabase && (await this.positions.seekIfBehind(consumer, payload))) return;
+    if (modes.positionInDatabase && (await this.positions.seekIfBehind(consumer, clusterId, payload))) return;
     const records: DeliveredRecord[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, ...m }));
-    const run = () => this.processBatch(generation, payload, records, modes);
+    const run = () => this.processBatch(generation, clusterId, payload, records, modes);
     try {
       // While a crash point is armed, batches of different partitions take turns, so it fires at exactly the N-th record.
       await (this.crashHook.armedAt ? this.armedBatches.run(run) : run());
@@ -246,10 +248,11 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private processBatch(generation: number, payload: EachBatchPayload, records: DeliveredRecord[], modes: BatchModes) {
+  private processBatch(generation: number, clusterId: string, payload: EachBatchPayload, records: DeliveredRecord[], modes: BatchModes) {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
     const last = records[records.length - 1];
     return this.batches.handle(records, modes, {
+      clusterId,
       alive: () => this.alive(generation) && isRunning() && !isStale(),
       recordsUntilCrash: () => {
         const armed = this.crashHook.armedAt;

@@ -25,14 +25,15 @@ export class StoredPositions {
   }
 
   /**
-   * Whether the batch was skipped because the stored position is ahead of it. A stored position
-   * past the partition's end belongs to an older topic of the same name and is ignored.
+   * Whether the batch was skipped because the stored position is ahead of it. Only positions
+   * stored against this cluster id count (a broker on fresh data numbers its records from 0
+   * again); one past the partition's end belongs to an older topic of the same name and is ignored.
    */
-  async seekIfBehind(consumer: Consumer, { batch, isRunning }: EachBatchPayload): Promise<boolean> {
+  async seekIfBehind(consumer: Consumer, clusterId: string, { batch, isRunning }: EachBatchPayload): Promise<boolean> {
     const key = `${batch.topic}/${batch.partition}`;
     let stored = this.positions.get(key);
     if (!stored) {
-      stored = this.offsets.find(this.topics.groupId, batch.topic, batch.partition);
+      stored = this.offsets.find(this.topics.groupId, batch.topic, batch.partition, clusterId);
       this.positions.set(key, stored);
       stored.catch(() => this.positions.delete(key));
     }
