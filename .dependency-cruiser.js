@@ -16,6 +16,19 @@ module.exports = {
       to: { path: `^src/labs/(?!${lab}/)[^/]+/` },
     })),
     {
+      // The browser console talks to the app over HTTP only; it may share the experiment contract's types.
+      name: 'console-reaches-the-app-over-http-only',
+      severity: 'error',
+      from: { path: '^src/console/' },
+      to: { path: '^src/(labs|platform|app|bootstrap|main)', pathNot: '^src/platform/experiments/experiment\\.contract\\.ts$' },
+    },
+    {
+      name: 'nothing-server-side-imports-the-console',
+      severity: 'error',
+      from: { path: '^src/(?!console/)' },
+      to: { path: '^src/console/' },
+    },
+    {
       name: 'no-circular',
       severity: 'warn',
       from: {},

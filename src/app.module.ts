@@ -3,6 +3,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { LAB_MODULES } from './labs';
 import { AppConfig } from './platform/config/app-config';
 import { ConfigModule } from './platform/config/config.module';
+import { ConsoleModule } from './platform/console/console.module';
 import { DatabaseModule } from './platform/database/database.module';
 import { ExperimentsModule } from './platform/experiments/experiments.module';
 import { FaultsModule } from './platform/faults/faults.module';
@@ -29,6 +30,7 @@ export class AppModule {
         FaultsModule,
         HealthModule,
         ExperimentsModule,
+        ConsoleModule,
         ...[...config.labs.entries()].map(([lab, nodes]) => LAB_MODULES[lab](nodes)),
       ],
     };

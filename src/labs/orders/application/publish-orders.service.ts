@@ -251,6 +251,35 @@ export class PublishOrdersService implements OnApplicationBootstrap {
   }
 
   /**
+   * Orders this producer handed to Kafka since its last stats reset, by outcome (`success`: acked or
+   * committed, `sent`: written without waiting for an ack, `aborted`, `error`), read off the
+   * `messages_produced_total` counter so the figures always agree with /metrics.
+   */
+  async producedCounts(): Promise<Record<string, number>> {
+    const now = await this.producedTotals();
+    const counts: Record<string, number> = { success: 0, sent: 0, aborted: 0, error: 0 };
+    for (const [status, value] of Object.entries(now)) counts[status] = value - (this.producedBaseline[status] ?? 0);
+    return counts;
+  }
+
+  async resetProducedCounts(): Promise<Record<string, number>> {
+    this.producedBaseline = await this.producedTotals();
+    return this.producedCounts();
+  }
+
+  private producedBaseline: Record<string, number> = {};
+
+  private async producedTotals(): Promise<Record<string, number>> {
+    const totals: Record<string, number> = {};
+    for (const { labels, value } of (await this.produced.get()).values) {
+      if (labels.service !== SERVICE || labels.topic !== this.topics.orders) continue;
+      const status = String(labels.status);
+      totals[status] = (totals[status] ?? 0) + value;
+    }
+    return totals;
+  }
+
+  /**
    * Producer /config: select the mode, store the producer settings; a mode or transactions change
    * rebuilds the producer (the group-commit settings apply from the next order, no rebuild).
    */

@@ -62,6 +62,23 @@ export class ProducerController {
     return this.publish.publishBatch(body.orders, body.abort_after_messages);
   }
 
+  @Get('stats')
+  @ApiOperation({
+    summary: 'Orders produced since the last reset-stats, by outcome: success (acked/committed), sent (acks=0), aborted, error',
+  })
+  async stats() {
+    const produced = await this.publish.producedCounts();
+    return { produced, total: Object.values(produced).reduce((a, b) => a + b, 0) };
+  }
+
+  @Post('reset-stats')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Start the produced counts over (the metric itself keeps counting)' })
+  async resetStats() {
+    const produced = await this.publish.resetProducedCounts();
+    return { status: 'reset', produced, total: 0 };
+  }
+
   @Post('simulate/duplicate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send the same order (same order_id) three times, each through the normal send path' })
