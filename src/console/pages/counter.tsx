@@ -183,7 +183,7 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
       >
         <div class="stats-row">
           <Stat label="convergence lag (max − min total)" value={fmt(lagValue)} tone={lagValue ? 'warn' : undefined} testid="lag" />
-          <Stat label="regions agree" value={converged ? '✓ yes' : '✕ no'} tone={converged ? 'ok' : 'bad'} testid="converged" />
+          <Stat label="regions agree" value={converged ? 'yes' : 'no'} tone={converged ? 'ok' : 'bad'} testid="converged" />
         </div>
         <div class="grid three">
           {regions.map(({ name: region, state }) => {

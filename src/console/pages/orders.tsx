@@ -32,7 +32,7 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
   const produced = read<{ produced: Record<string, number>; total: number }>(snapshot, 'produced');
   const consumer = read<ConsumerConfig>(snapshot, 'consumer');
   const stats = read<Stats>(snapshot, 'stats');
-  const dup = read<{ idempotency_working: boolean; duplicate_entries: Array<{ order_id: string; attempt_count?: number }> }>(snapshot, 'duplicates');
+  const dup = read<{ idempotency_working: boolean; duplicate_entries: Array<{ message_id: string; attempt_count: number }> }>(snapshot, 'duplicates');
   const lag = read<{ total_lag: number }>(snapshot, 'lag');
   const { busy, message, run } = useActions();
   const [crashAfter, setCrashAfter] = useState(CRASH_AFTER);
@@ -187,7 +187,7 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
           />
           {dup && !dup.idempotency_working && (
             <p data-testid="duplicate-orders">
-              <Badge tone="bad">applied twice</Badge> {dup.duplicate_entries.map((d) => d.order_id.slice(0, 8)).join(', ')}
+              <Badge tone="bad">applied twice</Badge> {dup.duplicate_entries.map((d) => `${d.message_id.slice(0, 8)} ×${d.attempt_count}`).join(', ')}
             </p>
           )}
         </Panel>

@@ -1,0 +1,64 @@
+import { RunningApp } from '../../src/bootstrap';
+import { startApp } from '../utils/app';
+import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage } from './console-kit';
+
+const statValue = (testid: string) => `[data-testid="${testid}"] .stat-value`;
+
+describe('console: orders page in a real browser', () => {
+  let app: RunningApp;
+  let browser: ConsoleBrowser;
+
+  beforeAll(async () => {
+    buildConsole();
+    app = await startApp({ LABS: 'orders' });
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  afterEach(() => expect(browser.errors).toEqual([]));
+
+  async function setIdempotency(on: boolean): Promise<void> {
+    const { page } = browser;
+    const box = page.locator('[data-testid="idempotency"]');
+    await box.waitFor();
+    if ((await box.isChecked()) !== on) await box.click();
+    await page.waitForFunction((want) => (document.querySelector('[data-testid="idempotency"]') as HTMLInputElement | null)?.checked === want, on);
+  }
+
+  async function waitForFigure(testid: string, value: string, timeout = 60_000): Promise<void> {
+    await browser.page.waitForFunction(
+      ([sel, want]) => document.querySelector(sel)?.textContent?.replace(/[^\d,]/g, '') === want,
+      [statValue(testid), value] as const,
+      { timeout },
+    );
+  }
+
+  it('idempotency off: the consumer crashes after its write, the redelivered order is applied twice', async () => {
+    const { page } = browser;
+    await openConsolePage(page, `${app.url}/console/orders`);
+    await setIdempotency(false);
+    await attack(page, 90_000);
+    await waitForFigure('produced', '10');
+    await waitForFigure('unique', '10');
+    await waitForFigure('duplicates', '1');
+    expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain('1 order applied more than once');
+    await page.locator('[data-testid="duplicate-orders"]').waitFor();
+    await browser.screenshot('orders-unsafe');
+  });
+
+  it('idempotency on: the same crash test, three times, applies every order exactly once', async () => {
+    const { page } = browser;
+    await setIdempotency(true);
+    for (let round = 0; round < 3; round++) {
+      await attack(page, 90_000);
+      await waitForFigure('produced', '10');
+      await waitForFigure('unique', '10');
+      await waitForFigure('lag', '0');
+      expect((await page.locator(statValue('duplicates')).innerText()).trim()).toBe('0');
+      expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain('every order applied exactly once');
+    }
+    await browser.screenshot('orders-safe');
+  });
+});
