@@ -104,6 +104,7 @@ export function printUrlTable(running: RunningApp): void {
   logger.log(
     [
       `main port ${running.url}  (/health, /metrics, /docs, /admin/labs)`,
+      `console   ${running.url}/console  (one page per lab, /console/experiments)`,
       `  ${'node'.padEnd(24)} ${'own port'.padEnd(23)} under the main port`,
       ...rows,
     ].join('\n'),
