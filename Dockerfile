@@ -9,7 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY src ./src
-COPY scripts/openapi-response-types.ts ./scripts/
+# The build-time OpenAPI script, and the console bundled by esbuild into dist/console, both run in npm run build.
+COPY scripts/openapi-response-types.ts scripts/build-console.mjs ./scripts/
 RUN npm run build
 
 # --- production dependencies only, resolved from the same lockfile ---
