@@ -10,7 +10,7 @@ const OUTCOME_WORD: Record<Bar['outcome'], string> = { ok: 'ok', fail: 'failed',
 
 export function describeBar(bar: Bar): string {
   const ms = ((bar.end - bar.start) / 1e6).toFixed(1);
-  return `op ${bar.invoke.index}: process ${String(bar.process)} ${bar.f} ${JSON.stringify(bar.invoke.value)} → ${OUTCOME_WORD[bar.outcome]}${
+  return `op ${bar.invoke.index}${bar.completion ? `→${bar.completion.index}` : ''}: process ${String(bar.process)} ${bar.f} ${JSON.stringify(bar.invoke.value)} → ${OUTCOME_WORD[bar.outcome]}${
     bar.completion && bar.outcome !== 'pending' ? ` ${JSON.stringify(bar.completion.value)}` : ''
   }${bar.node ? ` on ${bar.node}` : ''}${bar.completion?.error ? ` (${bar.completion.error})` : ''}, ${ms} ms`;
 }
@@ -30,7 +30,7 @@ export function Timeline(props: {
 }) {
   const { model } = props;
   const span = Math.max(model.end, 1);
-  const plotW = Math.max(200, props.width - LABEL_W - 10);
+  const plotW = Math.max(200, props.width - LABEL_W - 36);
   const x = (t: number) => LABEL_W + (t / span) * plotW;
   const laneY = new Map(model.lanes.map((l, i) => [l, TOP + i * LANE_H]));
   const height = TOP + model.lanes.length * LANE_H + 8;

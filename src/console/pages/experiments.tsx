@@ -5,7 +5,13 @@ import { ActionButton, Badge, fmt, Link, Message, navigate, Panel, Tone, useActi
 import { describeBar, Timeline, TimelineLegend } from '../experiments/timeline';
 import { anomalyIndex, Bar, LaneMode, layoutTimeline, parseHistoryLines } from '../experiments/timeline-layout';
 
-type CatalogLab = Omit<ExperimentCatalogEntry, 'nemeses'> & { nemeses: Array<{ name: string; description: string }> };
+type CatalogLab = Omit<ExperimentCatalogEntry, 'nemeses'> & {
+  nemeses: Array<{ name: string; description: string }>;
+  strategies?: string[];
+  defaultStrategy?: string;
+  defaults?: { concurrency?: number; ops?: number; duration_ms?: number };
+};
+const RUN_FIELDS = ['concurrency', 'ops', 'duration_ms'] as const;
 
 const STATUS_TONE: Record<string, Tone> = { running: 'info', valid: 'ok', invalid: 'bad', unknown: 'warn', aborted: 'warn' };
 
@@ -42,22 +48,27 @@ function StartAndList() {
   }, []);
 
   const entry = catalog?.find((c) => c.lab === lab);
-  const strategies = [...new Set((entry?.expectations ?? []).map((e) => e.strategy))];
+  const strategies = entry?.strategies ?? [...new Set((entry?.expectations ?? []).map((e) => e.strategy))];
+  const defaultStrategy = entry?.defaultStrategy ?? strategies[0];
   const value = (k: string, fallback: unknown) => form[`${lab}.${k}`] ?? (fallback === undefined ? '' : String(fallback));
   const set = (k: string, v: string) => setForm({ ...form, [`${lab}.${k}`]: v });
-  const expected = entry?.expectations.find((e) => e.strategy === value('strategy', strategies[0]) && e.nemesis === value('nemesis', entry.defaultNemesis));
+  const expected = entry?.expectations.find((e) => e.strategy === value('strategy', defaultStrategy) && e.nemesis === value('nemesis', entry.defaultNemesis));
 
   const start = () =>
     run('start', async () => {
       if (!entry) return;
       const body: Record<string, unknown> = {
         lab,
-        strategy: value('strategy', strategies[0]) || undefined,
+        strategy: value('strategy', defaultStrategy) || undefined,
         workload: value('workload', entry.defaultWorkload),
         nemesis: value('nemesis', entry.defaultNemesis),
       };
       const seed = value('seed', '');
       if (seed !== '') body.seed = Number(seed);
+      for (const f of RUN_FIELDS) {
+        const raw = value(f, '');
+        if (raw !== '') body[f] = Number(raw);
+      }
       for (const p of entry.params) {
         const raw = form[`${lab}.param.${p.name}`];
         if (raw === undefined || raw === '') continue;
@@ -85,7 +96,7 @@ function StartAndList() {
               </label>
               <label>
                 strategy
-                <select value={value('strategy', strategies[0])} onChange={(e) => set('strategy', (e.currentTarget as HTMLSelectElement).value)} data-testid="exp-strategy">
+                <select value={value('strategy', defaultStrategy)} onChange={(e) => set('strategy', (e.currentTarget as HTMLSelectElement).value)} data-testid="exp-strategy">
                   {strategies.map((s) => (
                     <option key={s}>{s}</option>
                   ))}
@@ -115,6 +126,19 @@ function StartAndList() {
                 seed (empty: random)
                 <input type="number" value={value('seed', '')} onInput={(e) => set('seed', (e.currentTarget as HTMLInputElement).value)} data-testid="exp-seed" />
               </label>
+              {RUN_FIELDS.map((f) => (
+                <label key={f}>
+                  {f}
+                  <input
+                    type="number"
+                    min={1}
+                    placeholder={String(entry?.defaults?.[f] ?? '')}
+                    value={value(f, '')}
+                    onInput={(e) => set(f, (e.currentTarget as HTMLInputElement).value)}
+                    data-testid={`exp-${f}`}
+                  />
+                </label>
+              ))}
               {(entry?.params ?? []).map((p) => (
                 <label key={p.name} title={p.description}>
                   {p.name}
@@ -206,6 +230,15 @@ function RunView({ id }: { id: string }) {
   const [mode, setMode] = useState<LaneMode>('process');
   const [zoom, setZoom] = useState(1);
   const wrap = useRef<HTMLDivElement>(null);
+  const [wrapWidth, setWrapWidth] = useState(900);
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setWrapWidth(el.clientWidth));
+    observer.observe(el);
+    setWrapWidth(el.clientWidth);
+    return () => observer.disconnect();
+  }, [doc !== undefined]);
 
   useEffect(() => {
     let closed = false;
@@ -260,7 +293,7 @@ function RunView({ id }: { id: string }) {
   const model = useMemo(() => layoutTimeline(history, mode), [history, mode]);
   const anomalies = doc?.verdict?.anomalies ?? [];
   const anomalous = useMemo(() => anomalyIndex(anomalies), [anomalies]);
-  const width = Math.round(Math.max(900, (wrap.current?.clientWidth ?? 900) - 4) * zoom);
+  const width = Math.round(Math.max(600, wrapWidth - 4) * zoom);
 
   const selectAnomaly = (i: number) => {
     setActiveAnomaly(i);
