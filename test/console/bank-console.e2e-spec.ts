@@ -2,6 +2,9 @@ import { RunningApp } from '../../src/bootstrap';
 import { startApp } from '../utils/app';
 import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage, selectStrategy, waitForAttribute } from './console-kit';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+
 describe('console: bank page in a real browser', () => {
   let app: RunningApp;
   let browser: ConsoleBrowser;
@@ -33,7 +36,7 @@ describe('console: bank page in a real browser', () => {
   it('safe mode: the same race three times, one transfer refused, no balance below zero', async () => {
     const { page } = browser;
     await page.locator('[data-testid="safe-mode"]').click();
-    await page.waitForFunction(() => (document.querySelector('[data-testid="strategy-safe"]') as HTMLInputElement | null)?.checked === true);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="strategy-safe"]') as { checked?: boolean } | null)?.checked === true);
     for (let round = 0; round < 3; round++) {
       await attack(page);
       const result = await page.locator('[data-testid="attack-result"]').innerText();

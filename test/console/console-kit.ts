@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+
 const ROOT = join(__dirname, '..', '..');
 /** Screenshots of every test run (gitignored). */
 export const SCREENSHOTS = join(ROOT, 'test-output', 'console');
@@ -91,7 +94,7 @@ export async function openConsolePage(page: Page, url: string): Promise<void> {
 /** Selects a strategy radio and waits until the pushed state says it is the current one. */
 export async function selectStrategy(page: Page, key: string): Promise<void> {
   await page.locator(`[data-testid="strategy-${key}"]`).click();
-  await page.waitForFunction((k) => (document.querySelector(`[data-testid="strategy-${k}"]`) as HTMLInputElement | null)?.checked === true, key);
+  await page.waitForFunction((k) => (document.querySelector(`[data-testid="strategy-${k}"]`) as { checked?: boolean } | null)?.checked === true, key);
   await page.locator('button[data-testid="attack"]:not([disabled])').waitFor();
 }
 

@@ -3,6 +3,9 @@ import { startApp } from '../utils/app';
 import { get } from '../utils/http';
 import { buildConsole, ConsoleBrowser, openBrowser } from './console-kit';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+
 describe('console: an experiment end to end in a real browser', () => {
   let app: RunningApp;
   let browser: ConsoleBrowser;

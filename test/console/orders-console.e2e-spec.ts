@@ -2,6 +2,9 @@ import { RunningApp } from '../../src/bootstrap';
 import { startApp } from '../utils/app';
 import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage } from './console-kit';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+
 const statValue = (testid: string) => `[data-testid="${testid}"] .stat-value`;
 
 describe('console: orders page in a real browser', () => {
@@ -24,7 +27,7 @@ describe('console: orders page in a real browser', () => {
     const box = page.locator('[data-testid="idempotency"]');
     await box.waitFor();
     if ((await box.isChecked()) !== on) await box.click();
-    await page.waitForFunction((want) => (document.querySelector('[data-testid="idempotency"]') as HTMLInputElement | null)?.checked === want, on);
+    await page.waitForFunction((want) => (document.querySelector('[data-testid="idempotency"]') as { checked?: boolean } | null)?.checked === want, on);
   }
 
   async function waitForFigure(testid: string, value: string, timeout = 60_000): Promise<void> {
