@@ -92,6 +92,7 @@ export function openApiDocument(app: INestApplication, config: AppConfig) {
   return buildOpenApiDocument(app, [
     { name: 'platform', description: 'Health, readiness, Prometheus metrics and the uniform admin view of every lab (strategies, nodes, reset)' },
     { name: 'experiments', description: 'Seeded workloads under a fault schedule, recorded op by op and judged by the lab\'s checker' },
+    { name: 'console', description: 'The browser console at /console and the live lab state it is pushed (Server-Sent Events)' },
     ...[...config.labs.keys()].map((lab) => ({ name: lab, description: LAB_API_TAGS[lab] })),
   ]);
 }

@@ -1,5 +1,14 @@
 import { Controller, Get, HttpCode, OnModuleDestroy, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
@@ -36,6 +45,10 @@ export class ConsoleEventsController implements OnModuleDestroy {
 
   @Get('events')
   @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream: `event: state` with a LabSnapshot as data', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiBadRequestResponse({ description: 'labs is not a comma list of lab names' })
+  @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB: a lab not running here' })
+  @ApiServiceUnavailableResponse({ description: 'CONSOLE.TOO_MANY_STREAMS' })
   @ApiOperation({
     summary: `Server-Sent Events: \`state\` (one lab's nodes, strategies and reads) when it changes, read every ${CONSOLE_TICK_MS} ms; at most ${MAX_CONSOLE_STREAMS} streams (503 CONSOLE.TOO_MANY_STREAMS)`,
   })
@@ -67,6 +80,7 @@ export class ConsoleEventsController implements OnModuleDestroy {
   }
 
   @Get('labs/:lab/state')
+  @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB' })
   @ApiOperation({ summary: 'One lab\'s console state now (what the stream pushes): nodes up/down, strategies, reads' })
   snapshot(@Param('lab') lab: string): Promise<LabSnapshot> {
     return this.state.snapshot(this.labs(lab)[0]);
@@ -74,6 +88,8 @@ export class ConsoleEventsController implements OnModuleDestroy {
 
   @Post('labs/:lab/refresh')
   @HttpCode(202)
+  @ApiAcceptedResponse({ description: 'The lab is read now; watchers get the new state if it changed' })
+  @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB' })
   @ApiOperation({ summary: 'Read a watched lab now instead of at the next tick (the console calls it after a control)' })
   refresh(@Param('lab') lab: string): { refreshing: string } {
     const name = this.labs(lab)[0];

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { basename, join } from 'node:path';
 import { LabException } from '../http/lab-exception';
@@ -13,8 +13,21 @@ const ASSET = /^\/console\/assets\/([A-Za-z0-9._-]+)$/;
 export class ConsoleController {
   private readonly dir = findConsoleDir();
 
-  @Get(['console', 'console/*path'])
+  @Get('console')
   @ApiProduces('text/html')
+  @ApiOperation({ summary: 'The lab console: an overview of the labs, with a page per lab and the experiments page' })
+  @ApiOkResponse({ description: 'The console page (no-cache)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiServiceUnavailableResponse({ description: 'CONSOLE.NOT_BUILT: run `npm run build`' })
+  root(@Req() req: Request, @Res() res: Response): void {
+    this.serve(req, res);
+  }
+
+  @Get('console/*path')
+  @ApiProduces('text/html')
+  @ApiParam({ name: 'path', required: true, description: 'A page (`booking`, `experiments/<id>`) or `assets/<hashed file>`', schema: { type: 'string' } })
+  @ApiOkResponse({ description: 'The console page (no-cache), or a hashed asset (cached for a year, immutable)', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiNotFoundResponse({ description: 'CONSOLE.ASSET_NOT_FOUND: no such asset' })
+  @ApiServiceUnavailableResponse({ description: 'CONSOLE.NOT_BUILT: run `npm run build`' })
   @ApiOperation({
     summary: 'The lab console (a single page): /console, /console/<lab>, /console/experiments[/<id>]; assets under /console/assets',
   })
