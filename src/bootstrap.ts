@@ -11,6 +11,7 @@ import { nodeDown, nodeOfPath } from './platform/faults/node-down.guard';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { answerClientErrorsAsJson } from './platform/http/client-error';
+import { requestContext } from './platform/http/request-context';
 import { jsonBodyParser } from './platform/http/json-body';
 import { buildOpenApiDocument } from './platform/http/openapi';
 import { NodePortsService } from './platform/http/node-ports.service';
@@ -51,6 +52,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
     parser(req, res, (err?: unknown) => (err ? send(res, err) : next())),
   );
   app.use(textGuard(send));
+  app.use(requestContext());
   const lifecycle = app.get(NodeLifecycleService);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const down = nodeOfPath(req.url, config.endpoints);

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isLoopbackHost } from '../config/env.schema';
 import { LabException } from './lab-exception';
+import { abortControllerOf } from './request-context';
 import { findBodyProblem, findUrlProblem, hadInvalidUtf8, textException } from './text-guard';
 
 export type SendError = (res: Response, error: unknown) => void;
@@ -21,7 +22,9 @@ export function textGuard(send: SendError): RequestHandler {
 /** Answers 504 JSON when the handler has not answered within `ms`, on every port (they share this app). */
 export function requestTimeout(ms: number, send: SendError): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
+    const controller = abortControllerOf(req);
     const timer = setTimeout(() => {
+      controller.abort();
       if (res.headersSent) {
         res.destroy();
         return;
@@ -36,7 +39,10 @@ export function requestTimeout(ms: number, send: SendError): RequestHandler {
     timer.unref();
     const clear = () => clearTimeout(timer);
     res.once('finish', clear);
-    res.once('close', clear);
+    res.once('close', () => {
+      clear();
+      if (!res.writableFinished) controller.abort();
+    });
     next();
   };
 }

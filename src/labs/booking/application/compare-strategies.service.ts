@@ -6,6 +6,7 @@ import { BookSeatService } from './book-seat.service';
 import { BookingAdminService } from './booking-admin.service';
 import { BookingSettingsService } from './booking-settings.service';
 import { percentile } from './percentile';
+import { throwIfRequestAbandoned } from '../../../platform/http/request-context';
 
 export interface CompareCommand {
   eventId: number;
@@ -55,7 +56,10 @@ export class CompareStrategiesService {
       throw BookingException.seatNotFound(command.eventId, command.seatNumber);
     }
     const results: StrategyComparison[] = [];
-    for (const strategy of strategies) results.push(await this.attack(strategy, command));
+    for (const strategy of strategies) {
+      throwIfRequestAbandoned();
+      results.push(await this.attack(strategy, command));
+    }
     const { race_window_ms } = await this.settings.current();
     return {
       event_id: command.eventId,

@@ -6,6 +6,7 @@ import { delay } from '../../../platform/faults/delay';
 import { NodeClientService, NodeRef } from '../../../platform/http/node-client.service';
 import { RuntimeSettingsService } from '../../../platform/strategy/runtime-settings.service';
 import { COUNTER_DEFAULTS, LAB, REGIONS, Region, SYNC_SETTINGS, SyncSettings, isRegion } from '../counter.config';
+import { throwIfRequestAbandoned } from '../../../platform/http/request-context';
 import { upstreamError } from '../counter.errors';
 import { CounterMetrics } from '../counter.metrics';
 import { GCounter, gEquals } from '../crdt/g-counter';
@@ -139,6 +140,7 @@ export class GatewayService implements OnModuleDestroy {
     const eventual: number[] = [];
     const strong: number[] = [];
     for (let i = 0; i < iterations; i += 1) {
+      throwIfRequestAbandoned();
       const region = REGIONS[Math.floor(Math.random() * REGIONS.length)];
       eventual.push(await this.timedIncrement({ lab: LAB, node: region }, `${name}_eventual`, 'eventual'));
       strong.push(await this.timedIncrement({ lab: LAB, node: 'strong' }, `${name}_strong`, 'strong'));
