@@ -11,6 +11,7 @@ import { fmt, Measured } from './lib/stats';
 import { BANK_STRATEGIES, benchBank } from './scenarios/bank.bench';
 import { benchBooking, BOOKING_STRATEGIES } from './scenarios/booking.bench';
 import { benchCounter } from './scenarios/counter.bench';
+import { benchExperiments } from './scenarios/experiments.bench';
 import { benchOrders, ORDER_MODES } from './scenarios/orders.bench';
 import { benchOverhead } from './scenarios/overhead.bench';
 import { benchReplication } from './scenarios/replication.bench';
@@ -211,6 +212,38 @@ const sections: Section[] = [
       };
     },
   },
+  {
+    name: 'experiments',
+    needsApp: true,
+    run: async () => {
+      const r = await benchExperiments({ reps, historyOps: 1_000_000, durationMs: ms(2000, 5000), concurrency: 8, withApp: true });
+      const rec = r.recording;
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `Checkers on a generated, correct history of ${r.history_ops.toLocaleString('en-US')} ops per lab (8 processes, 0.1 % info ops), one core, this process.`,
+          '',
+          '| lab | history ops | checker ops per CPU second | ops per wall second | verdict |',
+          '|---|---|---|---|---|',
+          ...Object.entries(r.checkers).map(
+            ([lab, c]) => `| ${lab} | ${c.ops.toLocaleString('en-US')} | ${fmt(c.ops_per_s, 0)} | ${fmt(c.wall_ops_per_s, 0)} | ${c.valid} |`,
+          ),
+          '',
+          `experiments.checker_ops_per_s (slowest lab) = **${r.checker_ops_per_s.toFixed(0)}** (target ≥ 250000: ${r.checker_ops_per_s >= 250_000 ? 'met' : 'MISSED'})`,
+          '',
+          `Recording: ${rec.concurrency} processes reading every bank balance (GET /accounts) in a closed loop for ${rec.seconds} s, ` +
+            'plain, then with every op recorded (invoke + ok, group commit to experiments.ops).',
+          '',
+          '| mode | ops/s | INSERT statements/s |',
+          '|---|---|---|',
+          `| plain | ${fmt(rec.plain_ops_per_s, 0)} | — |`,
+          `| recorded | ${fmt(rec.recorded_ops_per_s, 0)} | ${fmt(rec.inserts_per_s, 0)} |`,
+          '',
+          `experiments.recorded_vs_plain = ${target(r.recorded_vs_plain_spread, '≥', 0.8)}`,
+        ],
+      };
+    },
+  },
 ];
 
 /** The headline ratios of issue 9, also collected flat under `keys` in latest.json. */
@@ -223,6 +256,8 @@ const KEYS: Array<[string, string]> = [
   ['orders.exactly_once_e2e_p99_ms', '≤ 500'],
   ['counter.eventual_vs_strong_throughput', '—'],
   ['replication.window_error_ms', '≤ 50'],
+  ['experiments.checker_ops_per_s', '≥ 250000'],
+  ['experiments.recorded_vs_plain', '≥ 0.8'],
 ];
 
 async function main(): Promise<void> {

@@ -75,11 +75,11 @@ export function checkBookingHistory(history: readonly HistoryOp[], _context?: Ch
   }
 
   // A failed booking must never hold a seat, in any read; all reads happen after the reset.
-  for (const read of reads) {
+  if (failedByCustomer.size > 0) for (const read of reads) {
     const booked = (read.value as SeatMapValue | null)?.booked ?? {};
-    for (const seat of Object.keys(booked)) {
+    for (const seat in booked) {
       const failed = failedByCustomer.get(booked[seat]);
-      if (failed && failed.seat === seat) {
+      if (failed !== undefined && failed.seat === seat) {
         anomalies.push({
           type: 'failed-booking-visible',
           explanation: `${failed.customer}'s booking of ${seat} failed (op ${failed.op}) but the read (op ${read.index}) shows it holding the seat`,

@@ -141,35 +141,7 @@ export class ExperimentRepository {
 
   /** Appends ops in one statement (the recorder's group commit). */
   async appendOps(experimentId: string, ops: readonly HistoryOp[]): Promise<void> {
-    if (ops.length === 0) return;
-    const n = ops.length;
-    const idx = new Array<number>(n);
-    const type = new Array<string>(n);
-    const process = new Array<string>(n);
-    const f = new Array<string>(n);
-    const value = new Array<string | null>(n);
-    const node = new Array<string | null>(n);
-    const time = new Array<string>(n);
-    const error = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) {
-      const op = ops[i];
-      idx[i] = op.index;
-      type[i] = op.type;
-      process[i] = String(op.process);
-      f[i] = op.f;
-      value[i] = op.value === undefined ? null : JSON.stringify(op.value);
-      node[i] = op.node ?? null;
-      time[i] = String(op.time);
-      error[i] = op.error ?? null;
-    }
-    await this.query(
-      `INSERT INTO experiments.ops (experiment_id, idx, type, process, f, value, node, time_ns, error)
-       SELECT $1, u.idx, u.type, u.process, u.f, u.value::jsonb, u.node, u.time_ns, u.error
-         FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
-           AS u(idx, type, process, f, value, node, time_ns, error)
-       ON CONFLICT (experiment_id, idx) DO NOTHING`,
-      [experimentId, idx, type, process, f, value, node, time, error],
-    );
+    await insertOps(this.pool, experimentId, ops, QUERY_TIMEOUT_MS);
   }
 
   async find(id: string): Promise<ExperimentDocument | undefined> {
@@ -250,3 +222,41 @@ function toDocument(row: ExperimentRow): ExperimentDocument {
     ...(row.reason ? { reason: row.reason } : {}),
   } as ExperimentDocument;
 }
+
+/**
+ * One multi-row INSERT of ops (unnest of column arrays), idempotent on (experiment, index) so a
+ * retried batch never fails on the rows that made it the first time.
+ */
+export async function insertOps(pool: Pool, experimentId: string, ops: readonly HistoryOp[], timeoutMs = QUERY_TIMEOUT_MS): Promise<void> {
+  if (ops.length === 0) return;
+  const n = ops.length;
+  const idx = new Array<number>(n);
+  const type = new Array<string>(n);
+  const process = new Array<string>(n);
+  const f = new Array<string>(n);
+  const value = new Array<string | null>(n);
+  const node = new Array<string | null>(n);
+  const time = new Array<string>(n);
+  const error = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const op = ops[i];
+    idx[i] = op.index;
+    type[i] = op.type;
+    process[i] = String(op.process);
+    f[i] = op.f;
+    value[i] = op.value === undefined ? null : JSON.stringify(op.value);
+    node[i] = op.node ?? null;
+    time[i] = String(op.time);
+    error[i] = op.error ?? null;
+  }
+  await pool.query({
+    text: `INSERT INTO experiments.ops (experiment_id, idx, type, process, f, value, node, time_ns, error)
+     SELECT $1, u.idx, u.type, u.process, u.f, u.value::jsonb, u.node, u.time_ns, u.error
+       FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+         AS u(idx, type, process, f, value, node, time_ns, error)
+     ON CONFLICT (experiment_id, idx) DO NOTHING`,
+    values: [experimentId, idx, type, process, f, value, node, time, error],
+    query_timeout: timeoutMs,
+  } as never);
+}
+
