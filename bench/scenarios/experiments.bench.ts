@@ -3,17 +3,20 @@
  *
  * - checker_ops_per_s: each lab's checker on a generated, correct 1M-op history (simulateHistory
  *   over the lab's sequential model: concurrent, with info ops), timed in this process on one core.
- * - recorded_vs_plain: the same closed-loop load on a lab node (bank GET /accounts, the lab's
- *   read of every balance, the cheapest op an experiment issues), once plain and once with every
- *   op recorded as the runner records it (invoke + completion, group-committed to
- *   experiments.ops in the bench database); the ratio of the two throughputs.
+ * - recorded_vs_plain: the bank experiment's workload (its op mix: 70 % transfers of 1..600 under
+ *   `safe`, 30 % reads of every balance) in a closed loop against the bank node, once plain and
+ *   once with every op recorded as the runner records it (invoke + completion, group-committed
+ *   through the repository's insertOps and ops pool to experiments.ops); the ratio of the two
+ *   throughputs. The same with reads only (the cheapest op an experiment issues) is the worst case.
  */
 import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { CheckContext, HistoryOp, Verdict } from '../../src/platform/experiments/experiment.contract';
 import { HistoryRecorder } from '../../src/platform/experiments/history-recorder';
-import { insertOps } from '../../src/platform/experiments/persistence/experiment.repository';
+import { createOpsPool, insertOps } from '../../src/platform/experiments/persistence/experiment.repository';
+import { SeededRng } from '../../src/platform/experiments/rng';
 import { HistoryModel, simulateHistory } from '../../src/platform/experiments/testing/history-simulator';
 import { checkBankHistory } from '../../src/labs/bank/domain/bank-history.checker';
 import { BANK_MODEL_INITIAL, bankModel } from '../../src/labs/bank/domain/bank-history.model';
@@ -65,9 +68,24 @@ export interface ExperimentsBenchResult {
   checkers: Record<string, CheckerFigures>;
   /** The slowest lab's median: the key figure. */
   checker_ops_per_s: number;
-  recording: { concurrency: number; seconds: number; plain_ops_per_s: Measured; recorded_ops_per_s: Measured; inserts_per_s: Measured };
+  recording: Record<LoadKind, RecordingFigures>;
   recorded_vs_plain: number;
   recorded_vs_plain_spread: Measured;
+  /** Reads only: the cheapest op, so recording weighs the most. */
+  recorded_vs_plain_reads_only: Measured;
+  /** The machine's 1-minute load average when the recording part started (2 cores shared by many). */
+  load_average: number;
+}
+
+export type LoadKind = 'workload' | 'reads_only';
+
+export interface RecordingFigures {
+  concurrency: number;
+  seconds: number;
+  plain_ops_per_s: Measured;
+  recorded_ops_per_s: Measured;
+  inserts_per_s: Measured;
+  ratio: Measured;
 }
 
 export async function benchExperiments(options: {
@@ -82,26 +100,31 @@ export async function benchExperiments(options: {
   for (const bench of CHECKER_BENCHES) checkers[bench.lab] = benchChecker(bench, options.historyOps, options.reps);
   const slowest = Math.min(...Object.values(checkers).map((c) => c.ops_per_s.median));
 
-  let recording: ExperimentsBenchResult['recording'] = {
+  const none = measured([Number.NaN]);
+  const empty: RecordingFigures = {
     concurrency: options.concurrency,
     seconds: options.durationMs / 1000,
-    plain_ops_per_s: measured([Number.NaN]),
-    recorded_ops_per_s: measured([Number.NaN]),
-    inserts_per_s: measured([Number.NaN]),
+    plain_ops_per_s: none,
+    recorded_ops_per_s: none,
+    inserts_per_s: none,
+    ratio: none,
   };
-  let ratios = measured([Number.NaN]);
+  const recording: Record<LoadKind, RecordingFigures> = { workload: empty, reads_only: empty };
+  const loadAverage = loadavg()[0];
   if (options.withApp) {
-    const r = await benchRecording(options.reps, options.durationMs, options.concurrency);
-    recording = r.recording;
-    ratios = r.ratios;
+    for (const kind of ['workload', 'reads_only'] as const) {
+      recording[kind] = await benchRecording(kind, options.reps, options.durationMs, options.concurrency);
+    }
   }
   return {
     history_ops: options.historyOps,
     checkers,
     checker_ops_per_s: slowest,
     recording,
-    recorded_vs_plain: ratios.median,
-    recorded_vs_plain_spread: ratios,
+    recorded_vs_plain: recording.workload.ratio.median,
+    recorded_vs_plain_spread: recording.workload.ratio,
+    recorded_vs_plain_reads_only: recording.reads_only.ratio,
+    load_average: loadAverage,
   };
 }
 
@@ -124,79 +147,87 @@ function benchChecker(bench: CheckerBench, ops: number, reps: number): CheckerFi
   return { ops: history.length, ops_per_s: measured(rates), wall_ops_per_s: measured(wallRates), valid };
 }
 
-async function benchRecording(reps: number, durationMs: number, concurrency: number) {
-  const pool = new Pool({ connectionString: BENCH_ENV.DATABASE_URL, max: 4 });
-  const url = `${nodeUrl(8100)}/accounts`;
+async function benchRecording(kind: LoadKind, reps: number, durationMs: number, concurrency: number): Promise<RecordingFigures> {
+  const pool = new Pool({ connectionString: BENCH_ENV.DATABASE_URL, max: 2 });
+  const opsPool = createOpsPool(BENCH_ENV.DATABASE_URL);
+  const bank = nodeUrl(8100);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const plain: number[] = [];
   const recorded: number[] = [];
   const inserts: number[] = [];
   const ratios: number[] = [];
+  const load = (recorder: HistoryRecorder | undefined, ms: number) => loop(kind, bank, agent, concurrency, ms, recorder);
   try {
-    await loop(url, agent, concurrency, 1000, undefined); // warm-up
+    await call(agent, 'POST', `${bank}/admin/settings`, { transfer_strategy: 'safe', delay_enabled: false, barrier_enabled: false });
+    await load(undefined, 1000); // warm-up
     for (let rep = 0; rep < reps; rep++) {
       // Alternate the order so a drift of the machine does not favour one side.
       const order = rep % 2 === 0 ? (['plain', 'recorded'] as const) : (['recorded', 'plain'] as const);
       const got: Record<string, number> = {};
       for (const mode of order) {
+        await call(agent, 'POST', `${bank}/reset`);
         if (mode === 'plain') {
-          got.plain = (await loop(url, agent, concurrency, durationMs, undefined)).opsPerS;
-        } else {
-          const id = randomUUID();
-          await pool.query(
-            `INSERT INTO experiments.experiments (id, lab, strategy, workload, nemesis, schedule, seed, params, status)
-             VALUES ($1, 'bank', 'bench', 'bench', '"none"', '[]', 0, '{}', 'aborted')`,
-            [id],
-          );
-          let statements = 0;
-          const recorder = new HistoryRecorder(id, {
-            appendOps: (experimentId, ops) => {
-              statements++;
-              return insertOps(pool, experimentId, ops);
-            },
-          });
-          const r = await loop(url, agent, concurrency, durationMs, recorder);
-          await recorder.drain();
-          got.recorded = r.opsPerS;
-          inserts.push(statements / r.seconds);
-          await pool.query('DELETE FROM experiments.experiments WHERE id = $1', [id]);
+          got.plain = (await load(undefined, durationMs)).opsPerS;
+          continue;
         }
+        const id = randomUUID();
+        await pool.query(
+          `INSERT INTO experiments.experiments (id, lab, strategy, workload, nemesis, schedule, seed, params, status)
+           VALUES ($1, 'bank', 'bench', 'bench', '"none"', '[]', 0, '{}', 'aborted')`,
+          [id],
+        );
+        let statements = 0;
+        const recorder = new HistoryRecorder(id, {
+          appendOps: (experimentId, ops) => {
+            statements++;
+            return insertOps(opsPool, experimentId, ops);
+          },
+        });
+        const r = await load(recorder, durationMs);
+        await recorder.drain();
+        got.recorded = r.opsPerS;
+        inserts.push(statements / r.seconds);
+        await pool.query('DELETE FROM experiments.experiments WHERE id = $1', [id]);
       }
       plain.push(got.plain);
       recorded.push(got.recorded);
       ratios.push(got.recorded / got.plain);
     }
   } finally {
+    await call(agent, 'POST', `${bank}/reset`).catch(() => undefined);
     agent.destroy();
     await pool.end();
+    await opsPool.end();
   }
   return {
-    recording: {
-      concurrency,
-      seconds: durationMs / 1000,
-      plain_ops_per_s: measured(plain),
-      recorded_ops_per_s: measured(recorded),
-      inserts_per_s: measured(inserts),
-    },
-    ratios: measured(ratios),
+    concurrency,
+    seconds: durationMs / 1000,
+    plain_ops_per_s: measured(plain),
+    recorded_ops_per_s: measured(recorded),
+    inserts_per_s: measured(inserts),
+    ratio: measured(ratios),
   };
 }
 
-/** `concurrency` logical processes, each issuing its next read when the previous one answered. */
-async function loop(url: string, agent: Agent, concurrency: number, durationMs: number, recorder: HistoryRecorder | undefined) {
+/** `concurrency` logical processes, each issuing its next op when the previous one answered. */
+async function loop(kind: LoadKind, bank: string, agent: Agent, concurrency: number, durationMs: number, recorder: HistoryRecorder | undefined) {
   const deadline = Date.now() + durationMs;
   const started = process.hrtime.bigint();
   let done = 0;
   const worker = async (p: number) => {
-    while (Date.now() < deadline) {
-      recorder?.record({ type: 'invoke', process: p, f: 'read', value: null, node: 'bank' });
-      const { status, body } = await get(url, agent);
-      if (recorder) {
-        if (status === 200) recorder.record({ type: 'ok', process: p, f: 'read', value: balancesOf(body), node: 'bank' });
-        else recorder.record({ type: 'info', process: p, f: 'read', value: null, node: 'bank', error: `HTTP ${status}` });
-      } else if (status === 200) {
-        balancesOf(body); // the same parsing work without the recording
-      }
+    const rng = new SeededRng(p);
+    for (let k = 0; Date.now() < deadline; k++) {
+      const op = kind === 'reads_only' ? { f: 'read', value: null } : bankModel.next(rng, p, k);
+      recorder?.record({ type: 'invoke', process: p, f: op.f, value: op.value, node: 'bank' });
+      const transfer = op.value as { from: string; to: string; amount: number } | null;
+      const { status, body } =
+        op.f === 'read'
+          ? await call(agent, 'GET', `${bank}/accounts`)
+          : await call(agent, 'POST', `${bank}/transfer`, { from_account: transfer!.from, to_account: transfer!.to, amount: transfer!.amount });
+      // The same reading of the answer either way; only the recording differs.
+      const value = status === 200 ? (op.f === 'read' ? balancesOf(body) : (JSON.parse(body) as Record<string, unknown>)) : null;
+      const type = status !== 200 ? 'info' : op.f === 'read' || (value as { status: string }).status === 'success' ? 'ok' : 'fail';
+      recorder?.record({ type, process: p, f: op.f, value: value ?? op.value, node: 'bank' });
       done++;
     }
   };
@@ -211,15 +242,20 @@ function balancesOf(body: string): Record<string, number> {
   return out;
 }
 
-function get(url: string, agent: Agent): Promise<{ status: number; body: string }> {
+function call(agent: Agent, method: 'GET' | 'POST', url: string, json?: unknown): Promise<{ status: number; body: string }> {
+  const payload = json === undefined ? undefined : JSON.stringify(json);
   return new Promise((resolve) => {
-    const req = request(url, { agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, body: '' }));
-    req.end();
+    req.end(payload);
   });
 }

@@ -16,12 +16,15 @@ export interface RecordInput {
 /** Largest batch one INSERT carries; a burst beyond it leaves in several statements. */
 const MAX_BATCH = 2000;
 const RETRIES = 3;
+/** How long the first op of a batch waits for company before the INSERT leaves. */
+const LINGER_MS = 2;
 
 /**
  * One experiment's history: ops get their dense index and monotonic time here, are kept in memory
  * (for the checker and live listeners) and written to PostgreSQL by group commit — at most one
- * INSERT in flight; whatever arrives meanwhile leaves in the next one. An op is durable one round
- * trip after it happened, and a busy run costs one statement per round trip, not per op.
+ * INSERT in flight; whatever arrives meanwhile leaves in the next one (the first op of a batch
+ * lingers 2 ms for company). An op is durable a few ms after it happened, and a busy run costs
+ * one statement per round trip, not per op.
  */
 export class HistoryRecorder {
   readonly ops: HistoryOp[] = [];
@@ -80,6 +83,7 @@ export class HistoryRecorder {
 
   private async flushLoop(): Promise<void> {
     try {
+      await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
       while (this.pending.length > 0 && !this.failure) {
         const batch = this.pending.length <= MAX_BATCH ? this.pending : this.pending.slice(0, MAX_BATCH);
         this.pending = this.pending.length <= MAX_BATCH ? [] : this.pending.slice(MAX_BATCH);

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
 import { pgPool } from '../../database/sql-transaction';
 import type {
   ExperimentDocument,
@@ -60,13 +61,26 @@ interface OpRow {
 export const EXPERIMENTS_KEPT = 500;
 const QUERY_TIMEOUT_MS = 10_000;
 
-/** The experiments schema, in raw SQL on the app's pool. */
+/**
+ * The experiments schema, in raw SQL. Experiment rows go through the app's pool; history ops
+ * through a pool of their own, so a lab that exhausts the app's pool (that is what some
+ * experiments provoke) cannot hold the recording up, and with `synchronous_commit = off` on those
+ * connections: a committed op survives any crash of the app (PostgreSQL has it), and only a
+ * crash of PostgreSQL itself could lose its last few hundred milliseconds, at a fraction of the
+ * cost of a WAL flush per batch.
+ */
 @Injectable()
-export class ExperimentRepository {
+export class ExperimentRepository implements OnApplicationShutdown {
   private readonly pool: Pool;
+  private readonly opsPool: Pool;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource, config: AppConfig) {
     this.pool = pgPool(dataSource);
+    this.opsPool = createOpsPool(config.env.DATABASE_URL);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.opsPool.end().catch(() => undefined);
   }
 
   async insert(row: NewExperimentRow, owner: string): Promise<void> {
@@ -141,7 +155,7 @@ export class ExperimentRepository {
 
   /** Appends ops in one statement (the recorder's group commit). */
   async appendOps(experimentId: string, ops: readonly HistoryOp[]): Promise<void> {
-    await insertOps(this.pool, experimentId, ops, QUERY_TIMEOUT_MS);
+    await insertOps(this.opsPool, experimentId, ops, QUERY_TIMEOUT_MS);
   }
 
   async find(id: string): Promise<ExperimentDocument | undefined> {
@@ -260,3 +274,10 @@ export async function insertOps(pool: Pool, experimentId: string, ops: readonly 
   } as never);
 }
 
+
+/** The recording's own small pool (see ExperimentRepository): asynchronous commit on its connections. */
+export function createOpsPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000, options: '-c synchronous_commit=off' });
+  pool.on('error', () => undefined); // an idle connection dropped; the next query opens another
+  return pool;
+}
