@@ -15,6 +15,8 @@ import { join } from 'node:path';
 interface Args {
   lab: string;
   url: string;
+  /** Sent as x-admin-token: the app asks for it on admin writes when ADMIN_TOKEN is set there. */
+  token?: string;
   json: boolean;
   out: string;
   body: Record<string, unknown>;
@@ -35,7 +37,7 @@ interface Doc {
 
 const USAGE =
   'usage: npm run experiment -- <lab> [--strategy s] [--nemesis n] [--seed k] [--duration 20s] [--concurrency c] ' +
-  '[--ops n] [--rate r] [--json] [--url http://127.0.0.1:3000] [--out dir]';
+  '[--ops n] [--rate r] [--json] [--url http://127.0.0.1:3000] [--out dir] [--token t (default $ADMIN_TOKEN)]';
 const ROOT = join(__dirname, '..');
 
 function fail(message: string): never {
@@ -49,6 +51,7 @@ function parseArgs(argv: string[]): Args {
   let url = 'http://127.0.0.1:3000';
   let json = false;
   let out = join(tmpdir(), 'labs-experiments');
+  let token = process.env.ADMIN_TOKEN || undefined;
   const integer = (flag: string, text: string | undefined) => {
     if (text === undefined || !/^\d+$/.test(text)) fail(`${flag} needs a whole number, got ${text ?? 'nothing'}`);
     return Number(text);
@@ -84,6 +87,9 @@ function parseArgs(argv: string[]): Args {
       case '--url':
         url = (value() ?? fail('--url needs a value')).replace(/\/$/, '');
         break;
+      case '--token':
+        token = value() ?? fail('--token needs a value');
+        break;
       case '--out':
         out = value() ?? fail('--out needs a directory');
         break;
@@ -102,7 +108,7 @@ function parseArgs(argv: string[]): Args {
     }
   }
   if (!lab) fail('which lab? e.g. npm run experiment -- booking --strategy none');
-  return { lab, url, json, out, body: { lab, ...body } };
+  return { lab, url, json, out, token, body: { lab, ...body } };
 }
 
 function parseDuration(text: string | undefined): number {
@@ -235,7 +241,7 @@ async function main(): Promise<void> {
   try {
     const res = await fetch(`${args.url}/admin/experiments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(args.token ? { 'x-admin-token': args.token } : {}) },
       body: JSON.stringify(args.body),
     });
     const answer = (await res.json()) as { id?: string; code?: string; message?: string; details?: unknown };

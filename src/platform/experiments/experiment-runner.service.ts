@@ -231,7 +231,12 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
       params: spec.params,
       signal: run.abort.signal,
       nodeUrl: (node: string) => this.nodeUrl(spec.lab, node),
-      headers: () => ({ ...traceHeaders(), 'x-experiment-id': run.id }),
+      headers: () => ({
+        ...traceHeaders(),
+        'x-experiment-id': run.id,
+        // Labs may drive their own admin and fault endpoints; with ADMIN_TOKEN set those need it.
+        ...(this.config.env.ADMIN_TOKEN ? { 'x-admin-token': this.config.env.ADMIN_TOKEN } : {}),
+      }),
     };
     let ctx: ExperimentRunContext = { ...base, setup: {} };
     let prepared = false;
