@@ -35,6 +35,6 @@ USER node
 EXPOSE 3000 8000 8100 8200 8201 8203 8300 8301 8302 8303 8304 8380 8400 8401 8402 8403
 # Node 22 has fetch built in, so the image needs no curl or wget.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=5 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM goes straight to node (no npm wrapper), so Nest's graceful shutdown runs.
 CMD ["node", "dist/main.js"]

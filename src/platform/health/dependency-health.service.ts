@@ -12,6 +12,12 @@ export interface DependencyStatus {
   checked_at?: string;
 }
 
+export interface Readiness {
+  ready: boolean;
+  dependencies: Record<string, DependencyStatus>;
+  labs: Record<string, { status: 'up' | 'down'; dependencies: readonly DependencyName[]; down: DependencyName[] }>;
+}
+
 const CHECK_TIMEOUT_MS = 1500;
 const CHECK_INTERVAL_MS = 3000;
 
@@ -25,6 +31,7 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger('Health');
   private readonly statuses = new Map<DependencyName, DependencyStatus>();
   private timer?: NodeJS.Timeout;
+  private inFlight?: Promise<void>;
   private readonly needed: DependencyName[];
 
   constructor(
@@ -49,7 +56,29 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   }
 
   async refresh(): Promise<void> {
-    await Promise.all(this.needed.map((dep) => this.check(dep)));
+    this.inFlight ??= Promise.all(this.needed.map((dep) => this.check(dep))).then(
+      () => undefined,
+      () => undefined,
+    );
+    const running = this.inFlight;
+    try {
+      await running;
+    } finally {
+      if (this.inFlight === running) this.inFlight = undefined;
+    }
+  }
+
+  /**
+   * Readiness, answered from a fresh check (each probe bounded by CHECK_TIMEOUT_MS, concurrent
+   * callers share one round of probes): a lab is ready when every dependency it needs answered.
+   */
+  async readiness(labs: LabName[]): Promise<Readiness> {
+    await this.refresh();
+    const perLab = Object.fromEntries(labs.map((lab) => [lab, this.lab(lab)]));
+    const needed = new Set(labs.flatMap((lab) => LAB_PLAN[lab].dependencies));
+    const dependencies = Object.fromEntries([...needed].map((dep) => [dep, this.status(dep)]));
+    const ready = Object.values(perLab).every((l) => l.status === 'up');
+    return { ready, dependencies, labs: perLab };
   }
 
   status(dep: DependencyName): DependencyStatus {
