@@ -9,6 +9,7 @@ import { AppConfig } from './platform/config/app-config';
 import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
 import { nodeDown, nodeOfPath } from './platform/faults/node-down.guard';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
+import { TraceContextLogger } from './platform/observability/trace-logger';
 import { AllExceptionsFilter } from './platform/http/all-exceptions.filter';
 import { answerClientErrorsAsJson } from './platform/http/client-error';
 import { requestContext } from './platform/http/request-context';
@@ -34,7 +35,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   const level = LEVELS.indexOf(config.env.LOG_LEVEL === 'log' ? 'log' : config.env.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: LEVELS.slice(0, level + 1),
+    logger: new TraceContextLogger(LEVELS.slice(0, level + 1)),
   });
   app.use(httpTracingMiddleware());
   const filter = new AllExceptionsFilter();

@@ -1,7 +1,8 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
-const UNTRACED = /^\/(metrics|docs|docs-json)(\/|\?|$)|\/health(\?|$)/;
+const UNTRACED = /^\/(metrics|docs|docs-json)(\/|\?|$)|\/health(\/(live|ready)(\/[a-z]+)?)?(\?|$)/;
 
 /**
  * One SERVER span per request, child of the caller's W3C `traceparent` when it sends one, with
@@ -12,8 +13,10 @@ const UNTRACED = /^\/(metrics|docs|docs-json)(\/|\?|$)|\/health(\?|$)/;
  */
 export function httpTracingMiddleware(): RequestHandler {
   const tracer = trace.getTracer('distributed-systems-labs');
+  const logger = new Logger('HTTP');
   return (req: Request, res: Response, next: NextFunction) => {
     if (UNTRACED.test(req.url)) return next();
+    const started = Date.now();
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer.startSpan(
       `${req.method}`,
@@ -28,6 +31,10 @@ export function httpTracingMiddleware(): RequestHandler {
       }
       span.setAttribute('http.response.status_code', res.statusCode);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      // LOG_LEVEL=debug: one access line per request, with its trace id (TraceContextLogger).
+      context.with(trace.setSpan(parent, span), () =>
+        logger.debug(`${req.method} ${req.originalUrl.slice(0, 200)} ${res.statusCode} ${Date.now() - started} ms`),
+      );
       span.end();
     });
     context.with(trace.setSpan(parent, span), next);

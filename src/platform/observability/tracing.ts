@@ -1,5 +1,8 @@
 import { context, propagation, Span, SpanStatusCode, trace, Attributes } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
@@ -15,15 +18,19 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 let sdk: NodeSDK | undefined;
 
 /**
- * Starts the OpenTelemetry SDK before Nest loads (tracer provider, AsyncLocalStorage context, W3C
- * propagator). Incoming requests get their span from httpTracingMiddleware; node-to-node calls
- * and Kafka messages carry `traceHeaders()`; spans are exported over OTLP only when an
+ * Starts the OpenTelemetry SDK before Nest and the drivers load (tracer provider, AsyncLocalStorage
+ * context, W3C propagator, the pg / ioredis / kafkajs instrumentations, which patch the drivers as
+ * they are required). Incoming requests get their span from httpTracingMiddleware; node-to-node
+ * calls and Kafka messages carry `traceHeaders()`; spans are exported over OTLP only when an
  * endpoint is configured (tracing stays on either way, so trace ids and propagation work).
+ * `spanProcessor` replaces the exporter (tests collect spans in memory with it).
  */
-export function startTracing(options: { serviceName: string; otlpEndpoint?: string }): void {
+export function startTracing(options: { serviceName: string; otlpEndpoint?: string; spanProcessor?: SpanProcessor }): void {
   if (sdk) return;
   const spanProcessors: SpanProcessor[] = [];
-  if (options.otlpEndpoint) {
+  if (options.spanProcessor) {
+    spanProcessors.push(options.spanProcessor);
+  } else if (options.otlpEndpoint) {
     const url = `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
   } else {
@@ -32,13 +39,22 @@ export function startTracing(options: { serviceName: string; otlpEndpoint?: stri
   }
   // With nowhere to export, recording spans is wasted work: they are sampled out, yet still get
   // trace ids, and the W3C context still flows across HTTP and Kafka.
-  const sampler = options.otlpEndpoint
+  const sampler = options.otlpEndpoint || options.spanProcessor
     ? new ParentBasedSampler({ root: new AlwaysOnSampler() })
     : new ParentBasedSampler({ root: new AlwaysOffSampler() });
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     sampler,
     spanProcessors,
+    // Where these labs spend their time: every SQL statement (SELECT ... FOR UPDATE included), every
+    // Redis command (lock SET NX, the fencing-token INCR, Lua releases) and every Kafka send and
+    // consume, as child spans of the request or message that caused them. Health probes and other
+    // background calls outside a request start no trace of their own.
+    instrumentations: [
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      new KafkaJsInstrumentation(),
+    ],
   });
   sdk.start();
 }
