@@ -109,6 +109,31 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
     }
   });
 
+  it('with a replica crashed, read-your-writes stays valid (no read served by the dead replica) and any-replica does not', async () => {
+    const crashed = await runExperiment(app, { lab: 'replication', strategy: 'read-your-writes', nemesis: 'crash-replica', seed: SEED });
+    expect({ status: crashed.doc.status, summary: summary(crashed) }).toMatchObject({ status: 'valid' });
+    const [step] = crashed.doc.schedule;
+    const nemesis = crashed.history.filter((op) => op.process === 'nemesis' && op.type === 'ok');
+    const down = nemesis.find((op) => op.f === 'start')!;
+    const up = crashed.history.find((op) => op.process === 'nemesis' && op.f === 'stop' && op.type === 'invoke')!;
+    expect((down.value as { target: string }).target).toBe(step.target);
+    const open = new Map<number | string, number>();
+    let duringCrash = 0;
+    for (const op of crashed.history) {
+      if (op.process === 'nemesis' || op.f !== 'read') continue;
+      if (op.type === 'invoke') open.set(op.process, op.time);
+      else if (op.type === 'ok' && open.get(op.process)! > down.time && op.time < up.time) {
+        duringCrash++;
+        expect((op.value as { served_by: string }).served_by).not.toBe(step.target);
+      }
+    }
+    expect(duringCrash).toBeGreaterThan(10);
+    // any-replica under the same crash still reads the past from the replica that is up.
+    const unsafe = await runExperiment(app, { lab: 'replication', strategy: 'any-replica', nemesis: 'crash-replica', seed: SEED });
+    expect(unsafe.doc.status).toBe('invalid');
+    expect(unsafe.doc.verdict!.anomalies.some((a) => a.type === 'stale-read')).toBe(true);
+  }, 180_000);
+
   it('the same seed gives the same planned operations and the same schedule', () => {
     const all = Object.values(runs);
     for (const run of all) {

@@ -107,7 +107,6 @@ export class CounterExperiment extends LabExperiment {
         { strategy: 'max-of-totals', nemesis: 'partition-flapping', expected: 'invalid' },
         { strategy: 'postgres-row-lock', nemesis: 'partition-flapping', expected: 'valid' },
         { strategy: 'redis-incr', nemesis: 'partition-flapping', expected: 'valid' },
-        { strategy: 'crdt-merge', nemesis: 'none', expected: 'valid' },
       ],
     };
   }

@@ -90,6 +90,8 @@ export class ReplicationExperiment extends LabExperiment {
         { strategy: 'read-your-writes', nemesis: 'lag-replica', expected: 'valid' },
         { strategy: 'monotonic-reads', nemesis: 'lag-replica', expected: 'valid' },
         { strategy: 'bounded-staleness', nemesis: 'lag-replica', expected: 'valid' },
+        { strategy: 'any-replica', nemesis: 'crash-replica', expected: 'invalid' },
+        { strategy: 'read-your-writes', nemesis: 'crash-replica', expected: 'valid' },
       ],
     };
   }
