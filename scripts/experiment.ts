@@ -156,46 +156,59 @@ function bar(progress: number, ops: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(progress * 100)).padStart(3)}%  ${ops} ops`;
 }
 
-/** Follows the experiment's events until `done`, drawing the progress bar on stderr. */
-async function follow(url: string, id: string): Promise<Doc> {
-  const res = await fetch(`${url}/admin/experiments/${id}/events`);
-  if (!res.ok || !res.body) fail(`GET /admin/experiments/${id}/events → ${res.status}`);
+/**
+ * Follows the experiment's events until `done`, drawing the progress bar on stderr. The app cuts a
+ * stream after REQUEST_TIMEOUT_MS; the CLI then reconnects after the last op it got (Last-Event-ID).
+ */
+async function follow(url: string, id: string, token: string | undefined): Promise<Doc> {
   const tty = process.stderr.isTTY;
-  let buffer = '';
   let ops = 0;
+  let lastIndex = -1;
   let lastShown = -1;
-  const decoder = new TextDecoder();
-  const reader = res.body.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (!event || data === undefined) continue;
-      if (event === 'op') ops++;
-      if (event === 'progress') {
-        const { progress } = JSON.parse(data) as { progress: number };
-        const step = Math.floor(progress * 10);
-        if (tty) process.stderr.write(`\r${bar(progress, ops)}`);
-        else if (step !== lastShown) process.stderr.write(`${bar(progress, ops)}\n`);
-        lastShown = step;
-      }
-      if (event === 'done') {
-        const doc = JSON.parse(data) as Doc;
-        if (tty) process.stderr.write(`\r${bar(doc.progress, doc.ops_recorded)}\n`);
-        await reader.cancel().catch(() => undefined);
-        return doc;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const res = await fetch(`${url}/admin/experiments/${id}/events`, {
+      headers: { ...(lastIndex >= 0 ? { 'last-event-id': String(lastIndex) } : {}), ...(token ? { 'x-admin-token': token } : {}) },
+    }).catch(() => undefined);
+    if (!res || !res.ok || !res.body) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    let buffer = '';
+    const decoder = new TextDecoder();
+    const reader = res.body.getReader();
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (!event || data === undefined) continue;
+        if (event === 'op') {
+          ops++;
+          lastIndex = Number(/^id: (\d+)$/m.exec(block)?.[1] ?? lastIndex);
+        }
+        if (event === 'progress') {
+          const { progress } = JSON.parse(data) as { progress: number };
+          const step = Math.floor(progress * 10);
+          if (tty) process.stderr.write(`\r${bar(progress, ops)}`);
+          else if (step !== lastShown) process.stderr.write(`${bar(progress, ops)}\n`);
+          lastShown = step;
+        }
+        if (event === 'done') {
+          const doc = JSON.parse(data) as Doc;
+          if (tty) process.stderr.write(`\r${bar(doc.progress, doc.ops_recorded)}\n`);
+          await reader.cancel().catch(() => undefined);
+          return doc;
+        }
       }
     }
   }
-  // The stream ended without `done` (the app went away): read the document as it stands.
-  const doc = (await (await fetch(`${url}/admin/experiments/${id}`)).json()) as Doc;
-  return doc;
+  // The app went away for good: the document as it stands (aborted after a restart, or still running).
+  return (await (await fetch(`${url}/admin/experiments/${id}`)).json()) as Doc;
 }
 
 async function exportHistory(url: string, doc: Doc, dir: string): Promise<string[]> {
@@ -250,7 +263,7 @@ async function main(): Promise<void> {
       if (answer.details) process.stderr.write(`${JSON.stringify(answer.details, null, 2)}\n`);
       return;
     }
-    const doc = await follow(args.url, answer.id);
+    const doc = await follow(args.url, answer.id, args.token);
     const files = await exportHistory(args.url, doc, args.out);
     if (args.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     else printVerdict(doc, files);

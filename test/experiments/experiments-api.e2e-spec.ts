@@ -18,11 +18,8 @@ async function readEvents(url: string): Promise<Array<[string, unknown]>> {
   const text = await res.text();
   return text
     .split('\n\n')
-    .filter((block) => block.startsWith('event: '))
-    .map((block) => {
-      const [eventLine, dataLine] = block.split('\n');
-      return [eventLine.slice('event: '.length), JSON.parse(dataLine.slice('data: '.length))];
-    });
+    .filter((block) => /^event: /m.test(block))
+    .map((block) => [/^event: (.*)$/m.exec(block)![1], JSON.parse(/^data: (.*)$/m.exec(block)![1])]);
 }
 
 describe('experiments API (LABS=booking,bank)', () => {
@@ -150,5 +147,44 @@ describe('experiments API (LABS=booking,bank)', () => {
     expect((await get(`${app.url}/booking/admin/faults`)).body.pause_holder.remaining).toBe(0);
     expect((await get(`${app.url}/booking/admin/settings`)).body.lock_ttl_ms).toBe(5000);
     expect((await experiments.document(id)).status).toBe('aborted');
+  });
+});
+
+describe('experiment event streams cut by REQUEST_TIMEOUT_MS resume after the last op', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp({ LABS: 'bank', REQUEST_TIMEOUT_MS: '1000' });
+  });
+  afterAll(() => app?.close());
+
+  /** Reads what one connection gets before the app cuts it (or the run ends). */
+  async function readUntilCut(url: string, lastEventId?: number): Promise<{ ids: number[]; done: boolean }> {
+    const res = await fetch(url, { headers: lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) } });
+    expect(res.status).toBe(200);
+    const text = await res.text().catch(() => ''); // a cut stream may end in an error: keep what arrived
+    const blocks = text.split('\n\n');
+    const ids = blocks.filter((b) => b.includes('event: op')).map((b) => Number(/^id: (\d+)$/m.exec(b)![1]));
+    return { ids, done: blocks.some((b) => b.startsWith('event: done')) };
+  }
+
+  it('a reconnect with Last-Event-ID gets every later op exactly once, and ?after= does the same', async () => {
+    const experiments = new ExperimentClient(app.url);
+    const id = await experiments.start({ lab: 'bank', strategy: 'safe', nemesis: 'delay', ops: 80, concurrency: 2, seed: 3 });
+    const url = `${app.url}/admin/experiments/${id}/events`;
+    const seen: number[] = [];
+    let connections = 0;
+    for (let done = false; !done && connections < 60; connections++) {
+      const part = await readUntilCut(url, seen.length ? seen[seen.length - 1] : undefined);
+      seen.push(...part.ids);
+      done = part.done;
+    }
+    expect(connections).toBeGreaterThan(1); // the run outlived the 1 s timeout: the stream was cut and resumed
+    const history = await experiments.history(id);
+    expect(seen).toEqual(history.map((op) => op.index));
+
+    const tail = await readUntilCut(`${url}?after=${history.length - 5}`);
+    expect(tail).toEqual({ ids: history.slice(-4).map((op) => op.index), done: true });
+    expect((await get(`${url}?after=x`)).status).toBe(400);
   });
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -9,6 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -28,6 +29,7 @@ import {
   ErrorBodyDto,
   ExperimentCreatedDto,
   ExperimentDocumentDto,
+  ExperimentEventsQueryDto,
   ExperimentIdParamsDto,
   ExperimentListDto,
   ListExperimentsQueryDto,
@@ -125,14 +127,31 @@ export class ExperimentsController {
 
   @Get(':id/events')
   @ApiOperation({
-    summary: 'Server-Sent Events: `op` (each HistoryOp, the earlier ones replayed first), `progress`, then `done` (the final document)',
+    summary:
+      'Server-Sent Events: `op` (each HistoryOp, id = its index; the earlier ones replayed first), `progress`, then `done` (the final document). ' +
+      'A stream is cut after REQUEST_TIMEOUT_MS; EventSource reconnects and, with Last-Event-ID (or ?after=<index>), resumes after the last op it got',
   })
   @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'after', required: false, type: Number, description: 'Replay only ops with a greater index (as Last-Event-ID does)' })
   @ApiOkResponse({ description: 'An event stream; it ends after `done`', schema: { type: 'string' } })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'after / Last-Event-ID is not an op index' })
   @ApiNotFoundResponse({ type: ErrorBodyDto })
-  async events(@Param() params: ExperimentIdParamsDto, @Res() res: Response): Promise<void> {
+  async events(
+    @Param() params: ExperimentIdParamsDto,
+    @Query() query: ExperimentEventsQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
     const id = params.id;
-    const send = (event: LiveEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    const after = resumeAfter(query.after, lastEventId);
+    const send = (event: LiveEvent) => {
+      if (event.type === 'op') {
+        if (event.data.index <= after) return;
+        res.write(`id: ${event.data.index}\nevent: op\ndata: ${JSON.stringify(event.data)}\n\n`);
+      } else {
+        res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+      }
+    };
     const open = () => {
       res.status(200);
       res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -140,6 +159,7 @@ export class ExperimentsController {
       res.setHeader('Connection', 'keep-alive');
       res.setHeader('X-Accel-Buffering', 'no');
       res.flushHeaders();
+      res.write('retry: 2000\n\n');
     };
     if (this.runner.isRunning(id)) {
       open();
@@ -163,7 +183,7 @@ export class ExperimentsController {
     // Finished (or finished meanwhile): replay the stored history, then the document.
     const doc = await this.document(id);
     if (!res.headersSent) open();
-    for await (const page of this.repository.history(id)) for (const op of page) send({ type: 'op', data: op });
+    for await (const page of this.repository.history(id, 5000, after + 1)) for (const op of page) send({ type: 'op', data: op });
     send({ type: 'progress', data: { progress: doc.progress, ops_recorded: doc.ops_recorded, status: doc.status } });
     send({ type: 'done', data: doc });
     res.end();
@@ -187,4 +207,17 @@ export class ExperimentsController {
     }
     res.end();
   }
+}
+
+/** Where a resumed stream starts: after ?after= or the Last-Event-ID header (an op index), else from the start. */
+function resumeAfter(after: number | undefined, lastEventId: string | undefined): number {
+  if (after !== undefined) return after;
+  if (lastEventId === undefined || lastEventId === '') return -1;
+  if (!/^\d{1,9}$/.test(lastEventId)) {
+    throw new LabException('REQUEST.VALIDATION_FAILED', 'Last-Event-ID must be the index of an op', 'invalid', {
+      field: 'last-event-id',
+      value: lastEventId.slice(0, 64),
+    });
+  }
+  return Number(lastEventId);
 }

@@ -182,8 +182,8 @@ export class ExperimentRepository implements OnApplicationShutdown {
   }
 
   /** The history in index order, read in pages so a long one never sits in one result. */
-  async *history(experimentId: string, pageSize = 5000): AsyncGenerator<HistoryOp[]> {
-    let from = 0;
+  async *history(experimentId: string, pageSize = 5000, fromIndex = 0): AsyncGenerator<HistoryOp[]> {
+    let from = fromIndex;
     for (;;) {
       const rows = await this.query<OpRow>(
         `SELECT idx, type, process, f, value, node, time_ns, error FROM experiments.ops

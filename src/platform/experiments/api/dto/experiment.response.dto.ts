@@ -26,6 +26,16 @@ export class ListExperimentsQueryDto {
   lab?: string;
 }
 
+export class ExperimentEventsQueryDto {
+  @ApiPropertyOptional({ description: 'Replay only ops with a greater index (what Last-Event-ID does for EventSource)', minimum: -1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(-1)
+  @Max(1_000_000_000)
+  after?: number;
+}
+
 export class ExperimentCreatedDto {
   @ApiProperty({ description: 'Follow it at GET /admin/experiments/{id} or /{id}/events' })
   id!: string;
