@@ -60,6 +60,9 @@ export async function startBuiltApp(env: Record<string, string>): Promise<BuiltA
     stderr = (stderr + chunk.toString('utf8')).slice(-200_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never outlive the test process, however it ends.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -79,6 +82,7 @@ export async function startBuiltApp(env: Record<string, string>): Promise<BuiltA
     url,
     stderr: () => stderr,
     stop: async () => {
+      process.off('exit', reap);
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
