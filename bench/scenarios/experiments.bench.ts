@@ -22,6 +22,12 @@ import { checkBankHistory } from '../../src/labs/bank/domain/bank-history.checke
 import { BANK_MODEL_INITIAL, bankModel } from '../../src/labs/bank/domain/bank-history.model';
 import { checkBookingHistory } from '../../src/labs/booking/domain/booking-history.checker';
 import { bookingModel } from '../../src/labs/booking/domain/booking-history.model';
+import { checkCounter } from '../../src/labs/counter/domain/counter.checker';
+import { counterModel } from '../../src/labs/counter/domain/counter.model';
+import { checkOrderDelivery } from '../../src/labs/orders/domain/order-delivery.checker';
+import { orderDeliveryModel } from '../../src/labs/orders/domain/order-delivery.model';
+import { checkReadConsistency } from '../../src/labs/replication/domain/read-consistency.checker';
+import { primaryOnlyModel } from '../../src/labs/replication/domain/read-consistency.model';
 import { BENCH_ENV, nodeUrl } from '../lib/app';
 import { measured, Measured } from '../lib/stats';
 
@@ -49,6 +55,30 @@ export const CHECKER_BENCHES: CheckerBench[] = [
     model: bankModel,
     check: checkBankHistory,
     context: { strategy: 'safe', params: {}, setup: { initial: BANK_MODEL_INITIAL } },
+    processes: 8,
+    infoRate: 0.001,
+  },
+  {
+    lab: 'orders',
+    model: orderDeliveryModel,
+    check: checkOrderDelivery,
+    context: { strategy: 'exactly-once', params: {}, setup: {} },
+    processes: 8,
+    infoRate: 0.001,
+  },
+  {
+    lab: 'counter',
+    model: counterModel,
+    check: checkCounter,
+    context: { strategy: 'crdt-merge', params: {}, setup: {} },
+    processes: 8,
+    infoRate: 0.001,
+  },
+  {
+    lab: 'replication',
+    model: primaryOnlyModel,
+    check: checkReadConsistency,
+    context: { strategy: 'primary-only', params: {}, setup: {} },
     processes: 8,
     infoRate: 0.001,
   },
