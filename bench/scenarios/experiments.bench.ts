@@ -22,12 +22,12 @@ import { checkBankHistory } from '../../src/labs/bank/domain/bank-history.checke
 import { BANK_MODEL_INITIAL, bankModel } from '../../src/labs/bank/domain/bank-history.model';
 import { checkBookingHistory } from '../../src/labs/booking/domain/booking-history.checker';
 import { bookingModel } from '../../src/labs/booking/domain/booking-history.model';
-import { checkCounter } from '../../src/labs/counter/domain/counter.checker';
-import { counterModel } from '../../src/labs/counter/domain/counter.model';
-import { checkOrderDelivery } from '../../src/labs/orders/domain/order-delivery.checker';
-import { orderDeliveryModel } from '../../src/labs/orders/domain/order-delivery.model';
-import { checkReadConsistency } from '../../src/labs/replication/domain/read-consistency.checker';
-import { primaryOnlyModel } from '../../src/labs/replication/domain/read-consistency.model';
+import { checkCounterHistory } from '../../src/labs/counter/domain/counter-history.checker';
+import { counterModel } from '../../src/labs/counter/domain/counter-history.model';
+import { checkOrdersHistory } from '../../src/labs/orders/domain/orders-history.checker';
+import { ordersModel } from '../../src/labs/orders/domain/orders-history.model';
+import { checkReplicationHistory } from '../../src/labs/replication/domain/replication-history.checker';
+import { replicationModel } from '../../src/labs/replication/domain/replication-history.model';
 import { BENCH_ENV, nodeUrl } from '../lib/app';
 import { measured, Measured } from '../lib/stats';
 
@@ -60,8 +60,8 @@ export const CHECKER_BENCHES: CheckerBench[] = [
   },
   {
     lab: 'orders',
-    model: orderDeliveryModel,
-    check: checkOrderDelivery,
+    model: ordersModel,
+    check: checkOrdersHistory,
     context: { strategy: 'exactly-once', params: {}, setup: {} },
     processes: 8,
     infoRate: 0.001,
@@ -69,15 +69,16 @@ export const CHECKER_BENCHES: CheckerBench[] = [
   {
     lab: 'counter',
     model: counterModel,
-    check: checkCounter,
-    context: { strategy: 'crdt-merge', params: {}, setup: {} },
+    check: checkCounterHistory,
+    // The generated ops carry no node: '' is the one (linearizable) node they all go to.
+    context: { strategy: 'crdt-merge', params: {}, setup: { linearizable_nodes: [''] } },
     processes: 8,
     infoRate: 0.001,
   },
   {
     lab: 'replication',
-    model: primaryOnlyModel,
-    check: checkReadConsistency,
+    model: replicationModel,
+    check: checkReplicationHistory,
     context: { strategy: 'primary-only', params: {}, setup: {} },
     processes: 8,
     infoRate: 0.001,

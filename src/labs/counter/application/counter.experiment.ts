@@ -16,7 +16,7 @@ import {
 import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
 import { LAB, REGIONS } from '../counter.config';
-import { checkCounter } from '../domain/counter.checker';
+import { checkCounterHistory } from '../domain/counter-history.checker';
 import { GLOBAL_VIEW_PORT } from '../strategies/global-view.port';
 import { STRONG_COUNTER_PORT } from '../strategies/strong-counter.port';
 
@@ -200,7 +200,7 @@ export class CounterExperiment extends LabExperiment {
     await expectOk(admin(ctx, 'POST', 'gateway', `/admin/partition/${partitionTarget(step)}?enabled=false`));
   }
 
-  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkCounter(history, context);
+  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkCounterHistory(history, context);
 
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
     const state = this.runs.get(ctx.id);

@@ -17,7 +17,7 @@ import {
 } from '../../../platform/experiments/experiment.contract';
 import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
-import { checkOrderDelivery } from '../domain/order-delivery.checker';
+import { checkOrdersHistory } from '../domain/orders-history.checker';
 import { CRASH_POINTS, CrashPoint, ORDERS_LAB, ORDERS_NODES } from '../orders.config';
 
 const ADMIN_TIMEOUT_MS = 5000;
@@ -204,7 +204,7 @@ export class OrdersExperiment extends LabExperiment {
     await waitFor(ctx, 15_000, async () => (await admin(ctx, 'POST', CONSUMER, `/config`, { crash_after_messages: 0 })).status === 200);
   }
 
-  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkOrderDelivery(history, context);
+  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkOrdersHistory(history, context);
 
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
     const state = this.runs.get(ctx.id);

@@ -15,7 +15,7 @@ import {
 } from '../../../platform/experiments/experiment.contract';
 import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
-import { checkReadConsistency } from '../domain/read-consistency.checker';
+import { checkReplicationHistory } from '../domain/replication-history.checker';
 import { LAB, READ_STRATEGY_KEYS, REPLICA_NAMES, ReplicaName, isReplicaName } from '../replication.config';
 
 const ADMIN_TIMEOUT_MS = 5000;
@@ -182,7 +182,7 @@ export class ReplicationExperiment extends LabExperiment {
     }
   }
 
-  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkReadConsistency(history, context);
+  check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkReplicationHistory(history, context);
 
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
     const state = this.runs.get(ctx.id);

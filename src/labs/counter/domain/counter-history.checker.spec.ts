@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { HistoryOp, OpType } from '../../../platform/experiments/experiment.contract';
-import { checkCounter } from './counter.checker';
+import { checkCounterHistory } from './counter-history.checker';
 
 class History {
   readonly ops: HistoryOp[] = [];
@@ -34,7 +34,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.read(0, 'g', 10, 'gateway'); // the info increment counted
     h.read(0, 'g', 10, 'us-east', 'final-read');
     h.read(1, 'g', 10, 'us-west', 'final-read');
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies).toEqual([]);
     expect(v.valid).toBe(true);
     expect(v.stats).toMatchObject({ adds_ok: 2, adds_info: 1, reads: 3, reads_ok: 5, final_reads: 2, expected_final: { g: { exact: 8, min: 8, max: 10 } } });
@@ -45,7 +45,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.inc(0, 'g', 5, 'ok', 'us-east');
     h.inc(1, 'g', 7, 'ok', 'us-west');
     const [inv, ok] = h.read(2, 'g', 7, 'gateway');
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.valid).toBe(false);
     expect(v.anomalies).toEqual([{ type: 'read-out-of-bounds', explanation: expect.stringContaining('outside [12, 12]'), ops: [inv, ok] }]);
     expect(v.stats).toMatchObject({ out_of_bounds_low: 1, max_undercount: 5 });
@@ -56,7 +56,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.inc(0, 'g', 4, 'ok', 'us-east');
     h.inc(0, 'g', 9, 'ok', 'us-west');
     const [inv, ok] = h.read(1, 'g', 3, 'us-east');
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies).toEqual([{ type: 'read-out-of-bounds', explanation: expect.stringContaining('this region itself acknowledged'), ops: [inv, ok] }]);
   });
 
@@ -66,7 +66,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.inc(0, 'g', 1, 'fail', 'us-east');
     const [inv, ok] = h.read(1, 'g', 5, 'us-west');
     h.inc(0, 'g', 1, 'ok', 'us-east'); // invoked after the read completed: cannot excuse it
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies.map((a) => [a.type, a.ops])).toEqual([['read-out-of-bounds', [inv, ok]]]);
     expect(v.stats).toMatchObject({ out_of_bounds_high: 1, max_overcount: 1 });
   });
@@ -78,7 +78,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.read(1, 'g', 0, 'gateway');
     h.add(0, 'ok', 'add', { counter: 'g', amount: 3 }, 'us-east');
     expect(addInv).toBe(0);
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     // bounds hold for both, but a grow-only counter went down at the gateway
     expect(v.anomalies.map((a) => a.type)).toEqual(['non-monotonic-read']);
     expect(v.anomalies[0].ops).toEqual([2, 3, 4]);
@@ -90,7 +90,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.inc(0, 'g', 2, 'ok', 'us-west');
     h.read(0, 'g', 4, 'us-east', 'final-read');
     const [inv, ok] = h.read(0, 'g', 2, 'eu-west', 'final-read');
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies).toEqual([{ type: 'final-read-mismatch', explanation: expect.stringContaining('sum to 4'), ops: [inv, ok] }]);
   });
 
@@ -104,7 +104,7 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     const [inv, ok] = h.read(0, 'pn', 2, 'us-east'); // below Σ positive own − Σ every decrement
     h.read(0, 'pn', 6, 'us-east', 'final-read');
     h.read(0, 'pn', 3, 'us-west', 'final-read');
-    const v = checkCounter(h.ops, SETUP);
+    const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies.map((a) => [a.type, a.ops])).toEqual([['read-out-of-bounds', [inv, ok]]]);
     expect(v.stats.expected_final).toEqual({ pn: { exact: 6, min: 3, max: 6 } });
   });
@@ -113,9 +113,9 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     const h = new History();
     h.inc(0, 'g', 1, 'ok', 'us-east');
     h.read(1, 'g', null, 'gateway');
-    expect(checkCounter(h.ops, SETUP).valid).toBe('unknown');
+    expect(checkCounterHistory(h.ops, SETUP).valid).toBe('unknown');
     h.read(1, 'g', null, 'us-east', 'final-read');
-    expect(checkCounter(h.ops, SETUP).valid).toBe('unknown');
+    expect(checkCounterHistory(h.ops, SETUP).valid).toBe('unknown');
   });
 });
 
@@ -195,7 +195,7 @@ describe('counter checker properties', () => {
   it('a generated correct history is valid', () => {
     fc.assert(
       fc.property(...args, (seed, nOps, procs, lag) => {
-        const v = checkCounter(simulate(seed, nOps, procs, lag).ops, SETUP);
+        const v = checkCounterHistory(simulate(seed, nOps, procs, lag).ops, SETUP);
         return v.valid === true && v.anomalies.length === 0;
       }),
     );
@@ -211,7 +211,7 @@ describe('counter checker properties', () => {
         const ops = sim.ops.map((op) => ({ ...op }));
         const value = kind === 'under' ? -1 : sim.maxInvoked + 1;
         ops[target].value = { counter: 'g', value };
-        const v = checkCounter(ops, SETUP);
+        const v = checkCounterHistory(ops, SETUP);
         return v.valid === false && v.anomalies.length > 0 && v.anomalies.every((a) => a.ops.includes(target));
       }),
     );

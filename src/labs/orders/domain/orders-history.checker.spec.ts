@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { HistoryOp, OpType } from '../../../platform/experiments/experiment.contract';
-import { checkOrderDelivery } from './order-delivery.checker';
+import { checkOrdersHistory } from './orders-history.checker';
 
 /** Appends ops with dense indices and increasing times, like the recorder does. */
 class History {
@@ -28,7 +28,7 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     h.send(0, 'd', 'fail');
     h.add('nemesis', 'invoke', 'start', { fault: 'crash-consumer' });
     h.read({ a: 1, b: 1 });
-    const verdict = checkOrderDelivery(h.ops);
+    const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(true);
     expect(verdict.anomalies).toEqual([]);
     expect(verdict.stats).toMatchObject({ ok: 1, info: 2, fail: 1, applied_once: 1, info_applied: 1, info_absent: 1, semantics_observed: 'exactly-once' });
@@ -40,7 +40,7 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     h.send(1, 'b', 'info');
     h.send(1, 'c', 'ok');
     const read = h.read({ c: 1 });
-    const verdict = checkOrderDelivery(h.ops);
+    const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(false);
     expect(verdict.anomalies).toEqual([{ type: 'lost', explanation: expect.stringContaining('order a'), ops: [inv, ok, read] }]);
     expect(verdict.stats).toMatchObject({ lost: 1, duplicated: 0, semantics_observed: 'at-most-once' });
@@ -51,7 +51,7 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     const [, okA] = h.send(0, 'a', 'ok');
     const [, infoB] = h.send(1, 'b', 'info');
     h.read({ a: 2, b: 3 });
-    const verdict = checkOrderDelivery(h.ops);
+    const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(false);
     expect(verdict.anomalies.map((a) => [a.type, a.ops[1]])).toEqual([
       ['duplicate', okA],
@@ -65,7 +65,7 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     const h = new History();
     const [, fail] = h.send(0, 'a', 'fail');
     const read = h.read({ a: 1, z: 1 });
-    const verdict = checkOrderDelivery(h.ops);
+    const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(false);
     expect(verdict.anomalies).toEqual([
       { type: 'phantom', explanation: expect.stringContaining('refused'), ops: [0, fail, read] },
@@ -78,26 +78,26 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     h.send(0, 'a', 'ok');
     h.send(0, 'b', 'ok');
     h.read({ b: 2 });
-    expect(checkOrderDelivery(h.ops).stats.semantics_observed).toBe('none');
+    expect(checkOrdersHistory(h.ops).stats.semantics_observed).toBe('none');
   });
 
   it('is unknown without a final read, or when an absent order may still be in flight', () => {
     const h = new History();
     h.send(0, 'a', 'ok');
-    expect(checkOrderDelivery(h.ops).valid).toBe('unknown');
+    expect(checkOrdersHistory(h.ops).valid).toBe('unknown');
     h.add(0, 'invoke', 'read', null);
     h.add(0, 'info', 'read', null, 'timeout');
-    expect(checkOrderDelivery(h.ops).valid).toBe('unknown');
+    expect(checkOrdersHistory(h.ops).valid).toBe('unknown');
     const undrained = new History();
     undrained.send(0, 'a', 'ok');
     undrained.read({}, false);
-    expect(checkOrderDelivery(undrained.ops)).toMatchObject({ valid: 'unknown', anomalies: [] });
+    expect(checkOrdersHistory(undrained.ops)).toMatchObject({ valid: 'unknown', anomalies: [] });
     // A duplicate is proof even when the consumer had not drained.
     const dup = new History();
     dup.send(0, 'a', 'ok');
     dup.send(0, 'b', 'ok');
     dup.read({ a: 2 }, false);
-    expect(checkOrderDelivery(dup.ops).valid).toBe(false);
+    expect(checkOrdersHistory(dup.ops).valid).toBe(false);
   });
 
   it('pairs interleaved ops by process', () => {
@@ -107,7 +107,7 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     h.add(1, 'ok', 'send', { order_id: 'b' });
     const c0 = h.add(0, 'ok', 'send', { order_id: 'a' });
     const read = h.read({ b: 1 });
-    const verdict = checkOrderDelivery(h.ops);
+    const verdict = checkOrdersHistory(h.ops);
     expect(verdict.anomalies).toEqual([{ type: 'lost', explanation: expect.any(String), ops: [i0, c0, read] }]);
     expect(i1).toBe(1);
   });
@@ -163,7 +163,7 @@ describe('orders checker properties', () => {
         const h = new History();
         h.ops.push(...g.ops);
         h.read(g.applied);
-        const verdict = checkOrderDelivery(h.ops);
+        const verdict = checkOrdersHistory(h.ops);
         return verdict.valid === true && verdict.anomalies.length === 0;
       }),
     );
@@ -186,7 +186,7 @@ describe('orders checker properties', () => {
           const h = new History();
           h.ops.push(...g.ops);
           h.read(applied);
-          const verdict = checkOrderDelivery(h.ops);
+          const verdict = checkOrdersHistory(h.ops);
           return (
             verdict.valid === false &&
             verdict.anomalies.length === 1 &&

@@ -8,7 +8,7 @@ interface Primary {
 const KEYS = ['k0', 'k1', 'k2', 'k3'];
 
 /** A primary serving every read (linearizable), for generated histories: writes get consecutive LSNs. */
-export const primaryOnlyModel: HistoryModel<Primary> = {
+export const replicationModel: HistoryModel<Primary> = {
   init: () => ({ lsn: 0, data: new Map() }),
   next: (rng, process, k) =>
     rng.next() < 0.3 ? { f: 'write', value: { key: rng.pick(KEYS), value: `p${process}-${k}` } } : { f: 'read', value: { key: rng.pick(KEYS) } },

@@ -56,7 +56,7 @@ interface ReadInfo {
 
 const key = (counter: string, node: string) => `${counter}\u0000${node}`;
 
-export function checkCounter(history: readonly HistoryOp[], context?: Pick<CheckContext, 'setup'>): Verdict {
+export function checkCounterHistory(history: readonly HistoryOp[], context?: Pick<CheckContext, 'setup'>): Verdict {
   const linearizable = new Set((context?.setup as CounterCheckSetup | undefined)?.linearizable_nodes ?? []);
   const n = history.length;
 

@@ -29,7 +29,7 @@ interface SendRecord {
   type: 'ok' | 'fail' | 'info' | 'pending';
 }
 
-export function checkOrderDelivery(history: readonly HistoryOp[], _context?: CheckContext): Verdict {
+export function checkOrdersHistory(history: readonly HistoryOp[], _context?: CheckContext): Verdict {
   const sends = new Map<string, SendRecord>();
   const pending = new Map<number | string, { index: number; orderId: string | undefined; f: string }>();
   let read: { index: number; value: OrdersReadValue } | undefined;

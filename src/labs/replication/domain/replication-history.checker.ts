@@ -117,7 +117,7 @@ interface PendingRead {
   ackPos: number;
 }
 
-export function checkReadConsistency(history: readonly HistoryOp[], context: Pick<CheckContext, 'strategy' | 'setup'>): Verdict {
+export function checkReplicationHistory(history: readonly HistoryOp[], context: Pick<CheckContext, 'strategy' | 'setup'>): Verdict {
   const setup = (context.setup ?? {}) as ReadCheckSetup;
   const promise = new Set(setup.promise ?? READ_PROMISES[context.strategy] ?? READ_PROMISES['primary-only']);
   const maxVersions = setup.max_versions_behind ?? Number.POSITIVE_INFINITY;

@@ -1,8 +1,8 @@
 import type { HistoryModel } from '../../../platform/experiments/testing/history-simulator';
-import type { OrdersReadValue } from './order-delivery.checker';
+import type { OrdersReadValue } from './orders-history.checker';
 
 /** A correct exactly-once pipeline, for generated histories: an acknowledged send is applied once; the final read counts them. */
-export const orderDeliveryModel: HistoryModel<Record<string, number>> = {
+export const ordersModel: HistoryModel<Record<string, number>> = {
   init: () => ({}),
   next: (_rng, process, k) => ({ f: 'send', value: { order_id: `o${process}-${k}` } }),
   apply(state, op) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { HistoryOp, OpType } from '../../../platform/experiments/experiment.contract';
-import { checkReadConsistency } from './read-consistency.checker';
+import { checkReplicationHistory } from './replication-history.checker';
 
 const MS = 1_000_000;
 
@@ -27,7 +27,7 @@ class History {
   }
 }
 
-const check = (h: History, strategy: string, setup: Record<string, unknown> = {}) => checkReadConsistency(h.ops, { strategy, setup });
+const check = (h: History, strategy: string, setup: Record<string, unknown> = {}) => checkReplicationHistory(h.ops, { strategy, setup });
 
 describe('replication checker: each read strategy judged by its own promise', () => {
   it('is valid for fresh reads from the primary; info writes may be seen', () => {
@@ -206,7 +206,7 @@ describe('replication checker properties', () => {
   it('a generated linearizable history is valid under primary-only', () => {
     fc.assert(
       fc.property(...args, (seed, nOps, procs) => {
-        const v = checkReadConsistency(simulate(seed, nOps, procs, [0], 'primary').ops, { strategy: 'primary-only', setup: {} });
+        const v = checkReplicationHistory(simulate(seed, nOps, procs, [0], 'primary').ops, { strategy: 'primary-only', setup: {} });
         return v.valid !== false && v.anomalies.length === 0;
       }),
     );
@@ -215,7 +215,7 @@ describe('replication checker properties', () => {
   it('a generated history of lagging replicas held monotonic is valid under monotonic-reads', () => {
     fc.assert(
       fc.property(...args, lagsArb, (seed, nOps, procs, lags) => {
-        const v = checkReadConsistency(simulate(seed, nOps, procs, lags, 'monotonic').ops, { strategy: 'monotonic-reads', setup: {} });
+        const v = checkReplicationHistory(simulate(seed, nOps, procs, lags, 'monotonic').ops, { strategy: 'monotonic-reads', setup: {} });
         return v.valid !== false && v.anomalies.length === 0;
       }),
     );
@@ -237,7 +237,7 @@ describe('replication checker properties', () => {
         const target = candidates[pick % candidates.length];
         const value = ops[target].value as Record<string, unknown>;
         ops[target].value = kind === 'impossible' ? { ...value, found: true, value: 'never-written' } : { ...value, found: false, value: null };
-        const v = checkReadConsistency(ops, { strategy: 'primary-only', setup: {} });
+        const v = checkReplicationHistory(ops, { strategy: 'primary-only', setup: {} });
         return v.valid === false && v.anomalies.length > 0 && v.anomalies.every((a) => a.ops.includes(target));
       }),
     );
