@@ -12,7 +12,7 @@ import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from '../nodes/producer/order-producer.service';
-import { DeliveryMode, DeliveryStrategy, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
+import { DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
 import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
@@ -210,11 +210,12 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     const headers = traceHeaders();
     const messages = orders.map((o) => toKafkaMessage(o, headers));
     let outcome: PublishOutcome;
+    let session: ProducerSession | undefined;
     try {
       outcome = await withTimeout(
         (async () => {
           await this.topics.ensure();
-          const session = await this.producer.session(delivery.strategy, delivery.transactional);
+          session = await this.producer.session(delivery.strategy, delivery.transactional);
           return delivery.strategy.publish(session, { topic: this.topics.orders, messages, ...options });
         })(),
         ORDERS_TIMINGS.sendTimeoutMs,
@@ -222,7 +223,9 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       );
     } catch (err) {
       this.produced.inc({ ...labels, status: 'error' }, orders.length);
-      this.producer.drop();
+      // The producer that failed, not whichever is current: every POST of a failed group lands here, and
+      // one of them must not drop the producer a later request has already rebuilt.
+      this.producer.drop(session?.producer);
       // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
       if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {
         this.transactions.inc({ service: SERVICE, status: 'aborted' });
