@@ -1,6 +1,7 @@
 import type { RunningApp } from '../../src/bootstrap';
 import type { HistoryOp } from '../../src/platform/experiments/experiment.contract';
 import { startApp } from '../utils/app';
+import { get } from '../utils/http';
 import { ExperimentClient, invokedPlan, withDatabase } from './experiment-client';
 
 const SEED = 20261201;
@@ -59,7 +60,7 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
     expect(double).toBeDefined();
     await expectRealDoubleBooking(history, double!.ops);
     // Healed: no pause left armed, the lease TTL back to what it was.
-    const faults = await (await fetch(`${app.url}/booking/admin/faults`)).json();
+    const faults = (await get(`${app.url}/booking/admin/faults`)).body as { pause_holder: { remaining: number } };
     expect(faults.pause_holder.remaining).toBe(0);
   });
 
@@ -96,8 +97,8 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
     await fetch(`${app.url}/booking/admin/strategy`, { method: 'POST', body: JSON.stringify({ strategy: 'optimistic' }) });
     await fetch(`${app.url}/booking/admin/settings`, { method: 'POST', body: JSON.stringify({ race_window_ms: 40 }) });
     await experiments.run({ lab: 'booking', strategy: 'none', nemesis: 'wide-race-window', ops: 30, seed: 1 });
-    expect((await (await fetch(`${app.url}/booking/admin/strategy`)).json()).strategy).toBe('optimistic');
-    expect((await (await fetch(`${app.url}/booking/admin/settings`)).json()).race_window_ms).toBe(40);
+    expect((await get(`${app.url}/booking/admin/strategy`)).body.strategy).toBe('optimistic');
+    expect((await get(`${app.url}/booking/admin/settings`)).body.race_window_ms).toBe(40);
     await fetch(`${app.url}/booking/admin/settings`, { method: 'DELETE' });
   });
 });
