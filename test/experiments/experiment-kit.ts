@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
 import type { RunningApp } from '../../src/bootstrap';
 import type { ExperimentDocument, HistoryOp } from '../../src/platform/experiments/experiment.contract';
 import { eventually } from '../utils/concurrency';
@@ -26,7 +26,7 @@ export async function runExperiment(app: RunningApp, body: Record<string, unknow
     .split('\n')
     .filter((line) => line.trim().length > 0)
     .map((line) => JSON.parse(line) as HistoryOp);
-  const [row] = (await app.app.get(DataSource).query('SELECT setup FROM experiments.experiments WHERE id = $1', [id])) as Array<{ setup: Record<string, any> }>;
+  const [row] = (await app.app.get(DatabasePools).forLab('experiments').query('SELECT setup FROM experiments.experiments WHERE id = $1', [id])) as Array<{ setup: Record<string, any> }>;
   return { doc: done.body, history, setup: row?.setup ?? {} };
 }
 

@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
+import type { LabDatabase } from '../../src/platform/database/lab-database';
 import type { RunningApp } from '../../src/bootstrap';
 import { OrdersExperiment } from '../../src/labs/orders/application/orders.experiment';
 import { RNG_STREAM, SeededRng } from '../../src/platform/experiments/rng';
@@ -16,12 +17,12 @@ const NEMESIS = 'crash-consumer';
 
 describe('orders experiment (Jepsen set under consumer crashes)', () => {
   let app: RunningApp;
-  let db: DataSource;
+  let db: LabDatabase;
   const runs: Record<string, FinishedRun> = {};
 
   beforeAll(async () => {
     app = await startAppOnFreePorts({ LABS: 'orders' });
-    db = app.app.get(DataSource);
+    db = app.app.get(DatabasePools).forLab('orders');
   }, 120_000);
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
+import type { LabDatabase } from '../../src/platform/database/lab-database';
 import type { RunningApp } from '../../src/bootstrap';
 import { ReplicationExperiment } from '../../src/labs/replication/application/replication.experiment';
 import { RNG_STREAM, SeededRng } from '../../src/platform/experiments/rng';
@@ -19,12 +20,12 @@ type Bucket = { lt_ms: number | null; reads: number; saw: number; p: number | nu
 
 describe('replication experiment (staleness, sessions and t-visibility under replica lag)', () => {
   let app: RunningApp;
-  let db: DataSource;
+  let db: LabDatabase;
   const runs: Record<string, FinishedRun> = {};
 
   beforeAll(async () => {
     app = await startAppOnFreePorts({ LABS: 'replication' });
-    db = app.app.get(DataSource);
+    db = app.app.get(DatabasePools).forLab('replication');
   }, 120_000);
 
   afterAll(async () => {

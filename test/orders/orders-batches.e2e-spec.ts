@@ -1,5 +1,6 @@
 import type { Consumer, Producer } from 'kafkajs';
-import { DataSource } from 'typeorm';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
+import type { LabDatabase } from '../../src/platform/database/lab-database';
 import type { RunningApp } from '../../src/bootstrap';
 import { KafkaService } from '../../src/platform/kafka/kafka.service';
 import { nodeUrl, startApp } from '../utils/app';
@@ -34,7 +35,7 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
   let P: string;
   let C: string;
   let A: string;
-  let db: DataSource;
+  let db: LabDatabase;
   let kafka: KafkaService;
   let raw: Producer;
   let dlqReader: Consumer;
@@ -105,7 +106,7 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
     P = nodeUrl(app, 'orders', 'producer');
     C = nodeUrl(app, 'orders', 'consumer');
     A = nodeUrl(app, 'orders', 'api');
-    db = app.app.get(DataSource);
+    db = app.app.get(DatabasePools).forLab('orders');
     kafka = app.app.get(KafkaService);
     await defaults();
     await resetAll();

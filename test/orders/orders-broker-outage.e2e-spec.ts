@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
 import type { RunningApp } from '../../src/bootstrap';
 import { nodeUrl } from '../utils/app';
 import { eventually } from '../utils/concurrency';
@@ -96,7 +96,7 @@ describe('orders lab through a broker outage (private KRaft broker)', () => {
     // Positions another Kafka cluster left in this database (this suite's earlier runs, each on a fresh
     // private broker, or a broker whose data was wiped): small enough to look plausible here, and ignored
     // because their cluster id is not this broker's, so no record of this run is skipped.
-    const db = app.app.get(DataSource);
+    const db = app.app.get(DatabasePools).forLab('orders');
     await db.query(
       `INSERT INTO orders.consumer_offsets (group_id, topic, partition, next_offset, cluster_id)
        SELECT 'outage.order-processors', 'outage.orders', p, 3, 'another-cluster' FROM generate_series(0, 2) AS p

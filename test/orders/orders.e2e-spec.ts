@@ -1,5 +1,6 @@
-import { DataSource } from 'typeorm';
 import type { RunningApp } from '../../src/bootstrap';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
+import { LabDatabase } from '../../src/platform/database/lab-database';
 import { nodeUrl, startApp } from '../utils/app';
 import { eventually, portOpen, runConcurrently } from '../utils/concurrency';
 import { get, post, request } from '../utils/http';
@@ -35,7 +36,7 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
   let P: string;
   let C: string;
   let A: string;
-  let db: DataSource;
+  let db: LabDatabase;
 
   const consumerNode = async () => {
     const res = await get(`${app.url}/admin/labs/orders`);
@@ -94,7 +95,7 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
     P = nodeUrl(app, 'orders', 'producer');
     C = nodeUrl(app, 'orders', 'consumer');
     A = nodeUrl(app, 'orders', 'api');
-    db = app.app.get(DataSource);
+    db = app.app.get(DatabasePools).forLab('orders');
     await defaults();
     await resetAll();
   });

@@ -4,8 +4,6 @@ export const BankErrorCode = {
   AccountNotFound: 'BANK.ACCOUNT_NOT_FOUND',
   SelfTransfer: 'BANK.SELF_TRANSFER',
   InvalidAmount: 'BANK.INVALID_AMOUNT',
-  BalanceOutOfRange: 'BANK.BALANCE_OUT_OF_RANGE',
-  DatabaseBusy: 'BANK.DATABASE_BUSY',
 } as const;
 export type BankErrorCode = (typeof BankErrorCode)[keyof typeof BankErrorCode];
 

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { BANK_NODE } from './bank.config';
+import { BANK_LAB, BANK_NODE } from './bank.config';
 import { bankMetricProviders } from './bank.metrics';
 import { BankAdminController } from './api/bank-admin.controller';
 import { BankController } from './api/bank.controller';
@@ -8,7 +8,7 @@ import { BankExperiment } from './application/bank.experiment';
 import { BankSettingsService } from './application/bank-settings.service';
 import { RaceWindowService } from './application/race-window.service';
 import { TransferMoneyService } from './application/transfer-money.service';
-import { BankDatabase } from './persistence/bank-database';
+import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { BankRepository } from './persistence/bank.repository';
 import { ReadCommittedTransferStrategy } from './strategies/read-committed.transfer.strategy';
 import { RepeatableReadTransferStrategy } from './strategies/repeatable-read.transfer.strategy';
@@ -26,7 +26,7 @@ export class BankModule {
       controllers: serves ? [BankController, BankAdminController] : [],
       providers: [
         ...bankMetricProviders,
-        BankDatabase,
+        labDatabaseProvider(BANK_LAB),
         BankRepository,
         RaceWindowService,
         BankSettingsService,

@@ -5,7 +5,6 @@ export const BookingErrorCode = {
   SeatNotFound: 'BOOKING.SEAT_NOT_FOUND',
   LockServiceUnavailable: 'BOOKING.LOCK_SERVICE_UNAVAILABLE',
   UnknownStrategy: 'BOOKING.UNKNOWN_STRATEGY',
-  DatabaseBusy: 'BOOKING.DATABASE_BUSY',
 } as const;
 export type BookingErrorCode = (typeof BookingErrorCode)[keyof typeof BookingErrorCode];
 
@@ -20,18 +19,6 @@ export class BookingException extends LabException {
     return new BookingException(BookingErrorCode.EventNotFound, `Event not found: ${eventId}`, 'not_found', {
       event_id: eventId,
     });
-  }
-
-  /** pg-pool's wait for a free connection ran out: overload, so 503 and not an unexplained 500. */
-  static fromInfrastructure(err: unknown): unknown {
-    if (err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message)) {
-      return new BookingException(
-        BookingErrorCode.DatabaseBusy,
-        'Database busy: no pooled connection became free in time; retry later',
-        'unavailable',
-      );
-    }
-    return err;
   }
 
   static seatNotFound(eventId: number, seatNumber: string): BookingException {

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { BookingAdminController } from './api/booking-admin.controller';
 import { BookingController } from './api/booking.controller';
 import { BookSeatService } from './application/book-seat.service';
@@ -6,6 +7,7 @@ import { BookingAdminService } from './application/booking-admin.service';
 import { BookingExperiment } from './application/booking.experiment';
 import { BookingSettingsService } from './application/booking-settings.service';
 import { CompareStrategiesService } from './application/compare-strategies.service';
+import { BOOKING_LAB } from './booking.config';
 import { BookingMetrics, bookingMetricProviders } from './booking.metrics';
 import { BookingRepository } from './persistence/booking.repository';
 import { EventRepository } from './persistence/event.repository';
@@ -25,6 +27,7 @@ export class BookingModule {
       controllers: serves ? [BookingController, BookingAdminController] : [],
       providers: [
         ...bookingMetricProviders,
+        labDatabaseProvider(BOOKING_LAB),
         BookingMetrics,
         EventRepository,
         BookingRepository,

@@ -1,8 +1,9 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { CoordinatorService } from './application/coordinator.service';
 import { GatewayService } from './application/gateway.service';
 import { StrongCounterService } from './application/strong-counter.service';
-import { REGIONS, isRegion } from './counter.config';
+import { LAB, REGIONS, isRegion } from './counter.config';
 import { CounterMetrics, counterMetricProviders } from './counter.metrics';
 import { CoordinatorController } from './nodes/coordinator/coordinator.controller';
 import { GatewayController } from './nodes/gateway/gateway.controller';
@@ -28,6 +29,7 @@ export class CounterModule {
     const providers: Provider[] = [
       ...counterMetricProviders,
       CounterMetrics,
+      labDatabaseProvider(LAB),
       PostgresRowLockStrongCounterStrategy,
       RedisIncrStrongCounterStrategy,
       CrdtMergeGlobalViewStrategy,

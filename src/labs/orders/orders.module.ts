@@ -1,4 +1,5 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { OrdersExperiment } from './application/orders.experiment';
 import { OrderQueriesService } from './application/order-queries.service';
 import { OrdersSettingsService } from './application/orders-settings.service';
@@ -14,6 +15,7 @@ import { OrderConsumer } from './nodes/consumer/order.consumer';
 import { StoredPositions } from './nodes/consumer/stored-positions';
 import { OrderProducerService } from './nodes/producer/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
+import { ORDERS_LAB } from './orders.config';
 import { ordersMetricProviders } from './orders.metrics';
 import { ConsumerOffsetsRepository } from './persistence/consumer-offsets.repository';
 import { OrdersRepository } from './persistence/orders.repository';
@@ -29,6 +31,7 @@ import { NoneIdempotencyStrategy } from './strategies/none.idempotency.strategy'
 /** Stateless pieces every node may use; the strategies are registered whatever the nodes, so /admin/labs lists them. */
 const SHARED: Provider[] = [
   ...ordersMetricProviders,
+  labDatabaseProvider(ORDERS_LAB),
   OrdersSettingsService,
   OrdersTopicsService,
   OrdersRepository,

@@ -1,5 +1,6 @@
 import { ReplicationExperiment } from './application/replication.experiment';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../platform/http/node-client.service';
 import { ClusterGatewayService } from './application/cluster-gateway.service';
@@ -16,7 +17,7 @@ import { PrimaryController } from './nodes/primary/primary.controller';
 import { createReplicaController } from './nodes/replica/replica.controller';
 import { PrimaryLogRepository } from './persistence/primary-log.repository';
 import { ReplicaStoreRepository } from './persistence/replica-store.repository';
-import { ReplicaName, isReplicaName } from './replication.config';
+import { LAB, ReplicaName, isReplicaName } from './replication.config';
 import { ReplicationMetrics, replicationMetricProviders } from './replication.metrics';
 import { AnyReplicaReadRoutingStrategy } from './strategies/any-replica.read-routing.strategy';
 import { BoundedStalenessReadRoutingStrategy } from './strategies/bounded-staleness.read-routing.strategy';
@@ -42,7 +43,7 @@ function replicaNodeProvider(name: ReplicaName): Provider {
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
     const controllers: Type<unknown>[] = [];
-    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment];
+    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment, labDatabaseProvider(LAB)];
     if (nodes.includes('primary')) {
       controllers.push(PrimaryController);
       providers.push(PrimaryLogRepository, ReplicationDelaysService, ReplicationShipperService, PrimaryService);

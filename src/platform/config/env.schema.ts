@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidationError, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -89,6 +89,55 @@ export class EnvSchema {
   @Min(0)
   @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** On SIGTERM, how long in-flight requests may take to finish before their connections are dropped. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  SHUTDOWN_DRAIN_MS = 5000;
+
+  /** Size of each lab's own PostgreSQL pool: one lab holding all its connections never delays another lab. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  /** How long a query waits for a free pooled connection (or a new connection) before a 503. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  DB_CONNECT_TIMEOUT_MS = 5000;
+
+  /** PostgreSQL statement_timeout on every connection (includes lock waits); above DB_LOCK_TIMEOUT_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  DB_STATEMENT_TIMEOUT_MS = 140000;
+
+  /** PostgreSQL lock_timeout: above the longest a lab's fault knobs make a transaction hold a lock. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  DB_LOCK_TIMEOUT_MS = 130000;
+
+  /** PostgreSQL idle_in_transaction_session_timeout: above the longest await a fault puts inside a transaction. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 90000;
+
+  /** ioredis commandTimeout: a Redis command unanswered for this long fails (504) instead of hanging. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  REDIS_COMMAND_TIMEOUT_MS = 2000;
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +149,15 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
   );
   const parsed = plainToInstance(EnvSchema, defined, { exposeDefaultValues: true });
   const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: false });
+  if (parsed.DB_LOCK_TIMEOUT_MS > parsed.DB_STATEMENT_TIMEOUT_MS) {
+    errors.push(
+      Object.assign(new ValidationError(), {
+        property: 'DB_LOCK_TIMEOUT_MS',
+        value: parsed.DB_LOCK_TIMEOUT_MS,
+        constraints: { order: `must not exceed DB_STATEMENT_TIMEOUT_MS (${parsed.DB_STATEMENT_TIMEOUT_MS})` },
+      }),
+    );
+  }
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const messages = Object.values(e.constraints ?? {}).join('; ');

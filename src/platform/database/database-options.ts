@@ -1,21 +1,36 @@
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 
-/** Every lab keeps its entities and migrations in its own persistence/ folder and schema. */
+/**
+ * TypeORM only runs the labs' migrations (each lab keeps them in its own persistence/migrations
+ * folder and schema); every query of the labs goes through their LabDatabase. No entities.
+ */
 export function dataSourceOptions(url: string): DataSourceOptions {
   const labs = join(__dirname, '..', '..', 'labs');
   return {
     type: 'postgres',
     url,
     synchronize: false,
-    migrationsRun: true,
+    migrationsRun: false,
     migrationsTableName: 'typeorm_migrations',
     migrations: [join(labs, '*', 'persistence', 'migrations', '*.{ts,js}'), join(__dirname, '..', '*', 'persistence', 'migrations', '*.{ts,js}')],
-    entities: [join(labs, '*', 'persistence', '*.entity.{ts,js}')],
-    extra: { max: 30, connectionTimeoutMillis: 5000 },
+    entities: [],
+    extra: { max: 2, connectionTimeoutMillis: 5000, application_name: 'labs-migrations' },
     logging: ['error', 'migration'],
   };
+}
+
+/** Creates the database if needed and applies every pending migration, each in its own transaction. */
+export async function runMigrations(url: string): Promise<void> {
+  await ensureDatabase(url);
+  const dataSource = new DataSource(dataSourceOptions(url));
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
 }
 
 /** Creates the database named in `url` when it does not exist yet (connecting to `postgres`). */

@@ -1,19 +1,40 @@
-import { Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { Global, Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { dataSourceOptions, ensureDatabase } from './database-options';
+import { DatabasePools } from './database-pools.service';
+import { runMigrations } from './database-options';
 
-/** TypeORM on PostgreSQL; the labs' migrations run at boot, `synchronize` is off everywhere. */
+const MIGRATED = Symbol('migrated');
+const ATTEMPTS = 3;
+
+/**
+ * PostgreSQL for the labs: the migrations run at boot (TypeORM, `synchronize` off everywhere),
+ * then each lab gets its own pool and executor from DatabasePools (`labDatabaseProvider(lab)`).
+ */
 @Global()
 @Module({
-  imports: [
-    TypeOrmModule.forRootAsync({
+  providers: [
+    {
+      provide: MIGRATED,
       inject: [AppConfig],
       useFactory: async (config: AppConfig) => {
-        await ensureDatabase(config.env.DATABASE_URL);
-        return { ...dataSourceOptions(config.env.DATABASE_URL), retryAttempts: 3, retryDelay: 1000 };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await runMigrations(config.env.DATABASE_URL);
+            return true;
+          } catch (err) {
+            if (attempt >= ATTEMPTS) throw err;
+            new Logger('Database').warn(`migrations failed (${(err as Error).message}); retrying`);
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        }
       },
-    }),
+    },
+    {
+      provide: DatabasePools,
+      inject: [AppConfig, MIGRATED],
+      useFactory: (config: AppConfig) => new DatabasePools(config),
+    },
   ],
+  exports: [DatabasePools],
 })
 export class DatabaseModule {}

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { DatabasePools } from '../database/database-pools.service';
 import { DependencyName, LAB_PLAN, LabName, labDependencies } from '../config/lab-plan';
 import { KafkaService } from '../kafka/kafka.service';
-import { RedisService, withTimeout } from '../redis/redis.service';
+import { RedisService } from '../redis/redis.service';
 
 export interface DependencyStatus {
   status: 'up' | 'down' | 'unchecked';
@@ -36,7 +36,7 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly database: DatabasePools,
     private readonly redis: RedisService,
     private readonly kafka: KafkaService,
   ) {
@@ -113,7 +113,7 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   private probe(dep: DependencyName): Promise<unknown> {
     switch (dep) {
       case 'postgres':
-        return withTimeout(this.dataSource.query('SELECT 1'), CHECK_TIMEOUT_MS, 'postgres SELECT 1');
+        return this.database.ping(CHECK_TIMEOUT_MS);
       case 'redis':
         return this.redis.ping(CHECK_TIMEOUT_MS);
       case 'kafka':

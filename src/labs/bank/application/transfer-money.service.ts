@@ -8,7 +8,7 @@ import { BANK_LAB, BANK_SERVICE } from '../bank.config';
 import { BankErrorCode, BankException } from '../bank.errors';
 import { BankMetric } from '../bank.metrics';
 import { BankRepository, TransferLogRow } from '../persistence/bank.repository';
-import type { SqlExecutor } from '../persistence/bank-database';
+import type { SqlExecutor } from '../../../platform/database/lab-database';
 import {
   TRANSFER_PORT,
   TransferCommand,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BankDatabase, SqlExecutor } from './bank-database';
+import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 
 export interface AccountRow {
   id: string;
@@ -51,7 +51,7 @@ const LOG_COLUMNS = `id, created_at AS "createdAt", from_account AS "fromAccount
 
 @Injectable()
 export class BankRepository {
-  constructor(private readonly db: BankDatabase) {}
+  constructor(private readonly db: LabDatabase) {}
 
   listAccounts(): Promise<AccountRow[]> {
     return this.db.query<AccountRow>('SELECT id, balance FROM bank.accounts ORDER BY id');
@@ -87,7 +87,7 @@ export class BankRepository {
   }
 
   async recordTransfer(executor: SqlExecutor, row: TransferLogRow): Promise<void> {
-    await executor.query(
+    await executor.execute(
       `INSERT INTO bank.transfers (id, created_at, from_account, to_account, amount, from_balance_before,
          from_balance_after, to_balance_before, to_balance_after, status, strategy, attempts, thread_id, duration_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,

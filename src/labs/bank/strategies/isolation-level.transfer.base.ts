@@ -1,6 +1,6 @@
 import { BANK_LIMITS } from '../bank.config';
 import { toCents, toDecimal } from '../application/money';
-import { BankDatabase, IsolationLevel } from '../persistence/bank-database';
+import { IsolationLevel, LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { retryTransaction } from './transaction-retry';
 import { TransferCommand, TransferOutcome, TransferStrategy } from './transfer.port';
@@ -18,7 +18,7 @@ export abstract class IsolationLevelTransferStrategy extends TransferStrategy {
   protected abstract readonly isolation: IsolationLevel;
 
   constructor(
-    private readonly db: BankDatabase,
+    private readonly db: LabDatabase,
     private readonly accounts: BankRepository,
   ) {
     super();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { BANK_LAB } from '../bank.config';
-import { BankDatabase } from '../persistence/bank-database';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { IsolationLevelTransferStrategy } from './isolation-level.transfer.base';
 import { TRANSFER_PORT, TransferStrategyKey } from './transfer.port';
@@ -23,7 +23,7 @@ import { TRANSFER_PORT, TransferStrategyKey } from './transfer.port';
 export class RepeatableReadTransferStrategy extends IsolationLevelTransferStrategy {
   protected readonly isolation = 'REPEATABLE READ' as const;
 
-  constructor(db: BankDatabase, accounts: BankRepository) {
+  constructor(db: LabDatabase, accounts: BankRepository) {
     super(db, accounts);
   }
 }

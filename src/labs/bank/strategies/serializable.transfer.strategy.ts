@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { BANK_LAB } from '../bank.config';
-import { BankDatabase } from '../persistence/bank-database';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { IsolationLevelTransferStrategy } from './isolation-level.transfer.base';
 import { TRANSFER_PORT, TransferStrategyKey } from './transfer.port';
@@ -22,7 +22,7 @@ import { TRANSFER_PORT, TransferStrategyKey } from './transfer.port';
 export class SerializableTransferStrategy extends IsolationLevelTransferStrategy {
   protected readonly isolation = 'SERIALIZABLE' as const;
 
-  constructor(db: BankDatabase, accounts: BankRepository) {
+  constructor(db: LabDatabase, accounts: BankRepository) {
     super(db, accounts);
   }
 }

@@ -1,11 +1,6 @@
+import { retryReasonOf } from '../../../platform/database/database-errors';
 import { delay } from '../../../platform/faults';
-import { PgErrorCode, pgErrorCode } from '../persistence/bank-database';
 import type { RetryReason } from './transfer.port';
-
-const REASONS: Record<string, RetryReason> = {
-  [PgErrorCode.SerializationFailure]: 'serialization_failure',
-  [PgErrorCode.DeadlockDetected]: 'deadlock',
-};
 
 export type RetryResult<T> = { done: true; value: T; attempts: number } | { done: false; attempts: number; reason: RetryReason };
 
@@ -24,7 +19,7 @@ export async function retryTransaction<T>(
     try {
       return { done: true, value: await attempt(n), attempts: n };
     } catch (err) {
-      const found = REASONS[pgErrorCode(err) ?? ''];
+      const found = retryReasonOf(err);
       if (!found || !retryOn.includes(found)) throw err;
       reason = found;
       onRetry(found);

@@ -1,5 +1,6 @@
 import type { Cents } from '../application/money';
-import type { SqlExecutor } from '../persistence/bank-database';
+import type { TransactionRetryReason } from '../../../platform/database/database-errors';
+import type { SqlExecutor } from '../../../platform/database/lab-database';
 
 export const TRANSFER_PORT = 'transfer';
 
@@ -58,7 +59,7 @@ export interface TransferCommand {
   retried(reason: RetryReason): void;
 }
 
-export type RetryReason = 'serialization_failure' | 'deadlock';
+export type RetryReason = TransactionRetryReason;
 
 /** Moves `amount` from one account to another; each implementation leaves a different window open. */
 export abstract class TransferStrategy {

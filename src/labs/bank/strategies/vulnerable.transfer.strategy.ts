@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { BANK_LAB } from '../bank.config';
 import { toCents, toDecimal } from '../application/money';
-import { BankDatabase, SqlExecutor } from '../persistence/bank-database';
+import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, TransferStrategyKey } from './transfer.port';
 
@@ -38,7 +38,7 @@ import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, Tran
 })
 export class VulnerableTransferStrategy extends TransferStrategy {
   constructor(
-    private readonly db: BankDatabase,
+    private readonly db: LabDatabase,
     private readonly accounts: BankRepository,
   ) {
     super();

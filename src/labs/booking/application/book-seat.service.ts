@@ -70,7 +70,7 @@ export class BookSeatService {
         key ??= await selection.then((s) => s.key, () => 'unresolved');
         this.metrics.booking(key, 'error');
         span.setAttribute('booking.outcome', 'error');
-        throw BookingException.fromInfrastructure(err);
+        throw err;
       }
     });
   }

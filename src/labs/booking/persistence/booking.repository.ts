@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import type { SeatRef } from '../strategies/seat-locking.port';
-import type { BookingAttemptStatus } from './booking-attempt.entity';
+
+/** `booking.bookings.status`: one row per attempt, with no uniqueness on the seat (see the migration). */
+export type BookingAttemptStatus = 'confirmed' | 'failed' | 'double_booked';
 
 export interface AttemptRecord {
   seat: SeatRef;
@@ -34,10 +35,10 @@ export interface DoubleBooking {
 /** The attempt log (`booking.bookings`) and what the admin API reads from it. */
 @Injectable()
 export class BookingRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: LabDatabase) {}
 
   async recordFailure(attempt: AttemptRecord, reason: string): Promise<void> {
-    await this.db.query(
+    await this.db.execute(
       `INSERT INTO booking.bookings (event_id, seat_id, customer_id, status, reason, locking_strategy, duration_ms)
        VALUES ($1, $2, $3, 'failed', $4, $5, $6)`,
       [attempt.seat.eventId, attempt.seat.id, attempt.customerId, reason, attempt.strategy, attempt.durationMs],
@@ -51,16 +52,16 @@ export class BookingRepository {
    * every later one `double_booked`, exactly and in order, whatever the strategy did.
    */
   async recordSuccess(attempt: AttemptRecord): Promise<{ status: BookingAttemptStatus; bookingCount: number }> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<{ recorded_status: BookingAttemptStatus; seat_booking_count: number }>(
       `SELECT recorded_status, seat_booking_count FROM booking.record_success($1, $2, $3, $4, $5)`,
       [attempt.seat.eventId, attempt.seat.id, attempt.customerId, attempt.strategy, attempt.durationMs],
-    )) as Array<{ recorded_status: BookingAttemptStatus; seat_booking_count: number }>;
+    );
     return { status: row.recorded_status, bookingCount: row.seat_booking_count };
   }
 
   /** Seats held by more than one successful booking (all events, as the seed; or one event). */
   doubleBookings(eventId?: number): Promise<DoubleBooking[]> {
-    return this.db.query(
+    return this.db.query<DoubleBooking>(
       `SELECT s.seat_number, b.event_id, count(*)::int AS booking_count,
               array_agg(b.customer_id ORDER BY b.id) AS customers
          FROM booking.bookings b
@@ -75,16 +76,16 @@ export class BookingRepository {
   }
 
   async totals(eventId?: number): Promise<StatusCounts> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<StatusCounts>(
       `SELECT ${COUNTS} FROM booking.bookings WHERE ($1::int IS NULL OR event_id = $1)`,
       [eventId ?? null],
-    )) as StatusCounts[];
+    );
     return row;
   }
 
   /** Per strategy, with nearest-rank latency percentiles (percentile_disc) of the recorded attempts. */
   byStrategy(eventId?: number): Promise<StrategyStats[]> {
-    return this.db.query(
+    return this.db.query<StrategyStats>(
       `SELECT locking_strategy, ${COUNTS},
               round((percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms))::numeric, 1)::float8 AS p50_ms,
               round((percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))::numeric, 1)::float8 AS p99_ms

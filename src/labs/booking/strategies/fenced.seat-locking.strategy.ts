@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
@@ -26,7 +25,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
 })
 export class FencedSeatLockingStrategy extends SeatLockingStrategy {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: LabDatabase,
     private readonly redis: RedisService,
   ) {
     super();
@@ -39,19 +38,17 @@ export class FencedSeatLockingStrategy extends SeatLockingStrategy {
   }
 
   private async claimThenWrite(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    const [{ token }] = (await this.db.query(`SELECT nextval('booking.fencing_tokens')::int8 AS token`)) as Array<{
-      token: string;
-    }>;
+    const [{ token }] = await this.db.query<{ token: string }>(`SELECT nextval('booking.fencing_tokens')::int8 AS token`);
     const fencingToken = Number(token);
     const facts = { attempts: 1, retries: 0, fencingToken };
 
     // Claim: only a token greater than every token seen on this seat may read it for a booking.
-    const [claimed] = (await this.db.query(
+    const claimed = await this.db.query<{ is_booked: boolean; booked_by: string | null }>(
       `UPDATE booking.seats SET fence_token = $2
         WHERE id = $1 AND fence_token < $2
         RETURNING is_booked, booked_by`,
       [seat.id, fencingToken],
-    )) as [Array<{ is_booked: boolean; booked_by: string | null }>, number];
+    );
     if (claimed.length === 0) return { status: 'rejected', reason: 'stale_token', contended: true, ...facts };
     const [current] = claimed;
     if (current.is_booked) {
@@ -61,12 +58,12 @@ export class FencedSeatLockingStrategy extends SeatLockingStrategy {
     await context.raceWindow();
 
     // The fence: the write lands only if no newer holder claimed the seat while we waited.
-    const [, updated] = (await this.db.query(
+    const updated = await this.db.execute(
       `UPDATE booking.seats
           SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
         WHERE id = $1 AND fence_token = $3`,
       [seat.id, customerId, fencingToken],
-    )) as [unknown[], number];
+    );
     if (updated === 0) return { status: 'rejected', reason: 'stale_token', contended: true, ...facts };
     return { status: 'reserved', contended: false, ...facts };
   }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
@@ -19,14 +18,15 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description: 'No locking: read, wait race_window_ms, write. Concurrent requests all see the seat free and double-book.',
 })
 export class NoneSeatLockingStrategy extends SeatLockingStrategy {
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
   }
 
   async reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    const [current] = (await this.db.query(`SELECT is_booked, booked_by FROM booking.seats WHERE id = $1`, [
-      seat.id,
-    ])) as Array<{ is_booked: boolean; booked_by: string | null }>;
+    const [current] = await this.db.query<{ is_booked: boolean; booked_by: string | null }>(
+      `SELECT is_booked, booked_by FROM booking.seats WHERE id = $1`,
+      [seat.id],
+    );
     if (current.is_booked) {
       return { status: 'already_booked', bookedBy: current.booked_by, attempts: 1, retries: 0, contended: false };
     }
@@ -34,7 +34,7 @@ export class NoneSeatLockingStrategy extends SeatLockingStrategy {
     await context.raceWindow();
 
     // Unconditional: the last writer wins booked_by, and every writer believes it won.
-    await this.db.query(
+    await this.db.execute(
       `UPDATE booking.seats
           SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
         WHERE id = $1`,

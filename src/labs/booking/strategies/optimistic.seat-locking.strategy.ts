@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { delay } from '../../../platform/faults';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
@@ -20,7 +19,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description: 'Version column: UPDATE ... WHERE version = the version read; on 0 rows back off and retry (bounded).',
 })
 export class OptimisticSeatLockingStrategy extends SeatLockingStrategy {
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
   }
 
@@ -28,22 +27,22 @@ export class OptimisticSeatLockingStrategy extends SeatLockingStrategy {
     const { optimistic_max_attempts: maxAttempts, optimistic_backoff_ms: backoffMs } = context.settings;
     let retries = 0;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const [current] = (await this.db.query(
+      const [current] = await this.db.query<{ is_booked: boolean; booked_by: string | null; version: number }>(
         `SELECT is_booked, booked_by, version FROM booking.seats WHERE id = $1`,
         [seat.id],
-      )) as Array<{ is_booked: boolean; booked_by: string | null; version: number }>;
+      );
       if (current.is_booked) {
         return { status: 'already_booked', bookedBy: current.booked_by, attempts: attempt, retries, contended: false };
       }
 
       await context.raceWindow();
 
-      const [, updated] = (await this.db.query(
+      const updated = await this.db.execute(
         `UPDATE booking.seats
             SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
           WHERE id = $1 AND version = $3`,
         [seat.id, customerId, current.version],
-      )) as [unknown[], number];
+      );
       if (updated === 1) return { status: 'reserved', attempts: attempt, retries, contended: false };
 
       if (attempt < maxAttempts) {

@@ -1,8 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
@@ -29,15 +26,12 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description: 'Row lock: SELECT ... FOR UPDATE in a READ COMMITTED transaction; waiters queue in PostgreSQL.',
 })
 export class PessimisticSeatLockingStrategy extends SeatLockingStrategy {
-  private readonly pool: Pool;
-
-  constructor(@InjectDataSource() db: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
-    this.pool = pgPool(db);
   }
 
   reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    return inTransaction(this.pool, 'READ COMMITTED', async (tx) => {
+    return this.db.transaction('READ COMMITTED', async (tx) => {
       const [current] = await tx.query<{ is_booked: boolean; booked_by: string | null }>(
         `SELECT is_booked, booked_by FROM booking.seats WHERE id = $1 FOR UPDATE`,
         [seat.id],
@@ -48,7 +42,7 @@ export class PessimisticSeatLockingStrategy extends SeatLockingStrategy {
 
       await context.raceWindow();
 
-      await tx.query(
+      await tx.execute(
         `UPDATE booking.seats
             SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
           WHERE id = $1`,

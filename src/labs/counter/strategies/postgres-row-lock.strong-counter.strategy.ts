@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
-import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { delay } from '../../../platform/faults/delay';
 import { LAB } from '../counter.config';
 import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
@@ -23,13 +21,13 @@ import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncreme
   description: 'PostgreSQL row locked FOR UPDATE during the coordination delay: serialized, linearizable',
 })
 export class PostgresRowLockStrongCounterStrategy extends StrongCounterPort {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
   }
 
   async increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement> {
-    return inTransaction(pgPool(this.dataSource), 'READ COMMITTED', async (tx) => {
-      await tx.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [name]);
+    return this.db.transaction('READ COMMITTED', async (tx) => {
+      await tx.execute(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [name]);
       const waitStarted = performance.now();
       await tx.query(`SELECT value FROM counter.strong_counters WHERE name = $1 FOR UPDATE`, [name]);
       const lockWaitMs = performance.now() - waitStarted;
@@ -44,17 +42,12 @@ export class PostgresRowLockStrongCounterStrategy extends StrongCounterPort {
   }
 
   async read(name: string): Promise<number | null> {
-    const rows = (await this.dataSource.query(`SELECT value FROM counter.strong_counters WHERE name = $1`, [name])) as Array<{
-      value: string;
-    }>;
+    const rows = await this.db.query<{ value: string }>(`SELECT value FROM counter.strong_counters WHERE name = $1`, [name]);
     return rows.length === 0 ? null : Number(rows[0].value);
   }
 
   async all(): Promise<Record<string, number>> {
-    const rows = (await this.dataSource.query(`SELECT name, value FROM counter.strong_counters ORDER BY name`)) as Array<{
-      name: string;
-      value: string;
-    }>;
+    const rows = await this.db.query<{ name: string; value: string }>(`SELECT name, value FROM counter.strong_counters ORDER BY name`);
     return Object.fromEntries(rows.map((r) => [r.name, Number(r.value)]));
   }
 }

@@ -5,114 +5,98 @@ import { OrdersRepository } from '../persistence/orders.repository';
 
 const DEFAULT_LIMIT = 20;
 
-function databaseUnavailable(err: unknown): OrdersException {
-  return new OrdersException(
-    OrdersErrorCode.DATABASE_UNAVAILABLE,
-    `Database unavailable: ${(err as Error).message}`,
-    'unavailable',
-  );
-}
-
 /** Reads of the query api and the consumer: unique orders versus side effects versus delivery attempts. */
 @Injectable()
 export class OrderQueriesService {
   constructor(private readonly repository: OrdersRepository) {}
 
   stats() {
-    return withSpan('get_stats', {}, () =>
-      this.guard(async () => {
-        const [processed, byConsumer, window, effects, attempts] = await Promise.all([
-          this.repository.countProcessedMessages(),
-          this.repository.messagesByConsumer(),
-          this.repository.processedWindow(),
-          this.repository.sideEffectTotals(),
-          this.repository.attemptTotals(),
-        ]);
-        return {
-          total_processed_messages: processed,
-          total_unique_orders: effects.unique_orders,
-          messages_by_consumer: byConsumer,
-          processing_rate_per_minute: window.rate_per_minute,
-          first_processed: window.first,
-          last_processed: window.last,
-          total_side_effects: effects.side_effects,
-          duplicate_side_effects: effects.duplicate_side_effects,
-          orders_applied_more_than_once: effects.orders_applied_more_than_once,
-          delivery_attempts: attempts.delivery_attempts,
-          redeliveries_detected: attempts.redeliveries_detected,
-          failed_attempts: attempts.failed_attempts,
-          dead_lettered: attempts.dead_lettered,
-        };
-      }),
-    );
-  }
-
-  consumerStats() {
-    return this.guard(async () => {
-      const [processed, byConsumer, recent, effects, attempts] = await Promise.all([
+    return withSpan('get_stats', {}, async () => {
+      const [processed, byConsumer, window, effects, attempts] = await Promise.all([
         this.repository.countProcessedMessages(),
         this.repository.messagesByConsumer(),
-        this.repository.recentProcessed(10),
+        this.repository.processedWindow(),
         this.repository.sideEffectTotals(),
         this.repository.attemptTotals(),
       ]);
       return {
         total_processed_messages: processed,
-        total_orders: effects.unique_orders,
+        total_unique_orders: effects.unique_orders,
         messages_by_consumer: byConsumer,
-        recent_messages: recent,
+        processing_rate_per_minute: window.rate_per_minute,
+        first_processed: window.first,
+        last_processed: window.last,
         total_side_effects: effects.side_effects,
         duplicate_side_effects: effects.duplicate_side_effects,
+        orders_applied_more_than_once: effects.orders_applied_more_than_once,
         delivery_attempts: attempts.delivery_attempts,
         redeliveries_detected: attempts.redeliveries_detected,
+        failed_attempts: attempts.failed_attempts,
+        dead_lettered: attempts.dead_lettered,
       };
     });
   }
 
+  async consumerStats() {
+    const [processed, byConsumer, recent, effects, attempts] = await Promise.all([
+      this.repository.countProcessedMessages(),
+      this.repository.messagesByConsumer(),
+      this.repository.recentProcessed(10),
+      this.repository.sideEffectTotals(),
+      this.repository.attemptTotals(),
+    ]);
+    return {
+      total_processed_messages: processed,
+      total_orders: effects.unique_orders,
+      messages_by_consumer: byConsumer,
+      recent_messages: recent,
+      total_side_effects: effects.side_effects,
+      duplicate_side_effects: effects.duplicate_side_effects,
+      delivery_attempts: attempts.delivery_attempts,
+      redeliveries_detected: attempts.redeliveries_detected,
+    };
+  }
+
   /** The seed's fields, now counting side effects: total rows > unique orders means an order was applied twice. */
   duplicates() {
-    return withSpan('get_duplicate_stats', {}, () =>
-      this.guard(async () => {
-        const [effects, attempts, entries] = await Promise.all([
-          this.repository.sideEffectTotals(),
-          this.repository.attemptTotals(),
-          this.repository.ordersAppliedMoreThanOnce(100),
-        ]);
-        return {
-          unique_message_count: effects.unique_orders,
-          total_database_rows: effects.side_effects,
-          idempotency_working: effects.unique_orders === effects.side_effects,
-          duplicate_entries: entries,
-          duplicate_side_effects: effects.duplicate_side_effects,
-          delivery_attempts: attempts.delivery_attempts,
-          redeliveries_detected: attempts.redeliveries_detected,
-          dead_lettered: attempts.dead_lettered,
-        };
-      }),
-    );
+    return withSpan('get_duplicate_stats', {}, async () => {
+      const [effects, attempts, entries] = await Promise.all([
+        this.repository.sideEffectTotals(),
+        this.repository.attemptTotals(),
+        this.repository.ordersAppliedMoreThanOnce(100),
+      ]);
+      return {
+        unique_message_count: effects.unique_orders,
+        total_database_rows: effects.side_effects,
+        idempotency_working: effects.unique_orders === effects.side_effects,
+        duplicate_entries: entries,
+        duplicate_side_effects: effects.duplicate_side_effects,
+        delivery_attempts: attempts.delivery_attempts,
+        redeliveries_detected: attempts.redeliveries_detected,
+        dead_lettered: attempts.dead_lettered,
+      };
+    });
   }
 
   listOrders(query: { limit?: number; offset?: number; customer_id?: string; status?: string }) {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const offset = query.offset ?? 0;
-    return withSpan('get_orders', {}, () =>
-      this.guard(async () => {
-        const { rows, total } = await this.repository.listOrders({
-          limit,
-          offset,
-          customerId: query.customer_id,
-          status: query.status,
-        });
-        return { orders: rows, total, limit, offset };
-      }),
-    );
+    return withSpan('get_orders', {}, async () => {
+      const { rows, total } = await this.repository.listOrders({
+        limit,
+        offset,
+        customerId: query.customer_id,
+        status: query.status,
+      });
+      return { orders: rows, total, limit, offset };
+    });
   }
 
   order(orderId: string) {
     return withSpan('get_order', { order_id: orderId }, async () => {
-      const [order, record] = await this.guard(() =>
-        Promise.all([this.repository.findOrder(orderId), this.repository.findProcessingRecord(orderId)]),
-      );
+      // The record first: the order row commits with it, so once the record is seen the order is too.
+      const record = await this.repository.findProcessingRecord(orderId);
+      const order = await this.repository.findOrder(orderId);
       if (!order && !record) {
         throw new OrdersException(OrdersErrorCode.ORDER_NOT_FOUND, 'Order not found', 'not_found', { order_id: orderId });
       }
@@ -121,15 +105,7 @@ export class OrderQueriesService {
   }
 
   reset() {
-    return withSpan('reset_all', {}, () => this.guard(() => this.repository.reset()));
-  }
-
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof OrdersException) throw err;
-      throw databaseUnavailable(err);
-    }
+    return withSpan('reset_all', {}, () => this.repository.reset());
   }
 }
+

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import {
   CheckContext,
   ExperimentCatalogEntry,
@@ -58,7 +57,7 @@ export class OrdersExperiment extends LabExperiment {
   private readonly runs = new Map<string, RunState>();
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly db: LabDatabase,
     private readonly lifecycle: NodeLifecycleService,
   ) {
     super();
@@ -165,7 +164,7 @@ export class OrdersExperiment extends LabExperiment {
         return { type: 'ok', value: { drained: state.drained } };
       }
       case 'read': {
-        const rows: Array<{ order_id: string; applied_count: number }> = await this.db.query(
+        const rows = await this.db.query<{ order_id: string; applied_count: number }>(
           `SELECT order_id, applied_count FROM orders.orders WHERE order_id LIKE $1`,
           [`${state.prefix}-%`],
         );
@@ -263,9 +262,9 @@ export class OrdersExperiment extends LabExperiment {
         admin(ctx, 'GET', API, `/kafka/lag`),
       ]);
       if (health.body.kafka_consumer_running !== true || lag.status !== 200 || lag.body.total_lag !== 0) return false;
-      const [{ n }] = (await this.db.query(`SELECT coalesce(sum(applied_count), 0)::int AS n FROM orders.orders WHERE order_id LIKE $1`, [
+      const [{ n }] = await this.db.query<{ n: number }>(`SELECT coalesce(sum(applied_count), 0)::int AS n FROM orders.orders WHERE order_id LIKE $1`, [
         `${state.prefix}-%`,
-      ])) as Array<{ n: number }>;
+      ]);
       const stable = n === last;
       last = n;
       return stable;

@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { CrashSignal, delay } from '../../../platform/faults';
-import type { SqlExecutor } from '../../../platform/database/sql-transaction';
+import type { SqlExecutor } from '../../../platform/database/lab-database';
 import { startRemoteSpan, traceIdOf } from '../../../platform/observability/tracing';
 import { OrderMessage, headersToStrings, parseOrderMessage } from '../domain/order-message';
 import { DeadLetterProducer } from '../nodes/consumer/dead-letter.producer';

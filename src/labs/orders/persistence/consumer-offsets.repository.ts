@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { SqlExecutor } from '../../../platform/database/sql-transaction';
+import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 
 export interface StoredPosition {
   groupId: string;
@@ -21,11 +19,11 @@ export interface StoredPosition {
  */
 @Injectable()
 export class ConsumerOffsetsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: LabDatabase) {}
 
   /** Inside the caller's transaction. */
-  async store(sql: Pick<SqlExecutor, 'query'>, position: StoredPosition): Promise<void> {
-    await sql.query(
+  async store(sql: SqlExecutor, position: StoredPosition): Promise<void> {
+    await sql.execute(
       `INSERT INTO orders.consumer_offsets (group_id, topic, partition, next_offset, cluster_id, updated_at)
        VALUES ($1, $2, $3, $4, $5, now())
        ON CONFLICT (group_id, topic, partition) DO UPDATE
@@ -36,16 +34,16 @@ export class ConsumerOffsetsRepository {
 
   /** Outside any transaction (a dead-lettered record, a chunk of malformed records). */
   storeAlone(position: StoredPosition): Promise<void> {
-    return this.store(this.dataSource, position);
+    return this.store(this.db, position);
   }
 
   /** The stored position of this cluster's partition, if any. */
   async find(groupId: string, topic: string, partition: number, clusterId: string): Promise<bigint | undefined> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.db.query<{ next_offset: string }>(
       `SELECT next_offset FROM orders.consumer_offsets
        WHERE group_id = $1 AND topic = $2 AND partition = $3 AND cluster_id = $4`,
       [groupId, topic, partition, clusterId],
-    )) as Array<{ next_offset: string }>;
+    );
     return rows.length ? BigInt(rows[0].next_offset) : undefined;
   }
 }

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../../platform/database/sql-transaction';
+import type { SqlExecutor } from '../../../platform/database/lab-database';
 import type { OrderMessage } from '../domain/order-message';
 
 export const IdempotencyKey = { idempotent: 'idempotent', none: 'none' } as const;

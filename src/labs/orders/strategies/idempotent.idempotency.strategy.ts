@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import {
@@ -45,12 +43,12 @@ import {
 export class IdempotentIdempotencyStrategy extends IdempotencyStrategy {
   readonly key = IdempotencyKey.idempotent;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
   }
 
   apply(entries: OrderToApply[], context: ApplyContext): Promise<ApplyOutcome[]> {
-    return inTransaction(pgPool(this.dataSource), 'READ COMMITTED', async (tx) => {
+    return this.db.transaction('READ COMMITTED', async (tx) => {
       const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
       for (const round of rounds(entries)) {
         const orders = round.map((i) => entries[i].order);
@@ -88,7 +86,7 @@ export class IdempotentIdempotencyStrategy extends IdempotencyStrategy {
         }
         // Claimed, but an orders row with another body was already there (applied while idempotency was off).
         const refused = toApply.filter((o) => !applied.has(o.order_id)).map((o) => o.order_id);
-        if (refused.length > 0) await tx.query(`DELETE FROM orders.processed_messages WHERE message_id = ANY($1::varchar[])`, [refused]);
+        if (refused.length > 0) await tx.execute(`DELETE FROM orders.processed_messages WHERE message_id = ANY($1::varchar[])`, [refused]);
         round.forEach((entryIndex, k) => {
           const id = ids[k];
           const count = applied.get(id);
@@ -97,7 +95,7 @@ export class IdempotentIdempotencyStrategy extends IdempotencyStrategy {
           else outcomes[entryIndex] = { status: 'conflict', reason: conflictReason(id) };
         });
       }
-      await tx.query(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));
+      await tx.execute(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));
       await context.beforeCommit(tx, outcomes, true);
       return outcomes;
     });

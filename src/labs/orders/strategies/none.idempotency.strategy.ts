@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { inTransaction, pgPool } from '../../../platform/database/sql-transaction';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import {
@@ -37,12 +35,12 @@ import {
 export class NoneIdempotencyStrategy extends IdempotencyStrategy {
   readonly key = IdempotencyKey.none;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(private readonly db: LabDatabase) {
     super();
   }
 
   apply(entries: OrderToApply[], context: ApplyContext): Promise<ApplyOutcome[]> {
-    return inTransaction(pgPool(this.dataSource), 'READ COMMITTED', async (tx) => {
+    return this.db.transaction('READ COMMITTED', async (tx) => {
       const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
       for (const round of rounds(entries)) {
         const orders = round.map((i) => entries[i].order);
@@ -55,7 +53,7 @@ export class NoneIdempotencyStrategy extends IdempotencyStrategy {
           outcomes[entryIndex] = count !== undefined ? { status: 'applied', appliedCount: count } : { status: 'conflict', reason: conflictReason(id) };
         });
       }
-      await tx.query(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));
+      await tx.execute(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));
       await context.beforeCommit(tx, outcomes, false);
       return outcomes;
     });

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LogEntry } from '../domain/replication-log';
 
 export interface PrimaryHead {
@@ -28,7 +27,7 @@ interface LogRow {
 /** The primary's durable state: head, ordered log and data, in the `replication` schema. */
 @Injectable()
 export class PrimaryLogRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: LabDatabase) {}
 
   /**
    * One write = one statement, so one transaction. The UPDATE of the single head row takes its row
@@ -38,7 +37,7 @@ export class PrimaryLogRepository {
    * other writer waiting for each of them.
    */
   async append(key: string, value: unknown, writeId: string): Promise<{ epoch: number; entry: LogEntry }> {
-    const [head] = (await this.db.query(
+    const [head] = await this.db.query<HeadRow>(
       `WITH head AS (
          UPDATE replication.primary_head
             SET version = version + 1, write_id = $1, write_timestamp = extract(epoch FROM clock_timestamp())
@@ -54,7 +53,7 @@ export class PrimaryLogRepository {
        )
        SELECT epoch, version, write_timestamp FROM head`,
       [writeId, key, JSON.stringify(value)],
-    )) as HeadRow[];
+    );
     return {
       epoch: head.epoch,
       entry: { lsn: Number(head.version), key, value, write_id: writeId, write_timestamp: head.write_timestamp! },
@@ -62,51 +61,46 @@ export class PrimaryLogRepository {
   }
 
   async head(): Promise<PrimaryHead> {
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<HeadRow>(
       `SELECT epoch, version, write_id, write_timestamp FROM replication.primary_head WHERE id = 1`,
-    )) as HeadRow[];
+    );
     return { epoch: row.epoch, version: Number(row.version), write_id: row.write_id, write_timestamp: row.write_timestamp };
   }
 
   async data(): Promise<Record<string, unknown>> {
-    const rows = (await this.db.query(`SELECT key, value FROM replication.primary_data ORDER BY key`)) as Array<{ key: string; value: unknown }>;
+    const rows = await this.db.query<{ key: string; value: unknown }>(`SELECT key, value FROM replication.primary_data ORDER BY key`);
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   async get(key: string): Promise<{ value: unknown; version: number } | undefined> {
-    const [row] = (await this.db.query(`SELECT value, version FROM replication.primary_data WHERE key = $1`, [key])) as Array<{
-      value: unknown;
-      version: string;
-    }>;
+    const [row] = await this.db.query<{ value: unknown; version: string }>(`SELECT value, version FROM replication.primary_data WHERE key = $1`, [key]);
     return row ? { value: row.value, version: Number(row.version) } : undefined;
   }
 
   /** Entries (after, upTo] of an epoch, in LSN order: what shipping and a catching-up replica read. */
   async entries(epoch: number, after: number, limit: number, upTo?: number): Promise<LogEntry[]> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<LogRow>(
       `SELECT lsn, key, value, write_id, write_timestamp FROM replication.log
         WHERE epoch = $1 AND lsn > $2 AND ($3::bigint IS NULL OR lsn <= $3)
         ORDER BY lsn LIMIT $4`,
       [epoch, after, upTo ?? null, limit],
-    )) as LogRow[];
+    );
     return rows.map((r) => ({ lsn: Number(r.lsn), key: r.key, value: r.value, write_id: r.write_id, write_timestamp: r.write_timestamp }));
   }
 
   /** When the write at `lsn` happened: a replica at lsn-1 is behind since then. */
   async writtenAt(epoch: number, lsn: number): Promise<number | undefined> {
-    const [row] = (await this.db.query(`SELECT write_timestamp FROM replication.log WHERE epoch = $1 AND lsn = $2`, [epoch, lsn])) as Array<{
-      write_timestamp: number;
-    }>;
+    const [row] = await this.db.query<{ write_timestamp: number }>(`SELECT write_timestamp FROM replication.log WHERE epoch = $1 AND lsn = $2`, [epoch, lsn]);
     return row?.write_timestamp;
   }
 
   /** Reset: a new epoch at version 0, so entries still in flight from the old one are recognisable. */
   async reset(): Promise<PrimaryHead> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE replication.primary_head SET epoch = epoch + 1, version = 0, write_id = NULL, write_timestamp = NULL WHERE id = 1`);
-      await tx.query(`DELETE FROM replication.log`);
-      await tx.query(`DELETE FROM replication.primary_data`);
-      const [row] = (await tx.query(`SELECT epoch FROM replication.primary_head WHERE id = 1`)) as Array<{ epoch: number }>;
+    return this.db.transaction('READ COMMITTED', async (tx) => {
+      await tx.execute(`UPDATE replication.primary_head SET epoch = epoch + 1, version = 0, write_id = NULL, write_timestamp = NULL WHERE id = 1`);
+      await tx.execute(`DELETE FROM replication.log`);
+      await tx.execute(`DELETE FROM replication.primary_data`);
+      const [row] = await tx.query<{ epoch: number }>(`SELECT epoch FROM replication.primary_head WHERE id = 1`);
       return { epoch: row.epoch, version: 0, write_id: null, write_timestamp: null };
     });
   }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../../platform/database/lab-database';
 import { LogEntry } from '../domain/replication-log';
 
 export interface ReplicaSnapshot {
@@ -15,21 +14,18 @@ export interface ReplicaSnapshot {
 /** A replica's own durable copy (its "disk"): one row of position and its data rows, per replica. */
 @Injectable()
 export class ReplicaStoreRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: LabDatabase) {}
 
   async load(replica: string): Promise<ReplicaSnapshot> {
-    await this.db.query(
+    await this.db.execute(
       `INSERT INTO replication.replica_state (replica, epoch, version) VALUES ($1, 1, 0) ON CONFLICT (replica) DO NOTHING`,
       [replica],
     );
-    const [state] = (await this.db.query(
+    const [state] = await this.db.query<{ epoch: number; version: string; write_id: string | null; write_timestamp: number | null; replicated_at: number | null }>(
       `SELECT epoch, version, write_id, write_timestamp, replicated_at FROM replication.replica_state WHERE replica = $1`,
       [replica],
-    )) as Array<{ epoch: number; version: string; write_id: string | null; write_timestamp: number | null; replicated_at: number | null }>;
-    const rows = (await this.db.query(`SELECT key, value FROM replication.replica_data WHERE replica = $1`, [replica])) as Array<{
-      key: string;
-      value: unknown;
-    }>;
+    );
+    const rows = await this.db.query<{ key: string; value: unknown }>(`SELECT key, value FROM replication.replica_data WHERE replica = $1`, [replica]);
     return { ...state, version: Number(state.version), data: new Map(rows.map((r) => [r.key, r.value])) };
   }
 
@@ -41,7 +37,7 @@ export class ReplicaStoreRepository {
    */
   async apply(replica: string, epoch: number, entries: LogEntry[], replicatedAt: number): Promise<number> {
     if (entries.length === 0) return 0;
-    const [row] = (await this.db.query(
+    const [row] = await this.db.query<{ moved: number }>(
       `WITH batch AS (
          SELECT * FROM jsonb_to_recordset($3::jsonb)
            AS e(lsn bigint, key text, value jsonb, write_id text, write_timestamp double precision)
@@ -62,14 +58,14 @@ export class ReplicaStoreRepository {
        )
        SELECT count(*)::int AS moved FROM moved`,
       [replica, epoch, JSON.stringify(entries), replicatedAt],
-    )) as Array<{ moved: number }>;
+    );
     return row.moved === 1 ? entries.length : 0;
   }
 
   /** Empties the replica and puts it at version 0 of `epoch`. */
   async reset(replica: string, epoch: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query(`DELETE FROM replication.replica_data WHERE replica = $1`, [replica]);
+    await this.db.transaction('READ COMMITTED', async (tx) => {
+      await tx.execute(`DELETE FROM replication.replica_data WHERE replica = $1`, [replica]);
       await tx.query(
         `UPDATE replication.replica_state SET epoch = $2, version = 0, write_id = NULL, write_timestamp = NULL, replicated_at = NULL WHERE replica = $1`,
         [replica, epoch],

@@ -1,9 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
-import { pgPool } from '../../database/sql-transaction';
+import { DatabasePools } from '../../database/database-pools.service';
+import type { LabDatabase } from '../../database/lab-database';
 import type {
   ExperimentDocument,
   ExperimentStatus,
@@ -62,8 +61,8 @@ export const EXPERIMENTS_KEPT = 500;
 const QUERY_TIMEOUT_MS = 10_000;
 
 /**
- * The experiments schema, in raw SQL. Experiment rows go through the app's pool; history ops
- * through a pool of their own, so a lab that exhausts the app's pool (that is what some
+ * The experiments schema, in raw SQL. Experiment rows go through a LabDatabase of their own; history ops
+ * through a pool of their own, so a lab that exhausts its pool (that is what some
  * experiments provoke) cannot hold the recording up, and with `synchronous_commit = off` on those
  * connections: a committed op survives any crash of the app (PostgreSQL has it), and only a
  * crash of PostgreSQL itself could lose its last few hundred milliseconds, at a fraction of the
@@ -71,11 +70,11 @@ const QUERY_TIMEOUT_MS = 10_000;
  */
 @Injectable()
 export class ExperimentRepository implements OnApplicationShutdown {
-  private readonly pool: Pool;
+  private readonly db: LabDatabase;
   private readonly opsPool: Pool;
 
-  constructor(@InjectDataSource() dataSource: DataSource, config: AppConfig) {
-    this.pool = pgPool(dataSource);
+  constructor(pools: DatabasePools, config: AppConfig) {
+    this.db = pools.forLab('experiments');
     this.opsPool = createOpsPool(config.env.DATABASE_URL);
   }
 
@@ -203,9 +202,8 @@ export class ExperimentRepository implements OnApplicationShutdown {
     return all;
   }
 
-  private async query<R>(sql: string, params: unknown[]): Promise<R[]> {
-    const result = await this.pool.query({ text: sql, values: params, query_timeout: QUERY_TIMEOUT_MS } as never);
-    return (result as { rows: R[] }).rows;
+  private query<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.db.query<R>(sql, params);
   }
 }
 
