@@ -1,6 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { DatabaseError } from 'pg';
+import { translateDatabaseError } from '../database/database-errors';
+import { translateRedisError } from '../redis/redis-errors';
 import { LabException } from './lab-exception';
 
 export interface ErrorBody {
@@ -40,7 +43,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     res.status(body.statusCode).json(body);
   }
 
-  toBody(exception: unknown): ErrorBody {
+  toBody(error: unknown): ErrorBody {
+    // A dependency failure that no lab translated is still the dependency's, not a bug: 503/504.
+    const exception = error instanceof DatabaseError ? translateDatabaseError(error) : translateRedisError(error);
     if (exception instanceof LabException) {
       return this.body(exception.status, exception.code, exception.message, exception.details);
     }

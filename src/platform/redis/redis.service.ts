@@ -33,7 +33,7 @@ export class RedisService implements OnApplicationShutdown {
 
   /** A new connection (for blocking reads or pub/sub), closed with the app. */
   duplicate(name: string): Redis {
-    const connection = this.connect(this.config.env.REDIS_URL, name);
+    const connection = this.connect(this.config.env.REDIS_URL, name, false, false);
     this.extra.push(connection);
     return connection;
   }
@@ -42,13 +42,15 @@ export class RedisService implements OnApplicationShutdown {
     await withTimeout(this.client.ping(), timeoutMs, 'redis ping');
   }
 
-  private connect(url: string, name: string, autoPipelining = false): Redis {
+  /** `bounded`: commands fail after REDIS_COMMAND_TIMEOUT_MS; off for connections made for blocking reads. */
+  private connect(url: string, name: string, autoPipelining = false, bounded = true): Redis {
     const client = new Redis(url, {
       connectionName: `labs-${name}`,
       enableAutoPipelining: autoPipelining,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 2000,
+      commandTimeout: bounded ? this.config.env.REDIS_COMMAND_TIMEOUT_MS : undefined,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
     let reported = false;
