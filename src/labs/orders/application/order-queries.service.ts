@@ -94,9 +94,7 @@ export class OrderQueriesService {
 
   order(orderId: string) {
     return withSpan('get_order', { order_id: orderId }, async () => {
-      // The record first: the order row commits with it, so once the record is seen the order is too.
-      const record = await this.repository.findProcessingRecord(orderId);
-      const order = await this.repository.findOrder(orderId);
+      const { order, record } = await this.repository.findOrderAndRecord(orderId);
       if (!order && !record) {
         throw new OrdersException(OrdersErrorCode.ORDER_NOT_FOUND, 'Order not found', 'not_found', { order_id: orderId });
       }
