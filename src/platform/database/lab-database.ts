@@ -107,6 +107,13 @@ export class LabDatabase implements SqlExecutor {
       throw translateDatabaseError(err);
     }
     const lease: Lease = { client };
+    // The server may end a checked-out connection between statements (idle_in_transaction_session_timeout,
+    // a restart): the error arrives as an event, and the next statement fails with it.
+    const onError = (err: Error) => {
+      lease.broken ??= err;
+      lease.abort?.(err);
+    };
+    client.on('error', onError);
     this.leases.add(lease);
     try {
       return await work(lease, this.pinned(lease));
@@ -114,6 +121,7 @@ export class LabDatabase implements SqlExecutor {
       throw translateDatabaseError(err);
     } finally {
       this.leases.delete(lease);
+      client.off('error', onError);
       client.release(lease.broken);
     }
   }
@@ -128,9 +136,9 @@ export class LabDatabase implements SqlExecutor {
   }
 
   private run(lease: Lease, sql: string, params: readonly unknown[]): Promise<QueryResult> {
-    if (lease.broken) return Promise.reject(lease.broken);
+    if (lease.broken) return Promise.reject(translateDatabaseError(lease.broken));
     return new Promise<QueryResult>((resolve, reject) => {
-      lease.abort = reject;
+      lease.abort = (err) => reject(translateDatabaseError(err));
       lease.client.query(sql, params as unknown[]).then(resolve, (err: Error) => {
         // A client-side timeout leaves the statement running on that connection: never reuse it.
         if (/query read timeout/i.test(err.message)) lease.broken ??= err;
