@@ -28,6 +28,12 @@ export interface RunningApp {
   /** http://127.0.0.1:<main port> */
   url: string;
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): every port stops accepting, in-flight requests finish (at most
+   * SHUTDOWN_DRAIN_MS, then their connections are dropped), then every shutdown hook runs
+   * (Kafka consumers and producers disconnect, Redis quits, the database pools end).
+   */
+  shutdown(): Promise<{ drained: boolean }>;
 }
 
 /** Builds the app for a validated config: main port, docs, and one port per selected node. */
@@ -64,7 +70,6 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   app.useGlobalFilters(filter);
   app.set('etag', false);
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
 
   const document = openApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
@@ -82,11 +87,23 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   const address = server.address();
   const mainPort = typeof address === 'object' && address ? address.port : config.port;
 
+  const ports = app.get(NodePortsService);
   return {
     app,
     config,
     url: `http://127.0.0.1:${mainPort}`,
     close: () => app.close(),
+    async shutdown() {
+      const logger = new Logger('Shutdown');
+      const limit = config.env.SHUTDOWN_DRAIN_MS;
+      logger.log(`draining in-flight requests (at most ${limit} ms)`);
+      const [main, nodes] = await Promise.all([drainServer(server, limit), ports.drainAll(limit)]);
+      const drained = main && nodes;
+      logger.log(drained ? 'drained; running shutdown hooks' : 'drain limit reached, connections dropped; running shutdown hooks');
+      await app.close();
+      logger.log('shutdown hooks done');
+      return { drained };
+    },
   };
 }
 
@@ -113,4 +130,26 @@ export function printUrlTable(running: RunningApp): void {
       ...rows,
     ].join('\n'),
   );
+}
+
+/**
+ * Stops accepting, lets requests in flight finish, closes keep-alive connections as they go idle;
+ * after `limitMs` drops what is left. Resolves true when everything finished by itself.
+ */
+export function drainServer(server: import('node:http').Server, limitMs: number): Promise<boolean> {
+  if (!server.listening) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => {
+      clearInterval(idle);
+      server.closeAllConnections();
+      resolve(false);
+    }, limitMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      resolve(true);
+    });
+    server.closeIdleConnections();
+  });
 }

@@ -17,10 +17,25 @@ async function main(): Promise<void> {
   const { bootstrap, printUrlTable } = await import('./bootstrap');
   const running = await bootstrap(config);
   printUrlTable(running);
-  // Nest closes everything on SIGTERM/SIGINT; this only bounds how long that may take.
+  // SIGTERM/SIGINT: drain, run the shutdown hooks, exit 0; exit 1 if that takes beyond SHUTDOWN_TIMEOUT_MS.
   const limit = config.env.SHUTDOWN_TIMEOUT_MS;
+  let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => setTimeout(() => process.exit(1), limit).unref());
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      setTimeout(() => {
+        process.stderr.write(`shutdown took longer than SHUTDOWN_TIMEOUT_MS=${limit}\n`);
+        process.exit(1);
+      }, limit).unref();
+      running.shutdown().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`shutdown failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+          process.exit(1);
+        },
+      );
+    });
   }
 }
 

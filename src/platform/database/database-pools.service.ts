@@ -70,6 +70,7 @@ export class DatabasePools implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
     this.dropProbe();
     await Promise.all([...this.databases.values()].map((db) => db.end().catch(() => undefined)));
+    this.logger.log('pools ended');
   }
 
   private async probe(): Promise<void> {

@@ -82,26 +82,37 @@ export class NodePortsService implements OnApplicationShutdown {
     await closed;
   }
 
-  /** Graceful: stop accepting, let in-flight requests finish (bounded), then drop what is left. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Graceful: every node port stops accepting, in-flight requests finish (at most `limitMs`), idle
+   * keep-alive connections close as they go idle, then what is left is dropped. True when all finished.
+   */
+  async drainAll(limitMs: number): Promise<boolean> {
     const servers = [...this.listeners.values()].flatMap((l) => (l.server ? [{ l, server: l.server }] : []));
-    await Promise.all(
+    const results = await Promise.all(
       servers.map(({ l, server }) => {
         l.server = undefined;
-        return new Promise<void>((resolve) => {
+        return new Promise<boolean>((resolve) => {
+          const idle = setInterval(() => server.closeIdleConnections(), 50);
           const force = setTimeout(() => {
+            clearInterval(idle);
             for (const socket of l.sockets) socket.destroy();
-            resolve();
-          }, 3000);
+            resolve(false);
+          }, limitMs);
           server.close(() => {
+            clearInterval(idle);
             clearTimeout(force);
-            resolve();
+            resolve(true);
           });
           server.closeIdleConnections();
         });
       }),
     );
-    this.logger.log('node ports closed');
+    if (servers.length > 0) this.logger.log('node ports closed');
+    return results.every(Boolean);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drainAll(3000);
   }
 }
 

@@ -65,6 +65,7 @@ export class RedisService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const clients = new Set([this.client, ...this.lockClients, ...this.extra]);
     await Promise.all([...clients].map((c) => c.quit().catch(() => c.disconnect())));
+    this.logger.log('connections closed');
   }
 }
 
