@@ -181,13 +181,19 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
     return this.running.has(id);
   }
 
+  /** Throws when a run in flight already has as many followers as allowed. */
+  assertCanListen(id: string): void {
+    const run = this.running.get(id);
+    if (run && run.listeners.size >= L.maxListeners) {
+      throw new LabException('EXPERIMENT.TOO_MANY_LISTENERS', `At most ${L.maxListeners} clients may follow one experiment`, 'too_many');
+    }
+  }
+
   /** Subscribes to a run in flight: the ops so far are replayed first, in the same tick, so none is missed. */
   listen(id: string, listener: (event: LiveEvent) => void): (() => void) | undefined {
     const run = this.running.get(id);
     if (!run) return undefined;
-    if (run.listeners.size >= L.maxListeners) {
-      throw new LabException('EXPERIMENT.TOO_MANY_LISTENERS', `At most ${L.maxListeners} clients may follow one experiment`, 'too_many');
-    }
+    this.assertCanListen(id);
     for (const op of run.recorder.ops) listener({ type: 'op', data: op });
     run.listeners.add(listener);
     return () => run.listeners.delete(listener);
@@ -266,8 +272,9 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
         status = verdict.valid === true ? 'valid' : verdict.valid === false ? 'invalid' : 'unknown';
       }
     } catch (err) {
+      // The run never completed (prepare failed, a step hung, the run was cut): nothing to judge.
       reason = run.abortReason ?? (err as Error).message;
-      status = run.abort.signal.aborted || err instanceof StepTimeout ? 'aborted' : 'unknown';
+      status = 'aborted';
       if (!run.abort.signal.aborted) this.logger.warn(`experiment ${run.id} (${spec.lab}) failed: ${(err as Error).message}`);
     } finally {
       clearInterval(heartbeat);

@@ -136,6 +136,7 @@ export class ExperimentsController {
   @ApiOkResponse({ description: 'An event stream; it ends after `done`', schema: { type: 'string' } })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'after / Last-Event-ID is not an op index' })
   @ApiNotFoundResponse({ type: ErrorBodyDto })
+  @ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'EXPERIMENT.TOO_MANY_LISTENERS: the run already has 32 followers' })
   async events(
     @Param() params: ExperimentIdParamsDto,
     @Query() query: ExperimentEventsQueryDto,
@@ -162,6 +163,7 @@ export class ExperimentsController {
       res.write('retry: 2000\n\n');
     };
     if (this.runner.isRunning(id)) {
+      this.runner.assertCanListen(id);
       open();
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
       const close = () => {
