@@ -68,9 +68,9 @@ export function Timeline(props: {
           <rect x={x(w.start)} y={TOP - 4} width={Math.max(2, x(w.end ?? model.end) - x(w.start))} height={height - TOP} class="nemesis-window">
             <title>{`${w.fault}${w.target ? ` on ${w.target}` : ''}: ${(w.start / 1e6).toFixed(0)}–${w.end ? (w.end / 1e6).toFixed(0) : 'now'} ms`}</title>
           </rect>
+          {/* The name where it fits; a narrow window shows just the mark (its name is in the tooltip). */}
           <text x={x(w.start) + 3} y={TOP + 6} class="nemesis-label">
-            ⚡ {w.fault}
-            {w.target ? ` ${w.target}` : ''}
+            {x(w.end ?? model.end) - x(w.start) > 7 * (w.fault.length + 3) ? `⚡ ${w.fault}${w.target ? ` ${w.target}` : ''}` : '⚡'}
           </text>
         </g>
       ))}
