@@ -76,6 +76,36 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
     }
   });
 
+  it('is driven by keyboard alone, and switches between light and dark', async () => {
+    const { page } = browser;
+    await openConsolePage(page, `${app!.url}/console/booking`);
+    await page.locator('[data-testid="seat-A1"]').waitFor();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'attack');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="attack-result"]').waitFor();
+    const theme = page.locator('button[aria-label^="Theme:"]');
+    expect(await theme.getAttribute('aria-label')).toBe('Theme: auto; change theme');
+    await theme.focus();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('light');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    const background = await page.evaluate(() => (globalThis as any).getComputedStyle(document.querySelector('body')).backgroundColor as string);
+    expect(background).toBe('rgb(21, 23, 26)');
+    await browser.screenshot('booking-dark');
+    // The choice is kept across a reload; `auto` follows prefers-color-scheme again.
+    await page.reload();
+    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    await page.locator('button[aria-label^="Theme:"]').click();
+    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBeNull();
+    expect(browser.errors).toEqual([]);
+  });
+
   it('shows a crashed node as down and up again when it restarts by itself', async () => {
     const { page } = browser;
     await openConsolePage(page, `${app!.url}/console/booking`);
