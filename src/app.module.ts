@@ -11,6 +11,7 @@ import { HealthModule } from './platform/health/health.module';
 import { KafkaModule } from './platform/kafka/kafka.module';
 import { ObservabilityModule } from './platform/observability/observability.module';
 import { RedisModule } from './platform/redis/redis.module';
+import { ResetModule } from './platform/reset/reset.module';
 import { StrategyModule } from './platform/strategy/strategy.module';
 
 /** The platform plus the labs selected by LABS, each given the nodes it should run. */
@@ -29,6 +30,7 @@ export class AppModule {
         StrategyModule,
         FaultsModule,
         HealthModule,
+        ResetModule,
         ExperimentsModule,
         ConsoleModule,
         ...[...config.labs.entries()].map(([lab, nodes]) => LAB_MODULES[lab](nodes)),

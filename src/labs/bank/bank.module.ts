@@ -4,6 +4,7 @@ import { bankMetricProviders } from './bank.metrics';
 import { BankAdminController } from './api/bank-admin.controller';
 import { BankController } from './api/bank.controller';
 import { BankAccountsService } from './application/bank-accounts.service';
+import { BankReset } from './application/bank.reset';
 import { BankExperiment } from './application/bank.experiment';
 import { BankSettingsService } from './application/bank-settings.service';
 import { RaceWindowService } from './application/race-window.service';
@@ -31,6 +32,7 @@ export class BankModule {
         RaceWindowService,
         BankSettingsService,
         BankAccountsService,
+        BankReset,
         TransferMoneyService,
         VulnerableTransferStrategy,
         SafeTransferStrategy,

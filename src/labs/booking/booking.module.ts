@@ -4,6 +4,7 @@ import { BookingAdminController } from './api/booking-admin.controller';
 import { BookingController } from './api/booking.controller';
 import { BookSeatService } from './application/book-seat.service';
 import { BookingAdminService } from './application/booking-admin.service';
+import { BookingReset } from './application/booking.reset';
 import { BookingExperiment } from './application/booking.experiment';
 import { BookingSettingsService } from './application/booking-settings.service';
 import { CompareStrategiesService } from './application/compare-strategies.service';
@@ -39,6 +40,7 @@ export class BookingModule {
         BookingSettingsService,
         BookSeatService,
         BookingAdminService,
+        BookingReset,
         CompareStrategiesService,
         BookingExperiment,
       ],

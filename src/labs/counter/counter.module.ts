@@ -9,6 +9,7 @@ import { CoordinatorController } from './nodes/coordinator/coordinator.controlle
 import { GatewayController } from './nodes/gateway/gateway.controller';
 import { createRegionController } from './nodes/region/region.controller';
 import { CounterExperiment } from './application/counter.experiment';
+import { CounterReset } from './counter.reset';
 import { regionServiceProvider } from './nodes/region/region.providers';
 import { StrongCounterController } from './nodes/strong/strong.controller';
 import { RegionStateRepository } from './persistence/region-state.repository';
@@ -35,6 +36,7 @@ export class CounterModule {
       CrdtMergeGlobalViewStrategy,
       MaxOfTotalsGlobalViewStrategy,
       CounterExperiment,
+      CounterReset,
     ];
     const regions = REGIONS.filter((r) => nodes.includes(r));
     if (regions.length > 0) providers.push(RegionStateRepository);

@@ -12,6 +12,7 @@ import { QueryApiController } from './nodes/api/query-api.controller';
 import { ConsumerController } from './nodes/consumer/consumer.controller';
 import { DeadLetterProducer } from './nodes/consumer/dead-letter.producer';
 import { OrderConsumer } from './nodes/consumer/order.consumer';
+import { OrdersReset } from './orders.reset';
 import { StoredPositions } from './nodes/consumer/stored-positions';
 import { OrderProducerService } from './nodes/producer/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
@@ -36,6 +37,7 @@ const SHARED: Provider[] = [
   OrdersTopicsService,
   OrdersRepository,
   OrderQueriesService,
+  OrdersReset,
   AtMostOnceDeliveryStrategy,
   AtLeastOnceDeliveryStrategy,
   ExactlyOnceDeliveryStrategy,

@@ -7,6 +7,7 @@ import { ClusterGatewayService } from './application/cluster-gateway.service';
 import { ConsistencyMonitorService } from './application/consistency-monitor.service';
 import { ConsistencyProbeService } from './application/consistency-probe.service';
 import { PrimaryService } from './application/primary.service';
+import { ReplicationReset } from './application/replication.reset';
 import { ReplicaNodeService, replicaNodeToken } from './application/replica-node.service';
 import { ReplicationDelaysService } from './application/replication-delays.service';
 import { ReplicationShipperService } from './application/replication-shipper.service';
@@ -43,7 +44,7 @@ function replicaNodeProvider(name: ReplicaName): Provider {
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
     const controllers: Type<unknown>[] = [];
-    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment, labDatabaseProvider(LAB)];
+    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment, ReplicationReset, labDatabaseProvider(LAB)];
     if (nodes.includes('primary')) {
       controllers.push(PrimaryController);
       providers.push(PrimaryLogRepository, ReplicationDelaysService, ReplicationShipperService, PrimaryService);

@@ -27,6 +27,13 @@ export class RuntimeSettingsService {
   async reset(lab: string, name: string): Promise<void> {
     await this.redis.client.hdel(SETTINGS_KEY, `${lab}:${name}`);
   }
+
+  /** Every setting of the lab back to its default; answers the names that were set. */
+  async resetLab(lab: string): Promise<string[]> {
+    const fields = (await this.redis.client.hkeys(SETTINGS_KEY)).filter((f) => f.startsWith(`${lab}:`));
+    if (fields.length > 0) await this.redis.client.hdel(SETTINGS_KEY, ...fields);
+    return fields.map((f) => f.slice(lab.length + 1)).sort();
+  }
 }
 
 function present<T extends object>(changes: Partial<T>): Partial<T> {

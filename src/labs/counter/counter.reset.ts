@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { RedisService } from '../../platform/redis/redis.service';
+import { LabResetHook, LabResetProvider } from '../../platform/reset/lab-reset.contract';
+import { RegionCounterService } from './application/region-counter.service';
+import { LAB, REGIONS } from './counter.config';
+import { regionServiceToken } from './nodes/region/region.providers';
+
+const SCAN_BATCH = 500;
+/** A bound on what one reset deletes (the lab caps its counter names far below this). */
+const MAX_KEYS = 200_000;
+
+/**
+ * Counter's part of the one reset: every region's G- and PN-counters, idempotency records and the
+ * strong counter (Redis and PostgreSQL) gone, and no region of this process partitioned.
+ */
+@Injectable()
+@LabResetProvider()
+export class CounterReset extends LabResetHook {
+  readonly lab = LAB;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly dataSource: DataSource,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    super();
+  }
+
+  async reset(): Promise<Record<string, unknown>> {
+    const healed: string[] = [];
+    for (const region of REGIONS) {
+      const service = this.localRegion(region);
+      if (service && service.partitionStatus().network_partition) {
+        service.setPartition(false);
+        healed.push(region);
+      }
+    }
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', 'counter:*', 'COUNT', SCAN_BATCH);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.redis.client.unlink(...keys);
+    } while (cursor !== '0' && deleted < MAX_KEYS);
+    await this.dataSource.query('DELETE FROM counter.strong_counters');
+    return { redis_keys_deleted: deleted, strong_counters: 'empty', partitions_healed: healed };
+  }
+
+  private localRegion(region: (typeof REGIONS)[number]): RegionCounterService | undefined {
+    try {
+      return this.moduleRef.get<RegionCounterService>(regionServiceToken(region), { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+}
