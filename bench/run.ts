@@ -278,8 +278,10 @@ async function main(): Promise<void> {
   let appError: Error | undefined;
   let failed = 0;
   try {
-    for (const section of selected) {
+    const runStarted = Date.now();
+    for (const [index, section] of selected.entries()) {
       const t0 = Date.now();
+      const elapsed = ((t0 - runStarted) / 1000).toFixed(0);
       try {
         if (section.needsApp && appError) throw appError;
         if (section.needsApp && !app) {
@@ -290,9 +292,15 @@ async function main(): Promise<void> {
           });
           process.stderr.write(`bench: app up in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
         }
-        process.stderr.write(`bench: ${section.name}...\n`);
+        process.stderr.write(
+          `bench: [${index + 1}/${selected.length}] ${section.name} started (${Math.round((100 * index) / selected.length)}% done, ${elapsed} s so far)\n`,
+        );
         const { json: part, table } = await section.run();
         json[section.name] = part;
+        process.stderr.write(
+          `bench: [${index + 1}/${selected.length}] ${section.name} finished in ${((Date.now() - t0) / 1000).toFixed(0)} s ` +
+            `(${Math.round((100 * (index + 1)) / selected.length)}% done)\n`,
+        );
         md.push('', `## ${section.name} (${((Date.now() - t0) / 1000).toFixed(0)} s)`, '', ...table);
       } catch (err) {
         failed += 1;

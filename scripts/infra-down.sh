@@ -23,7 +23,13 @@ mkdir -p "$CACHE_DIR"
 exec 9>"$CACHE_DIR/.infra.lock"
 flock -w 300 9 || { echo "infra-down: infra.sh is still running" >&2; exit 1; }
 
-compose_stop() { docker compose -f "$ROOT/docker-compose.yml" stop "$1" >&2; }
+# shellcheck source=scripts/compose.sh
+. "$ROOT/scripts/compose.sh"
+compose_stop() {
+  [[ ${#COMPOSE[@]} -gt 0 ]] || detect_compose || { echo "$1: started with Docker, but $COMPOSE_NOTE" >&2; return 1; }
+  "${COMPOSE[@]}" -f "$ROOT/docker-compose.yml" stop "$1" >&2
+}
+COMPOSE=()
 
 stop_kafka_local() {
   local pid

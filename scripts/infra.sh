@@ -87,6 +87,12 @@ kafka_answers() {
 # Install Debian packages on demand (only when a tool we need is missing).
 apt_install() {
   local sudo=""
+  if ! command -v apt-get >/dev/null; then
+    die "$* is needed to run PostgreSQL/Redis/Kafka locally, but this machine has no apt-get, and Docker \
+was not usable (${COMPOSE_NOTE:-not probed}). Either install Docker with Compose (Docker Desktop on \
+macOS), or start PostgreSQL, Redis and Kafka yourself and point DATABASE_URL, REDIS_URL and \
+KAFKA_BROKERS at them (see README)."
+  fi
   [[ $(id -u) -eq 0 ]] || sudo=sudo
   echo "infra: installing $* with apt-get" >&2
   $sudo apt-get update -qq >&2 || die "apt-get update failed"
@@ -95,18 +101,26 @@ apt_install() {
 }
 need_cmd() { command -v "$1" >/dev/null || apt_install "$2"; }
 
-# Docker is only probed when something is down, so the all-up path stays fast.
+# Docker (engine + Compose v2 or v1) is only probed when something is down, so the all-up path
+# stays fast.
+# shellcheck source=scripts/compose.sh
+. "$ROOT/scripts/compose.sh"
 DOCKER_OK=""
 docker_available() {
   if [[ -z $DOCKER_OK ]]; then
     DOCKER_OK=no
-    command -v docker >/dev/null && timeout 10 docker info >/dev/null 2>&1 && DOCKER_OK=yes
+    if detect_compose; then
+      DOCKER_OK=yes
+      echo "infra: using ${COMPOSE[*]}" >&2
+    else
+      echo "infra: not using Docker: $COMPOSE_NOTE; starting what is missing from the OS packages" >&2
+    fi
   fi
   [[ $DOCKER_OK == yes ]]
 }
 compose_up() {
   [[ -f $ROOT/docker-compose.yml ]] || die "$1: Docker is available but $ROOT/docker-compose.yml is missing"
-  docker compose -f "$ROOT/docker-compose.yml" up -d "$1" >&2 9>&- || die "$1: docker compose up -d $1 failed"
+  "${COMPOSE[@]}" -f "$ROOT/docker-compose.yml" up -d "$1" >&2 9>&- || die "$1: ${COMPOSE[*]} up -d $1 failed"
 }
 
 # wait_for NAME CHECK_FN ARGS... : poll every 0.5 s up to WAIT_SECONDS.

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { LAB_API_TAGS } from './labs';
 import { AppConfig } from './platform/config/app-config';
 import { NodeLifecycleService } from './platform/faults/node-lifecycle.service';
+import { DependencyHealthService } from './platform/health/dependency-health.service';
 import { nodeDown, nodeOfPath } from './platform/faults/node-down.guard';
 import { httpTracingMiddleware } from './platform/observability/http-tracing.middleware';
 import { TraceContextLogger } from './platform/observability/trace-logger';
@@ -115,6 +116,22 @@ export function openApiDocument(app: INestApplication, config: AppConfig) {
     { name: 'console', description: 'The browser console at /console and the live lab state it is pushed (Server-Sent Events)' },
     ...[...config.labs.keys()].map((lab) => ({ name: lab, description: LAB_API_TAGS[lab] })),
   ]);
+}
+
+/** One progress line per selected lab once the app listens: its nodes' ports and whether what it needs is up. */
+export function printLabsReady(running: RunningApp): void {
+  const logger = new Logger('Labs');
+  const health = running.app.get(DependencyHealthService);
+  for (const [lab, nodes] of running.config.labs) {
+    const ports = running.config.endpoints.filter((e) => e.lab === lab).map((e) => `:${e.port}`);
+    const state = health.lab(lab);
+    const after = `after ${process.uptime().toFixed(1)} s`;
+    if (state.status === 'up') {
+      logger.log(`${lab} ready: ${nodes.length} node(s) on ${ports.join(' ')}, ${state.dependencies.join(', ')} up (${after})`);
+    } else {
+      logger.warn(`${lab} started but not ready: ${state.down.join(', ')} down; GET /health/ready/${lab} says when it is (${after})`);
+    }
+  }
 }
 
 export function printUrlTable(running: RunningApp): void {

@@ -14,8 +14,9 @@ async function main(): Promise<void> {
   }
   // Tracing must patch http before Nest and the drivers are loaded.
   startTracing({ serviceName: config.env.OTEL_SERVICE_NAME, otlpEndpoint: config.env.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const { bootstrap, printUrlTable } = await import('./bootstrap');
+  const { bootstrap, printLabsReady, printUrlTable } = await import('./bootstrap');
   const running = await bootstrap(config);
+  printLabsReady(running);
   printUrlTable(running);
   // SIGTERM/SIGINT: drain, run the shutdown hooks, exit 0; exit 1 if that takes beyond SHUTDOWN_TIMEOUT_MS.
   const limit = config.env.SHUTDOWN_TIMEOUT_MS;
