@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { DataSource } from 'typeorm';
+import { LabDatabase } from '../../platform/database/lab-database';
 import { RedisService } from '../../platform/redis/redis.service';
 import { LabResetHook, LabResetProvider } from '../../platform/reset/lab-reset.contract';
 import { RegionCounterService } from './application/region-counter.service';
@@ -22,7 +22,7 @@ export class CounterReset extends LabResetHook {
 
   constructor(
     private readonly redis: RedisService,
-    private readonly dataSource: DataSource,
+    private readonly db: LabDatabase,
     private readonly moduleRef: ModuleRef,
   ) {
     super();
@@ -44,7 +44,7 @@ export class CounterReset extends LabResetHook {
       cursor = next;
       if (keys.length > 0) deleted += await this.redis.client.unlink(...keys);
     } while (cursor !== '0' && deleted < MAX_KEYS);
-    await this.dataSource.query('DELETE FROM counter.strong_counters');
+    await this.db.execute('DELETE FROM counter.strong_counters');
     return { redis_keys_deleted: deleted, strong_counters: 'empty', partitions_healed: healed };
   }
 
