@@ -21,7 +21,7 @@ class SlowSink {
   }
 }
 
-// Longer than the recorder's 2 ms linger.
+// Longer than the recorder's 5 ms linger.
 const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
 
 describe('HistoryRecorder', () => {

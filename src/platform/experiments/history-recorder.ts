@@ -17,13 +17,13 @@ export interface RecordInput {
 const MAX_BATCH = 2000;
 const RETRIES = 3;
 /** How long the first op of a batch waits for company before the INSERT leaves. */
-const LINGER_MS = 2;
+const LINGER_MS = 5;
 
 /**
  * One experiment's history: ops get their dense index and monotonic time here, are kept in memory
  * (for the checker and live listeners) and written to PostgreSQL by group commit — at most one
  * INSERT in flight; whatever arrives meanwhile leaves in the next one (the first op of a batch
- * lingers 2 ms for company). An op is durable a few ms after it happened, and a busy run costs
+ * lingers 5 ms for company). An op is durable a few ms after it happened, and a busy run costs
  * one statement per round trip, not per op.
  */
 export class HistoryRecorder {

@@ -57,7 +57,7 @@ interface OpRow {
 }
 
 /** How many finished experiments are kept; older ones (and their histories) are deleted. */
-export const EXPERIMENTS_KEPT = 500;
+export const EXPERIMENTS_KEPT = 200;
 const QUERY_TIMEOUT_MS = 10_000;
 
 /**
@@ -262,6 +262,8 @@ export async function insertOps(pool: Pool, experimentId: string, ops: readonly 
     error[i] = op.error ?? null;
   }
   await pool.query({
+    // Prepared once per connection: the batch costs an execute, not a parse and plan.
+    name: 'experiments-insert-ops',
     text: `INSERT INTO experiments.ops (experiment_id, idx, type, process, f, value, node, time_ns, error)
      SELECT $1, u.idx, u.type, u.process, u.f, u.value::jsonb, u.node, u.time_ns, u.error
        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
