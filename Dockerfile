@@ -30,7 +30,7 @@ COPY --chown=node:node package.json ./
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 USER node
-# The main port, then every node port of the all-labs plan (DESIGN.md): booking, bank, orders
+# The main port, then every node port of the all-labs plan (docs/architecture.md): booking, bank, orders
 # producer/consumer/api, counter coordinator/regions/strong/gateway, replication primary/replicas/client.
 EXPOSE 3000 8000 8100 8200 8201 8203 8300 8301 8302 8303 8304 8380 8400 8401 8402 8403
 # Node 22 has fetch built in, so the image needs no curl or wget.

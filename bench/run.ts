@@ -249,7 +249,7 @@ const sections: Section[] = [
   },
 ];
 
-/** The headline ratios of issue 9, also collected flat under `keys` in latest.json. */
+/** The headline ratios (bench/README.md), also collected flat under `keys` in latest.json. */
 const KEYS: Array<[string, string]> = [
   ['overhead.nest_full_vs_express', '≥ 0.6'],
   ['booking.pessimistic_vs_pgbench', '≥ 0.5'],

@@ -19,7 +19,7 @@ export const BENCH_ENV = {
 
 const SHIFT = Number(BENCH_ENV.NODE_PORTS_SHIFT);
 
-/** `http://127.0.0.1:<plan base + offset + shift>`: a node of the LABS=all port plan (DESIGN.md). */
+/** `http://127.0.0.1:<plan base + offset + shift>`: a node of the LABS=all port plan (docs/architecture.md). */
 export function nodeUrl(base: number, offset = 0): string {
   return `http://127.0.0.1:${base + offset + SHIFT}`;
 }

@@ -8,7 +8,7 @@ import { eventually, runConcurrently } from '../utils/concurrency';
 import { get, post } from '../utils/http';
 
 /**
- * The orders lab's batch paths on the real broker and database (issue 16, issue 14 items 1 and 11):
+ * The orders lab's batch paths on the real broker and database:
  * crashes in the middle of a fetched batch keep their per-message meaning; poison records and
  * conflicting duplicates are dead-lettered with a reason and never stop the records behind them;
  * concurrent single orders share Kafka transactions (group commit).
@@ -210,7 +210,7 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
     });
   });
 
-  describe('poison records (issue 14, item 1)', () => {
+  describe('poison records', () => {
     it('dead-letters every record the database cannot hold, with its reason, and applies every order around them once', async () => {
       await resetAll();
       const topic = kafka.name('orders');
@@ -327,7 +327,7 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
     });
   });
 
-  describe('an order_id means one order (issue 14, item 11)', () => {
+  describe('an order_id means one order', () => {
     it.each([[true], [false]])('idempotency %p: a second order with the same id and another body is dead-lettered as a conflict, never folded in', async (idempotent) => {
       await resetAll();
       await post(`${C}/config`, { enable_idempotency: idempotent });

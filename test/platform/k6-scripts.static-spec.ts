@@ -11,7 +11,7 @@ import { OpenApiPaths, checkK6Script, labOfScript } from '../utils/k6-script-che
  */
 const K6_DIR = join(__dirname, '..', '..', 'k6');
 
-/** The seeds' load-test file names (CONTRACTS), kept per lab under k6/<lab>/. */
+/** The seeds' load-test file names (docs/seed-contracts.md), kept per lab under k6/<lab>/. */
 const SEED_SCRIPTS: Record<LabName, string[]> = {
   booking: ['concurrent-booking.js', 'strategy-comparison.js'],
   bank: ['basic.js', 'barrier-test.js', 'concurrent-transfers.js'],

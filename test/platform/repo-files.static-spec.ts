@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { EnvSchema } from '../../src/platform/config/env.schema';
 
 /** Files a user of the repo looks for, kept true to the code. */
@@ -23,7 +23,33 @@ function exampleVariables(): string[] {
     .filter((name): name is string => name !== undefined);
 }
 
+/** Every text file of the tree a user gets, outside dependencies and build output. */
+function repoFiles(dir: string = ROOT): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    if (['node_modules', 'dist', 'coverage', '.git', '.cache', 'results', 'screenshots'].includes(name)) return [];
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return repoFiles(path);
+    return /\.(ts|js|mjs|md|ya?ml|json|sh|properties)$|^Dockerfile$/.test(name) && name !== 'package-lock.json' ? [path] : [];
+  });
+}
+
 describe('repository files', () => {
+  it('cites only what is in the repo: no DESIGN.md, contract section, issue number or seeds folder', () => {
+    // the project's design notes and seed runbooks are not shipped; docs/ says it in the repo's words
+    const outside = /\bDESIGN\.md\b|\bcontract [A-E]\d\b|\bissue \d+\b|\bseeds\/|\(CONTRACTS\)/;
+    const self = relative(ROOT, __filename);
+    const found = repoFiles()
+      .filter((path) => relative(ROOT, path) !== self)
+      .flatMap((path) =>
+        read(relative(ROOT, path))
+          .split('\n')
+          .flatMap((line, i) => (outside.test(line) ? [`${relative(ROOT, path)}:${i + 1}: ${line.trim().slice(0, 120)}`] : [])),
+      );
+    expect(found).toEqual([]);
+    expect(existsSync(join(ROOT, 'docs', 'architecture.md'))).toBe(true);
+    expect(existsSync(join(ROOT, 'docs', 'seed-contracts.md'))).toBe(true);
+  });
+
   it('.env.example names every variable of the README table and of the env schema', () => {
     const inReadme = readmeVariables();
     expect(inReadme.length).toBeGreaterThan(10);

@@ -7,7 +7,7 @@ import {
 } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
-/** Seed metric names, kept exactly (contract A4). */
+/** Seed metric names, kept exactly (docs/seed-contracts.md). */
 export const BOOKINGS_TOTAL = 'bookings_total';
 export const DOUBLE_BOOKINGS_DETECTED_TOTAL = 'double_bookings_detected_total';
 export const LOCK_CONTENTIONS_TOTAL = 'lock_contentions_total';

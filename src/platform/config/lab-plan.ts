@@ -1,5 +1,5 @@
 /**
- * The port plan of DESIGN.md: every lab, its nodes and each node's seed offset.
+ * The port plan (docs/architecture.md): every lab, its nodes and each node's seed offset.
  * A node's port is its lab's base plus the offset; with exactly one lab selected the base is 8000,
  * so that lab's nodes sit on the ports its seed runbook uses.
  */

@@ -45,7 +45,7 @@ export function parseLabs(raw: string | undefined): Map<LabName, string[]> {
   return selection;
 }
 
-/** Ports follow DESIGN.md: lab base + node offset; base 8000 when exactly one lab is selected. */
+/** Ports follow the port plan (docs/architecture.md): lab base + node offset; base 8000 when exactly one lab is selected. */
 export function portOf(lab: LabName, node: string, labCount: number, portShift: number): number {
   const base = labCount === 1 ? SINGLE_LAB_BASE : LAB_PLAN[lab].base;
   return base + nodeOffset(lab, node) + portShift;

@@ -23,7 +23,7 @@ export interface BookSeatCommand {
   customerId: string;
 }
 
-/** The seed's response shapes (contract A2), keys in the seed's order; extras come last. */
+/** The seed's response shapes (docs/seed-contracts.md), keys in the seed's order; extras come last. */
 export type BookSeatResult =
   | { status: 'confirmed'; message: string; customer_id: string; strategy: string; attempts?: number; fencing_token?: number }
   | { status: 'failed'; message: string; strategy: string; reason: string; customer_id: string }

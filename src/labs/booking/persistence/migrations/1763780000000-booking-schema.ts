@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The booking lab's schema (contract A5) plus what the fixes need: `fence_token` on seats, a
+ * The booking lab's schema (the seed's tables, docs/seed-contracts.md) plus what the fixes need: `fence_token` on seats, a
  * fencing-token sequence, and `reason` / `duration_ms` on every attempt. `bookings` deliberately
  * has no uniqueness on the seat, so a double booking can be stored and shown.
  * `booking.restore_seed_event()` is the single definition of the seed event (A6); the migration
