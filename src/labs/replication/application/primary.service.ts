@@ -80,7 +80,7 @@ export class PrimaryService implements OnApplicationBootstrap {
   }
 
   async key(key: string) {
-    const [head, row] = await Promise.all([this.log.head(), this.log.get(key)]);
+    const { row, ...head } = await this.log.getWithHead(key);
     return {
       source: 'primary',
       key,

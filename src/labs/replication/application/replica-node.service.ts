@@ -61,10 +61,14 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     clearTimeout(this.catchUpTimer);
   }
 
-  /** The replica as it is now (loaded from its store on first use after a start). */
+  /**
+   * The replica as it is now (loaded from its store on first use after a start): a snapshot, data
+   * included. Readers await other things (the primary's lag probe) before answering; sharing the
+   * live map would let an apply land in between and pair a newer value with the older version.
+   */
   async view(): Promise<ReplicaSnapshot & { replication_delay_ms: number | null }> {
     const state = await this.loaded();
-    return { ...state, replication_delay_ms: this.lastDelayMs };
+    return { ...state, data: new Map(state.data), replication_delay_ms: this.lastDelayMs };
   }
 
   /** Entries shipped by the primary. */

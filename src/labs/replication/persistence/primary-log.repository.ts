@@ -72,9 +72,18 @@ export class PrimaryLogRepository {
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
-  async get(key: string): Promise<{ value: unknown; version: number } | undefined> {
-    const [row] = await this.db.query<{ value: unknown; version: string }>(`SELECT value, version FROM replication.primary_data WHERE key = $1`, [key]);
-    return row ? { value: row.value, version: Number(row.version) } : undefined;
+  /**
+   * One key and the head it belongs to, in one statement (one snapshot): read apart, a write
+   * committing in between would pair the key's newer value with the older head version.
+   */
+  async getWithHead(key: string): Promise<{ epoch: number; version: number; row: { value: unknown; version: number } | undefined }> {
+    const [r] = await this.db.query<{ epoch: number; version: string; value: unknown; key_version: string | null }>(
+      `SELECT h.epoch, h.version, d.value, d.version AS key_version
+         FROM replication.primary_head h LEFT JOIN replication.primary_data d ON d.key = $1
+        WHERE h.id = 1`,
+      [key],
+    );
+    return { epoch: r.epoch, version: Number(r.version), row: r.key_version === null ? undefined : { value: r.value, version: Number(r.key_version) } };
   }
 
   /** Entries (after, upTo] of an epoch, in LSN order: what shipping and a catching-up replica read. */
