@@ -94,7 +94,7 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
     expect(run.history.filter((op) => op.process === 'nemesis' && op.f === 'start' && op.type === 'ok').length).toBe(3);
   });
 
-  it('exactly-once stays valid while PostgreSQL backends busy with the orders schema are killed', async () => {
+  it('exactly-once stays valid while the orders lab’s PostgreSQL connections are killed', async () => {
     const run = await runExperiment(app, {
       lab: 'orders',
       strategy: 'exactly-once',

@@ -81,7 +81,7 @@ export class OrdersExperiment extends LabExperiment {
         {
           name: 'kill-db-backends',
           description:
-            'For the middle 60% of the run, every 100 ms, pg_terminate_backend on each PostgreSQL backend busy with the orders schema (the consumer’s transactions, the producer’s reads): what a database failover does to open connections.',
+            'For the middle 60% of the run, every 100 ms, pg_terminate_backend on every PostgreSQL connection of the orders lab’s pool (busy or idle): what a database failover does to open connections.',
           schedule: (_rng, params) => {
             const runMs = expectedRunMs(params);
             return [{ at_ms: Math.round(runMs * 0.15), fault: 'kill-db-backends', params: { interval_ms: 100 }, duration_ms: Math.round(runMs * 0.6) }];
@@ -224,8 +224,8 @@ export class OrdersExperiment extends LabExperiment {
   }
 
   /**
-   * Terminates, every interval, the backends of this database busy with the orders schema (active
-   * or idle in a transaction), never this connection. Run from the app's own pool, like any query.
+   * Terminates, every interval, every backend of the orders lab's own pool (`application_name`
+   * labs-orders: the consumer's transactions, the api's reads), busy or idle, as a failover would.
    */
   private async startKilling(step: NemesisStep, ctx: ExperimentRunContext): Promise<void> {
     const state = this.state(ctx);
@@ -233,8 +233,8 @@ export class OrdersExperiment extends LabExperiment {
     const kill = async () => {
       const rows = (await this.db.query(
         `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-            AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)') AND query ILIKE '%orders.%'`,
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1`,
+        [`labs-${ORDERS_LAB}`],
       )) as Array<{ killed: boolean }>;
       state.backendsKilled += rows.filter((r) => r.killed).length;
     };
