@@ -3,6 +3,9 @@ import { startApp } from '../utils/app';
 import { get, post } from '../utils/http';
 import { buildConsole, ConsoleBrowser, openBrowser, openConsolePage, waitForAttribute } from './console-kit';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): any; activeElement: { getAttribute(name: string): string | null } | null; documentElement: { getAttribute(name: string): string | null } };
+
 const MAIN_PORT = String(Number(process.env.NODE_PORTS_SHIFT) + 9500);
 
 describe('console: served by the app, live over SSE, and recovering by itself', () => {

@@ -16,14 +16,36 @@ export class ApiError extends Error {
 }
 
 const TIMEOUT_MS = 30_000;
+const TOKEN_KEY = 'labs-console-admin-token';
+
+/** The app's ADMIN_TOKEN, when it runs with one (kept for this browser tab only). */
+export function adminToken(): string | undefined {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function setAdminToken(token: string | undefined): void {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage refused: the token lasts until the next page load
+  }
+}
 
 /** Answers with any HTTP status (a 409 is a lab outcome to show); throws only when the app did not answer. */
 export async function call<T = any>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<ApiAnswer<T>> {
   let response: Response;
+  const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
+  const token = method === 'GET' ? undefined : adminToken();
+  if (token) headers['x-admin-token'] = token;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -44,6 +66,14 @@ export async function call<T = any>(method: string, path: string, body?: unknown
 export async function send<T = any>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
   const answer = await call<T>(method, path, body, timeoutMs);
   if (!answer.ok) {
+    const code = (answer.body as { code?: unknown } | null)?.code;
+    if (answer.status === 401 && typeof code === 'string' && code.startsWith('ADMIN.TOKEN')) {
+      throw new ApiError(
+        `${method} ${path} → 401: this app runs with ADMIN_TOKEN; enter it with the “admin token” button at the top right`,
+        401,
+        answer.body,
+      );
+    }
     const message = (answer.body as { message?: unknown } | null)?.message;
     throw new ApiError(`${method} ${path} → ${answer.status}${typeof message === 'string' ? `: ${message}` : ''}`, answer.status, answer.body);
   }

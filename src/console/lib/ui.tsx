@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { adminToken, ApiError, setAdminToken } from './api';
 import type { Connection, LabSnapshot } from './live';
 import { applyTheme, storedTheme, ThemeChoice } from './theme';
 
@@ -42,6 +42,26 @@ export function ThemeToggle() {
   );
 }
 
+/** For an app started with ADMIN_TOKEN (required off loopback): its admin writes need the token. */
+function TokenButton() {
+  const [set, setSet] = useState(adminToken() !== undefined);
+  return (
+    <button
+      type="button"
+      class="ghost"
+      aria-label={set ? 'Admin token set; change or clear it' : 'Enter the admin token'}
+      onClick={() => {
+        const token = prompt('ADMIN_TOKEN of this app (empty to clear):', '');
+        if (token === null) return;
+        setAdminToken(token.trim() || undefined);
+        setSet(token.trim() !== '');
+      }}
+    >
+      {set ? '🔑 token set' : '🔑 admin token'}
+    </button>
+  );
+}
+
 export function Layout(props: { current: string; connection?: Connection; downSince?: number; children: ComponentChildren }) {
   return (
     <div class="shell">
@@ -61,6 +81,7 @@ export function Layout(props: { current: string; connection?: Connection; downSi
         </nav>
         <div class="top-right">
           {props.connection && <ConnectionPill connection={props.connection} />}
+          <TokenButton />
           <ThemeToggle />
         </div>
       </header>
