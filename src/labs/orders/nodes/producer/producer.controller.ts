@@ -64,7 +64,7 @@ export class ProducerController {
 
   @Get('stats')
   @ApiOperation({
-    summary: 'Orders produced since the last reset-stats, by outcome: success (acked/committed), sent (acks=0), aborted, error',
+    summary: 'Orders this producer process produced since it started or its last reset-stats, by outcome: success (acked/committed), sent (acks=0), aborted, error',
   })
   async stats() {
     const produced = await this.publish.producedCounts();
