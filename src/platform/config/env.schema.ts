@@ -81,6 +81,34 @@ export class EnvSchema {
   @Matches(/^[\x21-\x7e]{16,256}$/, { message: 'NODE_SECRET must be 16-256 printable ASCII characters without spaces' })
   NODE_SECRET?: string;
 
+  /** 1: a supervisor runs every selected node as its own OS process (see README "Process mode"). */
+  @IsIn(['0', '1'])
+  LAB_PROCESSES: '0' | '1' = '0';
+
+  /** Process mode only: how many processes of a lab's nodes run behind a round-robin balancer, e.g. `booking=3,bank=2`. */
+  @IsOptional()
+  @Matches(/^[a-z]+=\d{1,2}(,[a-z]+=\d{1,2})*$/, { message: 'LAB_INSTANCES must be a comma list of lab=count, e.g. booking=3,bank=2' })
+  LAB_INSTANCES?: string;
+
+  /** Set by the supervisor on the processes it starts: a crash point then kills the process (SIGKILL). */
+  @IsIn(['0', '1'])
+  LAB_SUPERVISED: '0' | '1' = '0';
+
+  /** Set by the supervisor: which instance of its node this process is (0-based). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(15)
+  LAB_INSTANCE = 0;
+
+  /** Set by the supervisor: the port of the one node this process serves (0: any free port, reported to the supervisor). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  LAB_NODE_PORT?: number;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -143,7 +171,7 @@ export class EnvSchema {
 export class ConfigError extends Error {}
 
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN', 'NODE_SECRET']);
+  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN', 'NODE_SECRET', 'LAB_INSTANCES', 'LAB_NODE_PORT']);
   const defined = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
   );

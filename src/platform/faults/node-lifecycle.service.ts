@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { NodePortsService } from '../http/node-ports.service';
+import { tellSupervisor } from '../processes/process-messages';
 
 type Hook = () => Promise<void> | void;
 
@@ -25,7 +27,10 @@ export class NodeLifecycleService implements OnApplicationShutdown {
   private readonly states = new Map<string, NodeState>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly ports: NodePortsService) {}
+  constructor(
+    private readonly ports: NodePortsService,
+    private readonly config: AppConfig,
+  ) {}
 
   onCrash(lab: string, node: string, hook: Hook): void {
     push(this.crashHooks, `${lab}:${node}`, hook);
@@ -43,11 +48,27 @@ export class NodeLifecycleService implements OnApplicationShutdown {
     return this.states.get(`${lab}:${node}`)?.up === false;
   }
 
-  /** Takes the node down now; it restarts by itself after `restartAfterMs` unless that is null. */
-  async crash(lab: string, node: string, point: string, restartAfterMs: number | null): Promise<NodeState> {
+  /**
+   * Takes the node down now; it restarts by itself after `restartAfterMs` unless that is null.
+   * Under the supervisor (LAB_PROCESSES=1) the process really dies: SIGKILL to itself, no crash
+   * hook, no flush, no shutdown hook; the supervisor starts a new process after `restartAfterMs`.
+   * `persisted` is what the restart policy needs stored first (a one-shot crash point's reset),
+   * awaited at most 1 s — nothing else of the process runs on purpose in that time.
+   */
+  async crash(lab: string, node: string, point: string, restartAfterMs: number | null, persisted?: Promise<unknown>): Promise<NodeState> {
     const id = `${lab}:${node}`;
     const previous = this.state(lab, node);
     if (!previous.up) return previous;
+    if (this.config.isSupervised) {
+      this.states.set(id, { ...previous, up: false, lastCrashPoint: point });
+      this.logger.warn(`${id} crashed at ${point}: SIGKILL to process ${process.pid}`);
+      void Promise.race([persisted, new Promise((resolve) => setTimeout(resolve, 1000))]).finally(() =>
+        tellSupervisor({ type: 'crash', point, restartAfterMs }, () => process.kill(process.pid, 'SIGKILL')),
+      );
+      // Should the channel never answer, die anyway.
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 1500).unref();
+      return this.state(lab, node);
+    }
     const state: NodeState = {
       up: false,
       crashes: previous.crashes + 1,

@@ -39,9 +39,21 @@ export class PlatformController {
   }
 
   @Get('admin/labs')
-  @ApiOperation({ summary: 'Labs, their nodes and ports, strategies and the current selection' })
+  @ApiOperation({
+    summary: 'Labs, their nodes and ports, strategies and the current selection',
+    description: 'In process mode (LAB_PROCESSES=1) each node also carries pid, uptime_ms, restarts and processes (one entry per instance).',
+  })
   async labs() {
     return { labs: await Promise.all([...this.config.labs.entries()].map(([lab, nodes]) => this.describe(lab, nodes))) };
+  }
+
+  @Get('admin/processes')
+  @ApiOperation({
+    summary: 'Process mode (LAB_PROCESSES=1): every node process — lab, node, instance, state, pid, uptime_ms, restarts, last_exit (signal, crash point)',
+    description: 'Answered by the supervisor in process mode; in one-process mode the list is empty (every node shares this process).',
+  })
+  processes() {
+    return { mode: 'one-process', pid: process.pid, processes: [] as unknown[] };
   }
 
   @Get('admin/labs/:lab')

@@ -45,6 +45,12 @@ export class NodePortsService implements OnApplicationShutdown {
     return this.listeners.get(key(lab, node))?.endpoint;
   }
 
+  /** The port a node's server actually listens on (its planned one, or the free port picked for port 0). */
+  boundPort(lab: string, node: string): number | undefined {
+    const address = this.listeners.get(key(lab, node))?.server?.address();
+    return typeof address === 'object' && address ? address.port : undefined;
+  }
+
   async open(lab: string, node: string): Promise<void> {
     const listener = this.listeners.get(key(lab, node));
     if (!listener || listener.server || !this.handler) return;

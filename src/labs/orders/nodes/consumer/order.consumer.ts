@@ -124,7 +124,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       () => undefined,
       () => undefined,
     );
-    void this.lifecycle.crash(ORDERS_LAB, NODE, point, this.restartAfterMs);
+    void this.lifecycle.crash(ORDERS_LAB, NODE, point, this.restartAfterMs, this.disarming);
   }
 
   /** `restarting`: called by the restart hook, while the lifecycle still reports the node down. */

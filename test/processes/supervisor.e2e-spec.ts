@@ -1,0 +1,70 @@
+import { ProcessView, Supervised, alive, childrenOf, startSupervisor } from './process-kit';
+
+/** LAB_PROCESSES=1: every node its own OS process; a crash is a real kill; SIGTERM leaves nothing behind. */
+describe('process mode (LAB_PROCESSES=1)', () => {
+  let sup: Supervised;
+  let first: ProcessView[];
+
+  beforeAll(async () => {
+    sup = await startSupervisor({ LABS: 'booking,bank' });
+    first = await sup.processes();
+  }, 240_000);
+
+  afterAll(async () => {
+    if (sup.child.exitCode === null) await sup.terminate();
+  });
+
+  it('runs each node as its own child process, on the planned node ports', async () => {
+    expect(first.map((p) => `${p.lab}:${p.node}`).sort()).toEqual(['bank:bank', 'booking:booking']);
+    const pids = first.map((p) => p.pid!);
+    expect(new Set(pids).size).toBe(2);
+    expect(pids).not.toContain(sup.pid);
+    expect(childrenOf(sup.pid).sort()).toEqual([...pids].sort());
+    // The node's own port and its route under the main port both reach the node's process.
+    const own = await fetch(`http://127.0.0.1:${sup.ports.get('booking:booking')}/health`);
+    expect(own.status).toBe(200);
+    const viaMain = await fetch(`${sup.url}/bank/health`);
+    expect(viaMain.status).toBe(200);
+  });
+
+  it('GET /admin/labs shows each node with its pid, uptime and restart count', async () => {
+    const body = (await (await fetch(`${sup.url}/admin/labs`)).json()) as {
+      labs: { lab: string; strategy_ports: unknown[]; nodes: { node: string; pid: number; uptime_ms: number; restarts: number; up: boolean }[] }[];
+    };
+    const booking = body.labs.find((l) => l.lab === 'booking')!;
+    expect(booking.strategy_ports.length).toBeGreaterThan(0);
+    const node = booking.nodes[0];
+    expect(node.pid).toBe(first.find((p) => p.lab === 'booking')!.pid);
+    expect(node.uptime_ms).toBeGreaterThan(0);
+    expect(node.restarts).toBe(0);
+    expect(node.up).toBe(true);
+  });
+
+  it('the admin crash kills the process (SIGKILL); the supervisor starts a new one after 3 s', async () => {
+    const before = first.find((p) => p.lab === 'booking')!.pid!;
+    const crashed = await fetch(`${sup.url}/admin/labs/booking/nodes/booking/crash`, { method: 'POST' });
+    expect(crashed.status).toBe(200);
+    expect(alive(before)).toBe(false);
+    const down = await fetch(`http://127.0.0.1:${sup.ports.get('booking:booking')}/health`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect(down).toBe('refused');
+    const views = await sup.waitUntil((v) => v.find((p) => p.lab === 'booking')!.restarts === 1);
+    const now = views.find((p) => p.lab === 'booking')!;
+    expect(now.pid).not.toBe(before);
+    expect(now.last_exit).toMatchObject({ signal: 'SIGKILL', crash_point: 'admin' });
+    // The other lab's process was never touched.
+    expect(views.find((p) => p.lab === 'bank')!.pid).toBe(first.find((p) => p.lab === 'bank')!.pid);
+    expect((await fetch(`${sup.url}/booking/health`)).status).toBe(200);
+  });
+
+  it('SIGTERM stops every process and the supervisor exits 0, leaving no process behind', async () => {
+    const pids = (await sup.processes()).map((p) => p.pid!);
+    expect(pids.every(alive)).toBe(true);
+    const code = await sup.terminate();
+    expect(code).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(childrenOf(sup.pid)).toEqual([]);
+  });
+});
