@@ -9,6 +9,7 @@ import { LabException } from '../http/lab-exception';
 import { StrategyRegistry } from '../strategy/strategy-registry';
 import { StrategySelectionService } from '../strategy/strategy-selection.service';
 import { DependencyHealthService } from './dependency-health.service';
+import { ApiErrors } from '../http/openapi';
 
 export class SelectPortStrategyRequestDto {
   /** The strategy key, e.g. `pessimistic`. */
@@ -57,12 +58,14 @@ export class PlatformController {
   }
 
   @Get('admin/labs/:lab')
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One lab: nodes, ports, strategies and the current selection' })
   async lab(@Param('lab') lab: string) {
     return this.describe(this.selectedLab(lab), this.config.labs.get(lab as LabName)!);
   }
 
   @Post('admin/labs/:lab/strategies/:port')
+  @ApiErrors(404)
   @HttpCode(200)
   @ApiOperation({ summary: 'Select the strategy of one port of a lab (persisted; every instance follows)' })
   async select(@Param('lab') lab: string, @Param('port') port: string, @Body() body: SelectPortStrategyRequestDto) {
@@ -70,6 +73,7 @@ export class PlatformController {
   }
 
   @Post('admin/labs/:lab/nodes/:node/crash')
+  @ApiErrors(404)
   @HttpCode(200)
   @ApiOperation({ summary: 'Crash a node now (its port stops answering); it restarts by itself after 3 s' })
   async crash(@Param('lab') lab: string, @Param('node') node: string) {
@@ -78,6 +82,7 @@ export class PlatformController {
   }
 
   @Post('admin/labs/:lab/nodes/:node/restart')
+  @ApiErrors(404)
   @HttpCode(200)
   @ApiOperation({ summary: 'Restart a crashed node at once (as `docker compose restart` would)' })
   async restart(@Param('lab') lab: string, @Param('node') node: string) {

@@ -6,6 +6,7 @@ import { BankAccountsService } from '../application/bank-accounts.service';
 import { TransferMoneyService } from '../application/transfer-money.service';
 import { TransactionsQueryDto } from './dto/admin.query.dto';
 import { TransferRequestDto } from './dto/transfer.request.dto';
+import { ApiErrors } from '../../../platform/http/openapi';
 
 /** The seed's bank-api endpoints (on :8000 without the prefix), plus the live invariants check. */
 @ApiTags('bank')
@@ -29,12 +30,14 @@ export class BankController {
   }
 
   @Get('accounts/:id')
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One account and its balance (404 when unknown)' })
   account(@Param('id') id: string) {
     return this.accounts.get(id);
   }
 
   @Post('transfer')
+  @ApiErrors(404, 409)
   @HttpCode(200)
   @ApiOperation({ summary: 'Move money with the selected transfer strategy; returns the transaction log entry' })
   transfer(@Body() body: TransferRequestDto) {

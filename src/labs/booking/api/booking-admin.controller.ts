@@ -10,6 +10,7 @@ import { EventFilterQueryDto } from './dto/event-filter.query.dto';
 import { PauseHolderFaultRequestDto } from './dto/pause-holder-fault.request.dto';
 import { SelectStrategyRequestDto } from './dto/select-strategy.request.dto';
 import { UpdateSettingsRequestDto } from './dto/update-settings.request.dto';
+import { ApiErrors } from '../../../platform/http/openapi';
 
 /** The seed's admin endpoints, plus runtime settings, the pause fault and the strategy comparison. */
 @ApiTags('booking')
@@ -35,6 +36,7 @@ export class BookingAdminController {
   }
 
   @Post('admin/reset')
+  @ApiErrors(404)
   @HttpCode(200)
   @ApiOperation({ summary: 'Free every seat of the event (default 1, restored to the seed) and delete its bookings' })
   reset(@Query() query: EventFilterQueryDto) {

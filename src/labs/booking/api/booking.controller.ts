@@ -10,6 +10,7 @@ import { EventRepository } from '../persistence/event.repository';
 import { BookSeatRequestDto } from './dto/book-seat.request.dto';
 import { EventIdParamsDto } from './dto/event-id.params.dto';
 import { ListSeatsQueryDto } from './dto/list-seats.query.dto';
+import { ApiErrors } from '../../../platform/http/openapi';
 
 /** The seed's public API: health, the event and its seats, and booking. */
 @ApiTags('booking')
@@ -36,6 +37,7 @@ export class BookingController {
   }
 
   @Get('events/:event_id')
+  @ApiErrors(404)
   @ApiOperation({ summary: 'An event with its seat counts and every seat' })
   async event(@Param() params: EventIdParamsDto) {
     const event = await this.events.findEvent(params.event_id);
@@ -67,6 +69,7 @@ export class BookingController {
   }
 
   @Get('events/:event_id/seats')
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Seats of an event; ?available_only=true lists only free seats' })
   async seats(@Param() params: EventIdParamsDto, @Query() query: ListSeatsQueryDto) {
     if (!(await this.events.findEvent(params.event_id))) throw BookingException.eventNotFound(params.event_id);

@@ -5,6 +5,7 @@ import { EnabledQueryDto, GlobalPartitionRequestDto } from '../../api/dto/admin.
 import { CounterNameParamDto } from '../../api/dto/increment.request.dto';
 import { CoordinatorService } from '../../application/coordinator.service';
 import { LAB } from '../../counter.config';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** The coordinator (seed port 8000). */
 @ApiTags('counter')
@@ -50,6 +51,7 @@ export class CoordinatorController {
   }
 
   @Post('global/partition')
+  @ApiErrors(404)
   @HttpCode(200)
   @ApiOperation({ summary: 'coordinator: partition (or heal) one region' })
   partition(@Body() body: GlobalPartitionRequestDto) {

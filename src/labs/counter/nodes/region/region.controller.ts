@@ -10,6 +10,7 @@ import { SyncRequestDto } from '../../api/dto/sync.request.dto';
 import { RegionCounterService } from '../../application/region-counter.service';
 import { LAB, Region } from '../../counter.config';
 import { regionServiceToken } from './region.providers';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** The seed's regional counter API (ports 8001-8003), one controller class per region. */
 export function createRegionController(region: Region): Type<unknown> {
@@ -25,6 +26,7 @@ export function createRegionController(region: Region): Type<unknown> {
     }
 
     @Post('increment')
+    @ApiErrors(409)
     @HttpCode(200)
     @ApiOperation({ summary: `${region}: add a positive amount to this region's own G-Counter entry` })
     increment(@Body() body: IncrementRequestDto, @Req() req: Request) {

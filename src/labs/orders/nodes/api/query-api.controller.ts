@@ -7,6 +7,7 @@ import { OrderQueriesService } from '../../application/order-queries.service';
 import { DELIVERY_SEMANTICS } from '../../domain/delivery-semantics';
 import { ORDERS_NODES } from '../../orders.config';
 import { KafkaInspectionService } from './kafka-inspection.service';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** Query api node (seed port 8003). */
 @ApiTags('orders')
@@ -42,6 +43,7 @@ export class QueryApiController {
   }
 
   @Get('orders/:orderId')
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One order and its dedupe record; 404 when neither exists' })
   order(@Param('orderId') orderId: string) {
     if (orderId.length > 255) {

@@ -8,6 +8,7 @@ import { OrdersSettingsService } from '../../application/orders-settings.service
 import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { PublishOrdersService } from '../../application/publish-orders.service';
 import { ORDERS_NODES } from '../../orders.config';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** Producer node (seed port 8000). */
 @ApiTags('orders')
@@ -49,6 +50,7 @@ export class ProducerController {
   }
 
   @Post('orders')
+  @ApiErrors(409)
   @HttpCode(200)
   @ApiOperation({ summary: 'Publish one order to the orders topic under the current delivery mode' })
   order(@Body() body: OrderRequestDto) {

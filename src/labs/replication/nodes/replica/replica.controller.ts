@@ -7,6 +7,7 @@ import { ReplicaReadQueryDto, ReplicaResetQueryDto, ReplicateRequestDto } from '
 import { ReplicaNodeService, replicaNodeToken, replicaReadFields } from '../../application/replica-node.service';
 import { LAB, ReplicaName } from '../../replication.config';
 import { ReplicationMetrics } from '../../replication.metrics';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** One controller class per replica (a Nest controller has one path); both share this shape. */
 export function createReplicaController(name: ReplicaName): Type<unknown> {
@@ -79,6 +80,7 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     }
 
     @Post('replicate')
+    @ApiErrors(409)
     @HttpCode(200)
     @NodeToNode()
     @ApiOperation({ summary: 'Log entries shipped by the primary: applied in LSN order, duplicates ignored, gaps filled from the log' })
