@@ -7,6 +7,7 @@ export const CounterErrorCode = {
   IDEMPOTENCY_KEY_REUSED: 'COUNTER.IDEMPOTENCY_KEY_REUSED',
   UPSTREAM_FAILED: 'COUNTER.UPSTREAM_FAILED',
   STORE_UNAVAILABLE: 'COUNTER.STORE_UNAVAILABLE',
+  OUT_OF_RANGE: 'COUNTER.OUT_OF_RANGE',
 } as const;
 export type CounterErrorCode = (typeof CounterErrorCode)[keyof typeof CounterErrorCode];
 

@@ -2,23 +2,34 @@ import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common'
 import { trace } from '@opentelemetry/api';
 import { NetworkFaultsService } from '../../../platform/faults/network-faults.service';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
+import { AppConfig } from '../../../platform/config/app-config';
 import { NodeClientService, NodeRef } from '../../../platform/http/node-client.service';
 import { withSpan } from '../../../platform/observability/tracing';
 import { RuntimeSettingsService } from '../../../platform/strategy/runtime-settings.service';
 import { SyncRequestDto } from '../api/dto/sync.request.dto';
-import { COUNTER_DEFAULTS, LAB, REGIONS, Region, SYNC_SETTINGS, SyncSettings, nodeIdOf, serviceOf } from '../counter.config';
+import { COUNTER_DEFAULTS, LAB, MAX_ENTRY, NODE_IDS, REGIONS, Region, SYNC_SETTINGS, SyncSettings, nodeIdOf, serviceOf } from '../counter.config';
 import { CounterErrorCode, CounterException } from '../counter.errors';
 import { CounterMetrics } from '../counter.metrics';
 import { GCounter, gNormalize, gValue } from '../crdt/g-counter';
-import { PNCounter, emptyPNCounter, pnValue } from '../crdt/pn-counter';
-import { RegionStateRepository } from '../persistence/region-state.repository';
+import { PNCounter, pnValue } from '../crdt/pn-counter';
+import { COUNTER_NAME_PATTERN, StateRules, parseStoredG, parseStoredPn, validCounters } from '../crdt/state-validation';
+import { RawCounters, RegionStateRepository } from '../persistence/region-state.repository';
 
 export interface GCounterState {
   counts: Record<string, GCounter>;
   node_id: string;
   timestamp: number;
   pn_counts: Record<string, PNCounter>;
+  /** In a page: the name to ask after for the next page, null when this was the last. */
+  next?: string | null;
 }
+
+interface Chunk {
+  counts: Record<string, GCounter>;
+  pn: Record<string, PNCounter>;
+}
+
+const RULES: StateRules = { nodeIds: NODE_IDS, maxEntry: MAX_ENTRY };
 
 export interface SyncRound {
   succeeded: Region[];
@@ -43,6 +54,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private lastAttemptAt = Date.now();
   private timer?: NodeJS.Timeout;
   private syncing = false;
+  private readonly chunkBytes: number;
 
   constructor(
     readonly region: Region,
@@ -52,7 +64,11 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     private readonly settings: RuntimeSettingsService,
     private readonly lifecycle: NodeLifecycleService,
     private readonly metrics: CounterMetrics,
+    config: AppConfig,
   ) {
+    // Every chunk pushed and every page pulled stays well under the peer's body limit, and small
+    // enough (about a thousand counters) to be merged well within the per-exchange timeout.
+    this.chunkBytes = Math.min(COUNTER_DEFAULTS.syncChunkBytes, Math.floor(config.bodyLimitBytes / 4));
     this.nodeId = nodeIdOf(region);
     this.service = serviceOf(region);
     this.logger = new Logger(`counter:${region}`);
@@ -75,14 +91,25 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   }
 
   async increment(name: string, amount: number, idempotencyKey?: string) {
-    const { record, replayed } = await this.repo.increment(
+    const outcome = await this.repo.increment(
       this.region,
       this.nodeId,
       name,
       amount,
+      MAX_ENTRY,
       idempotencyKey,
       COUNTER_DEFAULTS.idempotencyTtlSeconds,
     );
+    if (outcome.status === 'out_of_range') {
+      throw new CounterException(
+        CounterErrorCode.OUT_OF_RANGE,
+        `${this.nodeId}'s entry of "${name}" is ${outcome.current}; adding ${amount} would pass ${MAX_ENTRY}, the most one region's entry may hold (so that every total stays an exact number, at most 2^53 - 1)`,
+        'precondition',
+        { counter_name: name, node_id: this.nodeId, current: outcome.current, amount, max_entry: MAX_ENTRY },
+      );
+    }
+    const { record } = outcome;
+    const replayed = outcome.status === 'replayed';
     if (replayed) {
       if (record.counter !== name || record.amount !== amount) {
         throw new CounterException(
@@ -124,7 +151,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
 
   /** A read never creates the counter: an unknown name reads as zero. */
   async counter(name: string) {
-    const nodes = gNormalize((await this.repo.read(this.region, name)) ?? {});
+    const nodes = gNormalize(parseStoredG((await this.repo.read(this.region, name)) ?? {}, RULES) ?? {});
     return {
       counter: name,
       local_count: nodes[this.nodeId] ?? 0,
@@ -136,9 +163,9 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   }
 
   async counters() {
-    const snapshot = await this.repo.snapshot(this.region);
+    const { counts } = await this.read(await this.repo.names(this.region));
     const counters = Object.fromEntries(
-      Object.entries(snapshot).map(([name, map]) => {
+      Object.entries(counts).map(([name, map]) => {
         const nodes = gNormalize(map);
         return [name, { local_count: nodes[this.nodeId] ?? 0, total_count: gValue(nodes), nodes }];
       }),
@@ -152,7 +179,10 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     };
   }
 
-  /** POST /sync from a peer: merge its state, answer with ours (push-pull). Refused while partitioned. */
+  /**
+   * POST /sync from a peer: merge its state (one chunk of it), answer with ours — all of it (the
+   * seed's reply), one page of it, or nothing, as asked. Refused while partitioned.
+   */
   async receiveSync(incoming: SyncRequestDto): Promise<GCounterState> {
     if (this.partitioned) {
       throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
@@ -164,8 +194,16 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       'sync.from_node': incoming.node_id,
       'sync.counter_count': Object.keys(incoming.counts).length,
       'sync.conflicts_resolved': differing,
+      'sync.reply': incoming.reply ?? 'full',
     });
-    return this.state();
+    switch (incoming.reply ?? 'full') {
+      case 'full':
+        return this.state();
+      case 'none':
+        return { counts: {}, pn_counts: {}, node_id: this.nodeId, timestamp: Date.now() / 1000, next: null };
+      case 'page':
+        return this.page(incoming.after ?? '');
+    }
   }
 
   partitionStatus() {
@@ -205,23 +243,60 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   }
 
   async pnAdd(name: string, delta: 'increment' | 'decrement', amount: number) {
-    await this.repo.pnAdd(this.region, this.nodeId, name, delta === 'increment' ? 'p' : 'n', amount);
+    const sign = delta === 'increment' ? 'p' : 'n';
+    if (!(await this.repo.pnAdd(this.region, this.nodeId, name, sign, amount, MAX_ENTRY))) {
+      throw new CounterException(
+        CounterErrorCode.OUT_OF_RANGE,
+        `${this.nodeId}'s ${sign === 'p' ? 'increments' : 'decrements'} of PN-Counter "${name}" would pass ${MAX_ENTRY}, the most one entry may hold`,
+        'precondition',
+        { counter_name: name, node_id: this.nodeId, amount, max_entry: MAX_ENTRY },
+      );
+    }
     return this.pnCounter(name);
   }
 
   async pnCounter(name: string) {
-    const c = (await this.repo.pnRead(this.region, name)) ?? emptyPNCounter;
+    const c = parseStoredPn((await this.repo.pnRead(this.region, name)) ?? {}, RULES) ?? { p: {}, n: {} };
     return { counter: name, type: 'pn-counter', value: pnValue(c), p: gNormalize(c.p), n: gNormalize(c.n), region: this.region, node_id: this.nodeId };
   }
 
+  /** This region's whole state (the seed's /sync reply and what a round pushes, in chunks). */
   private async state(): Promise<GCounterState> {
-    const [counts, pn] = await Promise.all([this.repo.snapshot(this.region), this.repo.pnSnapshot(this.region)]);
+    const { counts, pn } = await this.read(await this.repo.names(this.region));
     return { counts, node_id: this.nodeId, timestamp: Date.now() / 1000, pn_counts: pn };
   }
 
+  /** The counters named after `after`, in name order, as many as fit in one chunk; `next` says where to go on. */
+  private async page(after: string): Promise<GCounterState> {
+    const names = (await this.repo.names(this.region)).filter((n) => n > after);
+    const chunk: Chunk = { counts: {}, pn: {} };
+    let bytes = ENVELOPE_BYTES;
+    let last: string | null = null;
+    for (let i = 0; i < names.length; i += COUNTER_DEFAULTS.redisBatch) {
+      const { counts, pn } = await this.read(names.slice(i, i + COUNTER_DEFAULTS.redisBatch));
+      for (const name of names.slice(i, i + COUNTER_DEFAULTS.redisBatch)) {
+        const size = counterBytes(name, counts[name], pn[name]);
+        if (last !== null && bytes + size > this.chunkBytes) {
+          return { counts: chunk.counts, pn_counts: chunk.pn, node_id: this.nodeId, timestamp: Date.now() / 1000, next: last };
+        }
+        if (counts[name]) chunk.counts[name] = counts[name];
+        if (pn[name]) chunk.pn[name] = pn[name];
+        bytes += size;
+        last = name;
+      }
+    }
+    return { counts: chunk.counts, pn_counts: chunk.pn, node_id: this.nodeId, timestamp: Date.now() / 1000, next: null };
+  }
+
+  /** Reads counters from Redis and keeps only entries within the rules (a stored oddity never travels). */
+  private async read(names: readonly string[]): Promise<{ counts: Record<string, GCounter>; pn: Record<string, PNCounter> }> {
+    const raw = await this.repo.readMany(this.region, names, COUNTER_DEFAULTS.redisBatch);
+    return { counts: parseAll(raw.g, (h) => parseStoredG(h, RULES)), pn: parseAll(raw.pn, (h) => parseStoredPn(h, RULES)) };
+  }
+
   private async mergeState(counts: Record<string, GCounter>, pn: Record<string, PNCounter>): Promise<number> {
-    const merged = await this.repo.merge(this.region, counts);
-    await this.repo.pnMerge(this.region, pn);
+    const merged = await this.repo.merge(this.region, counts, COUNTER_DEFAULTS.redisBatch);
+    await this.repo.pnMerge(this.region, pn, COUNTER_DEFAULTS.redisBatch);
     let differing = 0;
     for (const [name, { differing: d, total }] of Object.entries(merged)) {
       differing += d;
@@ -231,23 +306,43 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     return differing;
   }
 
-  /** One anti-entropy round: push our state to every peer in parallel, merge what each answers. */
+  /** This region's state cut into chunks that each fit well under a peer's body limit. */
+  private async chunks(): Promise<Chunk[]> {
+    const names = await this.repo.names(this.region);
+    const { counts, pn } = await this.read(names);
+    const chunks: Chunk[] = [{ counts: {}, pn: {} }];
+    let bytes = ENVELOPE_BYTES;
+    for (const name of names) {
+      const size = counterBytes(name, counts[name], pn[name]);
+      if (size === 0) continue;
+      if (bytes + size > this.chunkBytes && bytes > ENVELOPE_BYTES) {
+        chunks.push({ counts: {}, pn: {} });
+        bytes = ENVELOPE_BYTES;
+      }
+      const chunk = chunks[chunks.length - 1];
+      if (counts[name]) chunk.counts[name] = counts[name];
+      if (pn[name]) chunk.pn[name] = pn[name];
+      bytes += size;
+    }
+    return chunks;
+  }
+
+  /**
+   * One anti-entropy round: with every peer in parallel, push our state chunk by chunk and pull
+   * the peer's page by page (each request carries one of each), merging every page as it comes.
+   * A peer's reply is checked like a request; a bad counter in it is skipped on its own.
+   */
   private async syncWithPeers(): Promise<SyncRound> {
     const started = process.hrtime.bigint();
-    const state = await this.state();
+    const chunks = await this.chunks();
     const outcomes = await Promise.all(
       this.peers.map(async (peer) => {
         try {
-          const res = await this.client.call<GCounterState>(this.self, { lab: LAB, node: peer }, '/sync', {
-            method: 'POST',
-            body: state,
-            timeoutMs: COUNTER_DEFAULTS.syncTimeoutMs,
-          });
-          if (!res.ok || !isState(res.body)) throw new Error(`${peer} answered ${res.status}`);
-          await this.mergeState(res.body.counts, res.body.pn_counts ?? {});
+          await this.exchange(peer, chunks);
           this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'success' });
           return { peer, ok: true };
-        } catch {
+        } catch (err) {
+          this.logger.debug(`sync with ${peer} failed: ${(err as Error).message}`);
           this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'error' });
           return { peer, ok: false };
         }
@@ -260,6 +355,37 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     }
     this.metrics.syncLatency.observe({ service: this.service, region: this.region }, Number(process.hrtime.bigint() - started) / 1e9);
     return { succeeded, failed: outcomes.filter((o) => !o.ok).map((o) => o.peer) };
+  }
+
+  private async exchange(peer: Region, chunks: Chunk[]): Promise<void> {
+    let after: string | null = '';
+    for (let i = 0; i < chunks.length || after !== null; i += 1) {
+      if (i >= COUNTER_DEFAULTS.maxExchangesPerRound) throw new Error(`more than ${i} exchanges with ${peer}; the rest waits for the next round`);
+      const chunk = chunks[i] ?? { counts: {}, pn: {} };
+      const res = await this.client.call<unknown>(this.self, { lab: LAB, node: peer }, '/sync', {
+        method: 'POST',
+        body: {
+          counts: chunk.counts,
+          pn_counts: chunk.pn,
+          node_id: this.nodeId,
+          timestamp: Date.now() / 1000,
+          ...(after === null ? { reply: 'none' } : { reply: 'page', after }),
+        },
+        timeoutMs: COUNTER_DEFAULTS.syncTimeoutMs,
+      });
+      if (!res.ok) throw new Error(`${peer} answered ${res.status}`);
+      const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
+      const valid = validCounters(body.counts ?? {}, body.pn_counts ?? {}, RULES);
+      if (valid.rejected.length > 0) {
+        this.logger.warn(`${peer} sent ${valid.rejected.length} counter(s) that break the rules (e.g. "${valid.rejected[0]}"); merged the others`);
+      }
+      await this.mergeState(valid.counts, valid.pn);
+      if (after !== null) {
+        // Only a page that moves forward is followed, so a peer cannot keep us paging forever.
+        const next = body.next;
+        after = typeof next === 'string' && COUNTER_NAME_PATTERN.test(next) && next > after ? next : null;
+      }
+    }
   }
 
   private start(): void {
@@ -312,7 +438,20 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   }
 }
 
-function isState(body: unknown): body is GCounterState {
-  const b = body as GCounterState | undefined;
-  return typeof b === 'object' && b !== null && typeof b.counts === 'object' && b.counts !== null;
+/** Room kept in every chunk for the envelope (node_id, timestamp, reply, after, next). */
+const ENVELOPE_BYTES = 512;
+
+/** Bytes a counter adds to a /sync body: `"name":{...}` in counts and in pn_counts. */
+function counterBytes(name: string, g: GCounter | undefined, pn: PNCounter | undefined): number {
+  const key = Buffer.byteLength(JSON.stringify(name)) + 2;
+  return (g ? key + Buffer.byteLength(JSON.stringify(g)) : 0) + (pn ? key + Buffer.byteLength(JSON.stringify(pn)) : 0);
+}
+
+function parseAll<T>(raw: RawCounters, parse: (hash: Record<string, string>) => T | undefined): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [name, hash] of Object.entries(raw)) {
+    const value = parse(hash);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }

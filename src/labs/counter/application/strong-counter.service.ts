@@ -4,8 +4,8 @@ import { RuntimeSettingsService } from '../../../platform/strategy/runtime-setti
 import { StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
 import { COUNTER_DEFAULTS, LAB, STRONG_SETTINGS, StrongSettings } from '../counter.config';
 import { CounterMetrics } from '../counter.metrics';
-import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort } from '../strategies/strong-counter.port';
-import { fromStore } from '../counter.errors';
+import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort } from '../strategies/strong-counter.port';
+import { CounterErrorCode, CounterException, fromStore } from '../counter.errors';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const storeOf = (key: string) => (key === StrongCounterKey.REDIS_INCR ? 'redis' : 'postgres');
@@ -23,9 +23,17 @@ export class StrongCounterService {
     const started = performance.now();
     const { key, strategy } = await this.selection.resolve<StrongCounterPort>(LAB, STRONG_COUNTER_PORT);
     const { coordination_delay_ms } = await this.delaySettings();
-    const { value, lockWaitMs } = await fromStore(storeOf(key), () =>
+    const { value, lockWaitMs, outOfRange } = await fromStore(storeOf(key), () =>
       strategy.increment(name, amount, coordination_delay_ms),
     );
+    if (outOfRange) {
+      throw new CounterException(
+        CounterErrorCode.OUT_OF_RANGE,
+        `"${name}" is at ${value}; adding ${amount} would pass ${MAX_STRONG_VALUE} (2^53 - 1), beyond which its value would no longer be exact`,
+        'precondition',
+        { counter_name: name, value, amount, max_value: MAX_STRONG_VALUE },
+      );
+    }
     const totalMs = performance.now() - started;
     const label = this.metrics.counterNames.of(name);
     this.metrics.strongIncrements.inc({ counter_name: label, strategy: key });

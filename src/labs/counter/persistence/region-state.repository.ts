@@ -11,15 +11,25 @@ export interface IncrementRecord {
   total_count: number;
 }
 
-export interface IncrementOutcome {
-  record: IncrementRecord;
-  /** True when the idempotency key had been seen: nothing was counted this time. */
-  replayed: boolean;
-}
+export type IncrementOutcome =
+  /** `replayed`: the idempotency key had been seen, nothing was counted this time. */
+  | { status: 'counted' | 'replayed'; record: IncrementRecord }
+  /** The entry would pass `maxEntry`: nothing was counted. */
+  | { status: 'out_of_range'; current: number };
+
+/** Raw state as Redis holds it: per counter, field → decimal string. Parsed (and checked) by the caller. */
+export type RawCounters = Record<string, Record<string, string>>;
+
+/*
+ * Numbers never go through cjson or tostring here: both print 14 significant digits, so
+ * 9007199254740991 would come back as 9.007199254741e+15. Values travel as the decimal strings
+ * Redis stores, `tonumber` is exact below 2^53 (every entry is, by the cap), and `%d` prints a
+ * sum exactly.
+ */
 
 /**
- * Increment this node's entry, and with an idempotency key remember the answer in the same
- * atomic step: a retry (even a concurrent one) finds the record and counts nothing.
+ * Increment this node's entry unless it would pass the cap, and with an idempotency key remember
+ * the answer in the same atomic step: a retry (even a concurrent one) finds the record and counts nothing.
  */
 const INCREMENT = `
 local useKey = ARGV[5] == '1'
@@ -27,66 +37,68 @@ if useKey then
   local prior = redis.call('GET', KEYS[3])
   if prior then return {1, prior} end
 end
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if current > tonumber(ARGV[6]) - tonumber(ARGV[2]) then return {2, string.format('%d', current)} end
 local localCount = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 local total = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(v) end
-local record = cjson.encode({counter = ARGV[3], amount = tonumber(ARGV[2]), local_count = localCount, total_count = total})
+local record = '{"counter":' .. cjson.encode(ARGV[3]) .. ',"amount":' .. ARGV[2] ..
+  ',"local_count":' .. string.format('%d', localCount) .. ',"total_count":' .. string.format('%d', total) .. '}'
 if useKey then redis.call('SET', KEYS[3], record, 'EX', ARGV[4]) end
 return {0, record}
 `;
 
-/** Every counter of a region in one round trip: `{name: {field: count}}` as JSON. */
-const SNAPSHOT = `
+/** Several counters' hashes in one round trip, as flat [field, value, ...] lists in the order asked. */
+const READ = `
 local out = {}
-for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local flat = redis.call('HGETALL', ARGV[1] .. name)
-  if #flat > 0 then
-    local map = {}
-    for i = 1, #flat, 2 do map[flat[i]] = tonumber(flat[i + 1]) end
-    out[name] = map
-  end
-end
-if next(out) == nil then return '{}' end
-return cjson.encode(out)
+for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', ARGV[1] .. ARGV[i]) end
+return out
 `;
 
 /**
- * The G-Counter merge, in Redis, for a whole incoming state: raise each entry to the incoming
- * value when that is larger (per-node max). One script, so it is atomic against local
- * increments (HINCRBY) and costs one round trip however many counters there are.
- * Answers, per incoming counter, the entries that differed and the merged total.
+ * The G-Counter merge, in Redis, for a chunk of incoming state: raise each entry to the incoming
+ * value when that is larger (per-node max). One script per chunk, so it is atomic against local
+ * increments (HINCRBY). ARGV: prefix, then per counter: name, field count, field, value, ...
+ * Answers, per counter, the entries that differed and the merged total.
  */
 const MERGE = `
-local incoming = cjson.decode(ARGV[2])
 local out = {}
-for name, map in pairs(incoming) do
+local i = 2
+while i <= #ARGV do
+  local name, fields = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
   local key = ARGV[1] .. name
-  local differing = 0
-  local wrote = false
-  for node, n in pairs(map) do
+  local differing, wrote = 0, false
+  for _ = 1, fields do
+    local node, value = ARGV[i], ARGV[i + 1]
+    i = i + 2
+    local incoming = tonumber(value)
     local current = redis.call('HGET', key, node)
     if current then
       current = tonumber(current)
-      if current ~= n then differing = differing + 1 end
-      if n > current then redis.call('HSET', key, node, string.format('%d', n)); wrote = true end
-    elseif n > 0 then
-      redis.call('HSET', key, node, string.format('%d', n)); wrote = true
+      if current ~= incoming then differing = differing + 1 end
+      if incoming > current then redis.call('HSET', key, node, value); wrote = true end
+    elseif incoming > 0 then
+      redis.call('HSET', key, node, value); wrote = true
     end
   end
   local total = 0
   for _, v in ipairs(redis.call('HVALS', key)) do total = total + tonumber(v) end
   if wrote then redis.call('SADD', KEYS[1], name) end
-  out[name] = {differing, total}
+  out[#out + 1] = name
+  out[#out + 1] = differing
+  out[#out + 1] = string.format('%d', total)
 end
-if next(out) == nil then return '{}' end
-return cjson.encode(out)
+return out
 `;
 
 const PN_ADD = `
-local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if current > tonumber(ARGV[4]) - tonumber(ARGV[2]) then return -1 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
-return n
+return 0
 `;
 
 /**
@@ -98,65 +110,101 @@ return n
 export class RegionStateRepository {
   constructor(private readonly redis: RedisService) {}
 
-  async increment(region: string, node: string, name: string, amount: number, idempotencyKey?: string, ttlSeconds = 86400): Promise<IncrementOutcome> {
+  async increment(
+    region: string,
+    node: string,
+    name: string,
+    amount: number,
+    maxEntry: number,
+    idempotencyKey?: string,
+    ttlSeconds = 86400,
+  ): Promise<IncrementOutcome> {
     const keys = [gKey(region, name), gNames(region), idemKey(region, idempotencyKey ?? '')];
-    const args = [node, String(amount), name, String(ttlSeconds), idempotencyKey ? '1' : '0'];
-    const [replayed, raw] = (await fromStore('redis', () => this.redis.client.eval(INCREMENT, keys.length, ...keys, ...args))) as [number, string];
-    return { record: JSON.parse(raw) as IncrementRecord, replayed: replayed === 1 };
+    const args = [node, String(amount), name, String(ttlSeconds), idempotencyKey ? '1' : '0', String(maxEntry)];
+    const [status, raw] = (await fromStore('redis', () => this.redis.client.eval(INCREMENT, keys.length, ...keys, ...args))) as [number, string];
+    if (status === 2) return { status: 'out_of_range', current: Number(raw) };
+    return { status: status === 1 ? 'replayed' : 'counted', record: JSON.parse(raw) as IncrementRecord };
   }
 
-  /** The node map of a counter, or null when this region has never heard of it (reads create nothing). */
-  async read(region: string, name: string): Promise<GCounter | null> {
+  /** The hash of a counter, or null when this region has never heard of it (reads create nothing). */
+  async read(region: string, name: string): Promise<Record<string, string> | null> {
     const hash = await fromStore('redis', () => this.redis.client.hgetall(gKey(region, name)));
-    return Object.keys(hash).length === 0 ? null : toCounts(hash);
+    return Object.keys(hash).length === 0 ? null : hash;
   }
 
-  async snapshot(region: string): Promise<Record<string, GCounter>> {
-    const raw = await fromStore('redis', () => this.redis.client.eval(SNAPSHOT, 1, gNames(region), gPrefix(region)));
-    return JSON.parse(raw as string) as Record<string, GCounter>;
+  /** Every G-Counter and PN-Counter name of the region, sorted (the order pages follow). */
+  async names(region: string): Promise<string[]> {
+    const [g, pn] = await fromStore('redis', () => Promise.all([this.redis.client.smembers(gNames(region)), this.redis.client.smembers(pnNames(region))]));
+    return [...new Set([...g, ...pn])].sort();
+  }
+
+  /** The raw hashes of the given counters (G and PN), a bounded number per script. Missing ones are left out. */
+  async readMany(region: string, names: readonly string[], batch: number): Promise<{ g: RawCounters; pn: RawCounters }> {
+    const out = { g: {} as RawCounters, pn: {} as RawCounters };
+    for (let i = 0; i < names.length; i += batch) {
+      const slice = names.slice(i, i + batch);
+      const [g, pn] = (await fromStore('redis', () =>
+        Promise.all([this.redis.client.eval(READ, 0, gPrefix(region), ...slice), this.redis.client.eval(READ, 0, pnPrefix(region), ...slice)]),
+      )) as [string[][], string[][]];
+      slice.forEach((name, j) => {
+        if (g[j]?.length) out.g[name] = pairs(g[j]);
+        if (pn[j]?.length) out.pn[name] = pairs(pn[j]);
+      });
+    }
+    return out;
   }
 
   /** Merges another replica's maps into this region's; per counter, the entries that differed and the merged total. */
-  async merge(region: string, counts: Record<string, GCounter>): Promise<Record<string, { differing: number; total: number }>> {
-    const nonEmpty = Object.fromEntries(Object.entries(counts).filter(([, map]) => Object.keys(map).length > 0));
-    if (Object.keys(nonEmpty).length === 0) return {};
-    const raw = (await fromStore('redis', () => this.redis.client.eval(MERGE, 1, gNames(region), gPrefix(region), JSON.stringify(nonEmpty)))) as string;
-    const merged = JSON.parse(raw) as Record<string, [number, number]>;
-    return Object.fromEntries(Object.entries(merged).map(([name, [differing, total]]) => [name, { differing, total }]));
+  async merge(region: string, counts: Record<string, GCounter>, batch: number): Promise<Record<string, { differing: number; total: number }>> {
+    return this.mergeFields(gNames(region), gPrefix(region), counts, batch);
   }
 
-  async pnAdd(region: string, node: string, name: string, sign: 'p' | 'n', amount: number): Promise<void> {
-    await fromStore('redis', () => this.redis.client.eval(PN_ADD, 2, pnKey(region, name), pnNames(region), `${sign}:${node}`, String(amount), name));
-  }
-
-  async pnRead(region: string, name: string): Promise<PNCounter | null> {
-    const hash = await fromStore('redis', () => this.redis.client.hgetall(pnKey(region, name)));
-    return Object.keys(hash).length === 0 ? null : toPn(hash);
-  }
-
-  async pnSnapshot(region: string): Promise<Record<string, PNCounter>> {
-    const raw = JSON.parse((await fromStore('redis', () => this.redis.client.eval(SNAPSHOT, 1, pnNames(region), pnPrefix(region)))) as string) as Record<
-      string,
-      Record<string, number>
-    >;
-    return Object.fromEntries(Object.entries(raw).map(([name, fields]) => [name, toPn(fields)]));
-  }
-
-  async pnMerge(region: string, counts: Record<string, PNCounter>): Promise<void> {
-    const flat = Object.fromEntries(
-      Object.entries(counts)
-        .map(([name, c]): [string, Record<string, number>] => [
-          name,
-          {
-            ...Object.fromEntries(Object.entries(c.p ?? {}).map(([node, n]) => [`p:${node}`, n])),
-            ...Object.fromEntries(Object.entries(c.n ?? {}).map(([node, n]) => [`n:${node}`, n])),
-          },
-        ])
-        .filter(([, fields]) => Object.keys(fields).length > 0),
+  async pnAdd(region: string, node: string, name: string, sign: 'p' | 'n', amount: number, maxEntry: number): Promise<boolean> {
+    const status = await fromStore('redis', () =>
+      this.redis.client.eval(PN_ADD, 2, pnKey(region, name), pnNames(region), `${sign}:${node}`, String(amount), name, String(maxEntry)),
     );
-    if (Object.keys(flat).length === 0) return;
-    await fromStore('redis', () => this.redis.client.eval(MERGE, 1, pnNames(region), pnPrefix(region), JSON.stringify(flat)));
+    return status === 0;
   }
+
+  async pnRead(region: string, name: string): Promise<Record<string, string> | null> {
+    const hash = await fromStore('redis', () => this.redis.client.hgetall(pnKey(region, name)));
+    return Object.keys(hash).length === 0 ? null : hash;
+  }
+
+  async pnMerge(region: string, counts: Record<string, PNCounter>, batch: number): Promise<void> {
+    const flat = Object.fromEntries(
+      Object.entries(counts).map(([name, c]): [string, Record<string, number>] => [
+        name,
+        {
+          ...Object.fromEntries(Object.entries(c.p ?? {}).map(([node, n]) => [`p:${node}`, n])),
+          ...Object.fromEntries(Object.entries(c.n ?? {}).map(([node, n]) => [`n:${node}`, n])),
+        },
+      ]),
+    );
+    await this.mergeFields(pnNames(region), pnPrefix(region), flat, batch);
+  }
+
+  private async mergeFields(
+    namesKey: string,
+    prefix: string,
+    counts: Record<string, Readonly<Record<string, number>>>,
+    batch: number,
+  ): Promise<Record<string, { differing: number; total: number }>> {
+    const entries = Object.entries(counts).filter(([, map]) => Object.keys(map).length > 0);
+    const merged: Record<string, { differing: number; total: number }> = {};
+    for (let i = 0; i < entries.length; i += batch) {
+      const args = entries.slice(i, i + batch).flatMap(([name, map]) => [name, String(Object.keys(map).length), ...Object.entries(map).flatMap(([f, n]) => [f, String(n)])]);
+      const out = (await fromStore('redis', () => this.redis.client.eval(MERGE, 1, namesKey, prefix, ...args))) as Array<string | number>;
+      for (let j = 0; j < out.length; j += 3) merged[String(out[j])] = { differing: Number(out[j + 1]), total: Number(out[j + 2]) };
+    }
+    return merged;
+  }
+}
+
+function pairs(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
 }
 
 const gPrefix = (region: string) => `counter:${region}:g:`;
@@ -167,16 +215,3 @@ const pnKey = (region: string, name: string) => pnPrefix(region) + name;
 const pnNames = (region: string) => `counter:${region}:pn-names`;
 const idemKey = (region: string, key: string) => `counter:${region}:idempotency:${key}`;
 
-function toCounts(hash: Record<string, string>): GCounter {
-  return Object.fromEntries(Object.entries(hash).map(([node, n]) => [node, Number(n)]));
-}
-
-function toPn(hash: Record<string, string | number>): PNCounter {
-  const p: Record<string, number> = {};
-  const n: Record<string, number> = {};
-  for (const [field, value] of Object.entries(hash)) {
-    const [sign, ...node] = field.split(':');
-    (sign === 'p' ? p : n)[node.join(':')] = Number(value);
-  }
-  return { p, n };
-}

@@ -3,7 +3,7 @@ import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { LabDatabase } from '../../../platform/database/lab-database';
 import { delay } from '../../../platform/faults/delay';
 import { LAB } from '../counter.config';
-import { STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
+import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
 
 /**
  * One PostgreSQL row per counter. The increment locks the row (SELECT ... FOR UPDATE), waits the
@@ -29,8 +29,10 @@ export class PostgresRowLockStrongCounterStrategy extends StrongCounterPort {
     return this.db.transaction('READ COMMITTED', async (tx) => {
       await tx.execute(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [name]);
       const waitStarted = performance.now();
-      await tx.query(`SELECT value FROM counter.strong_counters WHERE name = $1 FOR UPDATE`, [name]);
+      const [locked] = await tx.query<{ value: string }>(`SELECT value FROM counter.strong_counters WHERE name = $1 FOR UPDATE`, [name]);
       const lockWaitMs = performance.now() - waitStarted;
+      // The row is ours until commit: past the ceiling (2^53 − 1, exact in JSON) nothing is added.
+      if (BigInt(locked.value) + BigInt(amount) > BigInt(MAX_STRONG_VALUE)) return { value: Number(locked.value), lockWaitMs, outOfRange: true };
       await delay(coordinationDelayMs);
       const [row] = await tx.query<{ value: string }>(
         `UPDATE counter.strong_counters SET value = value + $2, updated_at = now() WHERE name = $1 RETURNING value`,

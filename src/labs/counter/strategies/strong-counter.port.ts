@@ -7,9 +7,15 @@ export const StrongCounterKey = {
 export type StrongCounterKey = (typeof StrongCounterKey)[keyof typeof StrongCounterKey];
 
 export interface StrongIncrement {
+  /** The value after the increment; when refused, the value as it stays. */
   value: number;
   lockWaitMs: number;
+  /** Set when the increment would have passed MAX_STRONG_VALUE: nothing was added. */
+  outOfRange?: true;
 }
+
+/** The strong counter's ceiling: beyond 2^53 − 1 a JSON number is no longer exact. */
+export const MAX_STRONG_VALUE = Number.MAX_SAFE_INTEGER;
 
 /**
  * A linearizable counter: every increment sees every earlier one, so the value it returns is

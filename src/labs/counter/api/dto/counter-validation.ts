@@ -1,19 +1,19 @@
 import { Transform } from 'class-transformer';
 import { LabException } from '../../../../platform/http/lab-exception';
 import { ValidateBy, ValidationOptions } from 'class-validator';
+import { MAX_ENTRY, NODE_IDS } from '../../counter.config';
+import { COUNTER_NAME_PATTERN, StateRules, isNodeMap, isPnCounter } from '../../crdt/state-validation';
 
-export const COUNTER_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export { COUNTER_NAME_PATTERN };
 export const COUNTER_NAME_MESSAGE = 'counter_name must be 1-128 characters of letters, digits, "_", ".", ":" or "-"';
 export const MAX_AMOUNT = 1_000_000;
 
-const isCount = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+/** What a /sync body may carry: entries of the three regions' node ids, each at most MAX_ENTRY. */
+export const SYNC_RULES: StateRules = { nodeIds: NODE_IDS, maxEntry: MAX_ENTRY };
+const MAX_SYNC_COUNTERS = 100_000;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function isNodeMap(v: unknown): boolean {
-  return isPlainObject(v) && Object.keys(v).length <= 1000 && Object.entries(v).every(([k, n]) => k.length > 0 && k.length <= 128 && isCount(n));
-}
-
-/** `{<counter_name>: {<node_id>: non-negative integer}}` — a G-Counter state as /sync carries it. */
+/** `{<counter_name>: {<node_id>: integer 0…MAX_ENTRY}}` — a G-Counter state as /sync carries it. */
 export function IsCountMap(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -21,10 +21,10 @@ export function IsCountMap(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) =>
           isPlainObject(value) &&
-          Object.keys(value).length <= 100_000 &&
-          Object.entries(value).every(([name, map]) => COUNTER_NAME_PATTERN.test(name) && isNodeMap(map)),
+          Object.keys(value).length <= MAX_SYNC_COUNTERS &&
+          Object.entries(value).every(([name, map]) => COUNTER_NAME_PATTERN.test(name) && isNodeMap(map, SYNC_RULES)),
         defaultMessage: () =>
-          '$property must map counter names to {node_id: non-negative integer} objects',
+          `$property must map counter names to {node_id: integer 0-${MAX_ENTRY}} objects, node ids among ${NODE_IDS.join(', ')}`,
       },
     },
     options,
@@ -39,15 +39,9 @@ export function IsPnCountMap(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) =>
           isPlainObject(value) &&
-          Object.entries(value).every(
-            ([name, c]) =>
-              COUNTER_NAME_PATTERN.test(name) &&
-              isPlainObject(c) &&
-              Object.keys(c).every((k) => k === 'p' || k === 'n') &&
-              isNodeMap(c.p ?? {}) &&
-              isNodeMap(c.n ?? {}),
-          ),
-        defaultMessage: () => '$property must map counter names to {p: {node_id: int}, n: {node_id: int}} objects',
+          Object.keys(value).length <= MAX_SYNC_COUNTERS &&
+          Object.entries(value).every(([name, c]) => COUNTER_NAME_PATTERN.test(name) && isPnCounter(c, SYNC_RULES)),
+        defaultMessage: () => `$property must map counter names to {p: {node_id: int}, n: {node_id: int}} objects, entries 0-${MAX_ENTRY}`,
       },
     },
     options,

@@ -1,4 +1,5 @@
 import { Provider } from '@nestjs/common';
+import { AppConfig } from '../../../../platform/config/app-config';
 import { NetworkFaultsService } from '../../../../platform/faults/network-faults.service';
 import { NodeLifecycleService } from '../../../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../../../platform/http/node-client.service';
@@ -16,7 +17,7 @@ export function regionServiceToken(region: Region): string {
 export function regionServiceProvider(region: Region): Provider {
   return {
     provide: regionServiceToken(region),
-    inject: [RegionStateRepository, NodeClientService, NetworkFaultsService, RuntimeSettingsService, NodeLifecycleService, CounterMetrics],
+    inject: [RegionStateRepository, NodeClientService, NetworkFaultsService, RuntimeSettingsService, NodeLifecycleService, CounterMetrics, AppConfig],
     useFactory: (
       repo: RegionStateRepository,
       client: NodeClientService,
@@ -24,6 +25,7 @@ export function regionServiceProvider(region: Region): Provider {
       settings: RuntimeSettingsService,
       lifecycle: NodeLifecycleService,
       metrics: CounterMetrics,
-    ) => new RegionCounterService(region, repo, client, faults, settings, lifecycle, metrics),
+      config: AppConfig,
+    ) => new RegionCounterService(region, repo, client, faults, settings, lifecycle, metrics, config),
   };
 }
