@@ -27,6 +27,14 @@ export interface GCounterState {
 interface Chunk {
   counts: Record<string, GCounter>;
   pn: Record<string, PNCounter>;
+  /** The last counter name in the chunk (chunks follow name order). */
+  last: string;
+}
+
+/** Where an unfinished exchange with a peer stopped: the last name pushed, and the pull cursor (null: pulled all). */
+interface Resume {
+  pushed: string;
+  pullAfter: string | null;
 }
 
 const RULES: StateRules = { nodeIds: NODE_IDS, maxEntry: MAX_ENTRY };
@@ -54,6 +62,8 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private lastAttemptAt = Date.now();
   private timer?: NodeJS.Timeout;
   private syncing = false;
+  /** Per peer, where the last round's exchange stopped (a timeout mid-way), so the next one goes on from there. */
+  private readonly resume = new Map<Region, Resume>();
   private readonly chunkBytes: number;
 
   constructor(
@@ -269,7 +279,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   /** The counters named after `after`, in name order, as many as fit in one chunk; `next` says where to go on. */
   private async page(after: string): Promise<GCounterState> {
     const names = (await this.repo.names(this.region)).filter((n) => n > after);
-    const chunk: Chunk = { counts: {}, pn: {} };
+    const chunk: Chunk = { counts: {}, pn: {}, last: '' };
     let bytes = ENVELOPE_BYTES;
     let last: string | null = null;
     for (let i = 0; i < names.length; i += COUNTER_DEFAULTS.redisBatch) {
@@ -310,18 +320,19 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private async chunks(): Promise<Chunk[]> {
     const names = await this.repo.names(this.region);
     const { counts, pn } = await this.read(names);
-    const chunks: Chunk[] = [{ counts: {}, pn: {} }];
+    const chunks: Chunk[] = [{ counts: {}, pn: {}, last: '' }];
     let bytes = ENVELOPE_BYTES;
     for (const name of names) {
       const size = counterBytes(name, counts[name], pn[name]);
       if (size === 0) continue;
       if (bytes + size > this.chunkBytes && bytes > ENVELOPE_BYTES) {
-        chunks.push({ counts: {}, pn: {} });
+        chunks.push({ counts: {}, pn: {}, last: '' });
         bytes = ENVELOPE_BYTES;
       }
       const chunk = chunks[chunks.length - 1];
       if (counts[name]) chunk.counts[name] = counts[name];
       if (pn[name]) chunk.pn[name] = pn[name];
+      chunk.last = name;
       bytes += size;
     }
     return chunks;
@@ -357,11 +368,19 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     return { succeeded, failed: outcomes.filter((o) => !o.ok).map((o) => o.peer) };
   }
 
+  /**
+   * Pushes the chunks and pulls the pages, one of each per request. Progress is kept after every
+   * exchange: when one times out (a busy peer), the next round goes on from there instead of
+   * starting over, so a large state gets through however often a single exchange fails.
+   */
   private async exchange(peer: Region, chunks: Chunk[]): Promise<void> {
-    let after: string | null = '';
-    for (let i = 0; i < chunks.length || after !== null; i += 1) {
-      if (i >= COUNTER_DEFAULTS.maxExchangesPerRound) throw new Error(`more than ${i} exchanges with ${peer}; the rest waits for the next round`);
-      const chunk = chunks[i] ?? { counts: {}, pn: {} };
+    const from = this.resume.get(peer) ?? { pushed: '', pullAfter: '' };
+    let after: string | null = from.pullAfter;
+    let i = from.pushed === '' ? 0 : Math.max(0, chunks.findIndex((c) => c.last > from.pushed));
+    if (from.pushed !== '' && chunks.every((c) => c.last <= from.pushed)) i = chunks.length;
+    for (let n = 0; i < chunks.length || after !== null; i += 1, n += 1) {
+      if (n >= COUNTER_DEFAULTS.maxExchangesPerRound) throw new Error(`more than ${n} exchanges with ${peer}; the rest waits for the next round`);
+      const chunk = chunks[i] ?? { counts: {}, pn: {}, last: '' };
       const res = await this.client.call<unknown>(this.self, { lab: LAB, node: peer }, '/sync', {
         method: 'POST',
         body: {
@@ -385,7 +404,9 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
         const next = body.next;
         after = typeof next === 'string' && COUNTER_NAME_PATTERN.test(next) && next > after ? next : null;
       }
+      this.resume.set(peer, { pushed: i < chunks.length && chunk.last !== '' ? chunk.last : this.resume.get(peer)?.pushed ?? from.pushed, pullAfter: after });
     }
+    this.resume.delete(peer);
   }
 
   private start(): void {
@@ -406,6 +427,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     this.partitioned = false;
     this.faults.heal(`${LAB}:${this.region}`);
     this.lastSyncAt = null;
+    this.resume.clear();
   }
 
   private async tick(): Promise<void> {
