@@ -43,7 +43,7 @@ const sync = (region: keyof typeof REGION_URL, counts: unknown, extra: Record<st
   post(`${REGION_URL[region]}/sync`, { counts, node_id: 'test-peer', timestamp: 1, reply: 'none', ...extra });
 
 /**
- * Issue #14 items 2 and 3 for the counter lab: counts stay exact end to end (no float, no 14-digit
+ * The counter lab between nodes: counts stay exact end to end (no float, no 14-digit
  * cjson), nothing leaves the exact range, a bad counter from a peer (or in a region's own store)
  * is refused on its own, and anti-entropy carries 20,000 counters in chunks under the body limit.
  * Every probe is followed by a normal increment that must reach every region.

@@ -6,7 +6,7 @@ import { freePort } from '../utils/ports';
 import { get, post, request } from '../utils/http';
 
 /**
- * Issue #14 items 3 and 4 for the replication lab: node-to-node endpoints validate their ranges
+ * The replication lab between nodes: node-to-node endpoints validate their ranges
  * (never a 500), a forged epoch neither wipes nor freezes a replica, a backlog of large values
  * still ships, a value too large to ship is refused at the write, and a replica checks the
  * primary's replies before applying them. Each probe is followed by a normal write that must

@@ -6,7 +6,7 @@ import { request } from '../utils/http';
 import { GATEWAY, REGION_URL, dropOldCounterKeys, forceSyncAll, regionCounter, resetLab, unique } from '../counter/counter-test-kit';
 
 /**
- * Issue #14 item 10: a crashed node answers 503 on every spelling of its prefix. Express routes
+ * A crashed node answers 503 on every spelling of its prefix. Express routes
  * case-insensitively, ignores a trailing slash and matches some percent-encoded forms, so each
  * spelling below is first shown to reach us-east while it is up, then to be refused while it is down.
  */

@@ -8,7 +8,7 @@ const SECRET = 'test-node-secret-0123456789';
 const withSecret = (secret: string) => ({ 'content-type': 'application/json', 'x-node-secret': secret });
 
 /**
- * Issue #14 item 4: with NODE_SECRET set, node-to-node endpoints (/sync, /replicate, /log) refuse
+ * With NODE_SECRET set, node-to-node endpoints (/sync, /replicate, /log) refuse
  * calls without it (401) or with another one (403), while the nodes themselves, which carry it,
  * keep syncing and shipping.
  */
