@@ -135,7 +135,7 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
     }
     const lab = app.app.get(CounterExperiment);
     const params = all[0].doc.params;
-    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed }, 'mixed');
+    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed });
     expect(plan(SEED)).toEqual(plan(SEED));
     expect(plan(SEED + 1)).not.toEqual(plan(SEED));
   });

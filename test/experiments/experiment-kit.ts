@@ -1,8 +1,7 @@
 import { DatabasePools } from '../../src/platform/database/database-pools.service';
 import type { RunningApp } from '../../src/bootstrap';
 import type { ExperimentDocument, HistoryOp } from '../../src/platform/experiments/experiment.contract';
-import { eventually } from '../utils/concurrency';
-import { get, post } from '../utils/http';
+import { ExperimentClient } from './experiment-client';
 
 export interface FinishedRun {
   doc: ExperimentDocument;
@@ -11,23 +10,16 @@ export interface FinishedRun {
   setup: Record<string, any>;
 }
 
-/** Starts an experiment through the API, waits for its verdict, and fetches its history (JSON lines). */
+/** Starts an experiment through the API, waits for its verdict, and fetches its history and setup. */
 export async function runExperiment(app: RunningApp, body: Record<string, unknown>, timeoutMs = 90_000): Promise<FinishedRun> {
-  const started = await post(`${app.url}/admin/experiments`, body);
-  if (started.status !== 202) throw new Error(`POST /admin/experiments answered ${started.status}: ${JSON.stringify(started.body)}`);
-  const id = started.body.id as string;
-  const done = await eventually(
-    () => get<ExperimentDocument>(`${app.url}/admin/experiments/${id}`),
-    (r) => r.status === 200 && r.body.status !== 'running',
-    { timeoutMs, intervalMs: 250 },
-  );
-  const text = await (await fetch(`${app.url}/admin/experiments/${id}/history`)).text();
-  const history = text
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as HistoryOp);
-  const [row] = (await app.app.get(DatabasePools).forLab('experiments').query('SELECT setup FROM experiments.experiments WHERE id = $1', [id])) as Array<{ setup: Record<string, any> }>;
-  return { doc: done.body, history, setup: row?.setup ?? {} };
+  const client = new ExperimentClient(app.url);
+  const doc = await client.finished(await client.start(body), timeoutMs);
+  const history = await client.history(doc.id);
+  const [row] = (await app.app
+    .get(DatabasePools)
+    .forLab('experiments')
+    .query('SELECT setup FROM experiments.experiments WHERE id = $1', [doc.id])) as Array<{ setup: Record<string, any> }>;
+  return { doc, history, setup: row?.setup ?? {} };
 }
 
 /** The client invokes of a run per process, as (f, value) — the planned ops each process issued, in order. */
@@ -40,8 +32,8 @@ export function invokesByProcess(history: HistoryOp[]): Record<string, Array<{ f
   return out;
 }
 
-/** A readable summary for failure messages: status, anomaly types and the stats. */
+/** A readable summary for failure messages: status, reason, the first anomalies and the stats. */
 export function summary(run: FinishedRun): string {
   const v = run.doc.verdict;
-  return JSON.stringify({ status: run.doc.status, reason: (run.doc as { reason?: string }).reason, anomalies: v?.anomalies.slice(0, 5), stats: v?.stats }).slice(0, 4000);
+  return JSON.stringify({ status: run.doc.status, reason: run.doc.reason, anomalies: v?.anomalies.slice(0, 5), stats: v?.stats }).slice(0, 4000);
 }

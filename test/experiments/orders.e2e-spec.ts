@@ -116,7 +116,7 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
     expect(invokesByProcess(c.history)).toEqual(invokesByProcess(a.history));
     const lab = app.app.get(OrdersExperiment);
     const params = a.doc.params;
-    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed }, 'orders');
+    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed });
     expect(plan(SEED)).toEqual(plan(SEED));
     expect(plan(SEED + 1)).not.toEqual(plan(SEED));
   });

@@ -143,7 +143,7 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
     }
     const lab = app.app.get(ReplicationExperiment);
     const params = all[0].doc.params;
-    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed }, 'sessions');
+    const plan = (seed: number) => lab.plan(new SeededRng(seed, RNG_STREAM.workload), { ...params, seed });
     expect(plan(SEED)).toEqual(plan(SEED));
     expect(plan(SEED + 1)).not.toEqual(plan(SEED));
   });
