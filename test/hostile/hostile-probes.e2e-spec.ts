@@ -163,11 +163,18 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
       ],
       alive,
     );
-    // Names that sit on the lab's own Redis index keys are just names.
-    for (const collide of ['names', 'g-names', 'strong:names']) {
-      const res = await post(`${base}/counter/strong/increment`, { counter_name: collide, amount: 1 });
-      const verdictOf = verdict({ probe: `strong increment of "${collide}"`, status: res.status, code: res.body?.code, body: JSON.stringify(res.body) });
-      if (verdictOf) failures.push(verdictOf);
+    // Names that sit on the Redis strategy's own index key (counter:strong:names) are just names.
+    expect((await post(`${base}/admin/labs/counter/strategies/strong-counter`, { strategy: 'redis-incr' })).status).toBe(200);
+    try {
+      for (const collide of ['names', 'value:names', `x:${Date.now()}:names`]) {
+        const before = (await get(`${base}/counter/strong/counter/${encodeURIComponent(collide)}`)).body.value as number;
+        const res = await post(`${base}/counter/strong/increment`, { counter_name: collide, amount: 1 });
+        expect({ collide, status: res.status, value: res.body.value }).toEqual({ collide, status: 200, value: before + 1 });
+      }
+      const listed = (await get(`${base}/counter/strong/counters`)).body;
+      expect(JSON.stringify(listed)).toContain('"names"');
+    } finally {
+      await post(`${base}/admin/labs/counter/strategies/strong-counter`, { strategy: 'postgres-row-lock' });
     }
     await post(`${base}/counter/strong/admin/coordination-delay?delay_ms=50`);
     await post(`${base}/counter/gateway/admin/partition/all?enabled=false`);
