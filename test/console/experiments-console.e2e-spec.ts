@@ -76,4 +76,30 @@ describe('console: an experiment end to end in a real browser', () => {
     const ednText = await (await fetch(`${app.url}${edn}`)).text();
     expect(ednText.split('\n')[0]).toMatch(/^\{.*:type :invoke/);
   });
+  it('fenced under the pause-lock-holder nemesis: fault windows shaded on the timeline, a valid verdict, nothing highlighted', async () => {
+    const { page } = browser;
+    await page.goto(`${app.url}/console/experiments`);
+    await page.locator('[data-testid="exp-lab"]').selectOption('booking');
+    await page.locator('[data-testid="exp-strategy"]').selectOption('fenced');
+    await page.locator('[data-testid="exp-nemesis"]').selectOption('pause-lock-holder');
+    await page.locator('[data-testid="exp-seed"]').fill('3');
+    await page.locator('[data-testid="exp-ops"]').fill('200');
+    await page.locator('[data-testid="exp-start"]').click();
+    await page.waitForURL(/\/console\/experiments\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    await page.locator('[data-testid="exp-status"]:not(:has-text("running"))').waitFor({ timeout: 90_000 });
+    const doc = (await get(`${app.url}/admin/experiments/${id}`)).body;
+    expect(doc.status).toBe('valid');
+    expect(await page.locator('[data-testid="exp-status"]').innerText()).toContain('valid');
+    const history = (await (await fetch(`${app.url}/admin/experiments/${id}/history`)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const faults = history.filter((op) => op.process === 'nemesis' && op.f === 'start' && op.type === 'invoke').length;
+    expect(faults).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="nemesis-window"]').count()).toBe(faults);
+    expect(await page.locator('[data-testid="timeline"] [data-anomalous="true"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="anomalies"] li').count()).toBe(0);
+    await browser.screenshot('experiment-nemesis');
+  });
 });

@@ -40,6 +40,16 @@ describe('timeline layout', () => {
     expect(model.nemesis).toEqual([{ fault: 'pause-holder', target: 'booking', start: 15, end: 72, indices: [2, 5, 7, 8] }]);
   });
 
+  it('keeps windows apart when the next fault starts before the last stop completed', () => {
+    const fault = { fault: 'pause-lock-holder', params: { pause_ms: 600 } };
+    const n = (index: number, type: HistoryOp['type'], f: string, time: number) => op(index, type, 'nemesis', f, time, { value: fault });
+    const model = layoutTimeline([n(0, 'invoke', 'start', 10), n(1, 'ok', 'start', 12), n(2, 'invoke', 'stop', 20), n(3, 'invoke', 'start', 21), n(4, 'ok', 'stop', 22), n(5, 'ok', 'start', 23), n(6, 'invoke', 'stop', 30), n(7, 'ok', 'stop', 31)]);
+    expect(model.nemesis.map((w) => [w.start, w.end, w.indices])).toEqual([
+      [10, 22, [0, 1, 2, 4]],
+      [21, 31, [3, 5, 6, 7]],
+    ]);
+  });
+
   it('puts ops on node lanes when asked, keeping processes without a node apart', () => {
     expect(layoutTimeline(history, 'node').lanes).toEqual(['booking', 'process 0', 'process 1']);
   });

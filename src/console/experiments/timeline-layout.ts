@@ -56,28 +56,35 @@ export function layoutTimeline(history: readonly HistoryOp[], mode: LaneMode = '
   const bars: Bar[] = [];
   const nemesis: NemesisWindow[] = [];
   const openFaults: NemesisWindow[] = [];
+  const startPending: NemesisWindow[] = [];
+  const stopping: NemesisWindow[] = [];
   const barOf = new Map<number, Bar>();
   let end = 0;
   for (const op of [...history].sort((a, b) => a.index - b.index)) {
     end = Math.max(end, op.time);
     if (op.process === 'nemesis') {
+      // The nemesis' invokes and completions interleave (the next fault may start before the last
+      // stop completed), so each kind of op is matched first-in first-out with its own queue.
       const { fault, target } = nemesisFault(op.value);
-      const same = (w: NemesisWindow) => w.fault === fault && w.target === target;
+      const take = (queue: NemesisWindow[]) => {
+        const i = queue.findIndex((w) => w.fault === fault && w.target === target);
+        return i >= 0 ? queue.splice(i, 1)[0] : undefined;
+      };
       if (op.f === 'start') {
-        const w = openFaults.find(same);
+        const w = op.type === 'invoke' ? undefined : take(startPending);
         if (w) w.indices.push(op.index);
         else {
           const opened: NemesisWindow = { fault, target, start: op.time, indices: [op.index] };
-          openFaults.push(opened);
           nemesis.push(opened);
+          openFaults.push(opened);
+          if (op.type === 'invoke') startPending.push(opened);
         }
       } else if (op.f === 'stop') {
-        const i = openFaults.findIndex(same);
-        // A stop's completion arrives after its invoke closed the window: it extends that window.
-        const w = i >= 0 ? openFaults.splice(i, 1)[0] : [...nemesis].reverse().find((n) => same(n) && n.end !== undefined);
+        const w = op.type === 'invoke' ? take(openFaults) : take(stopping) ?? take(openFaults);
         if (w) {
           w.end = op.time;
           w.indices.push(op.index);
+          if (op.type === 'invoke') stopping.push(w);
         }
       }
       continue;
