@@ -6,7 +6,7 @@ import { BankException } from '../bank.errors';
 import { BankMetric } from '../bank.metrics';
 import { AccountRow, BankRepository } from '../persistence/bank.repository';
 import { InvariantsReport, checkInvariants } from './bank-invariants';
-import { toAmount, toCents } from './money';
+import { toAmount, toCents } from '../domain/money';
 import { TransactionLogView, toTransactionLogView } from './transfer-view';
 
 export interface AccountView {

@@ -1,4 +1,4 @@
-import { Cents, toAmount } from './money';
+import { Cents, toAmount } from '../domain/money';
 
 export interface LedgerAccount {
   id: string;

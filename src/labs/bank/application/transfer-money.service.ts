@@ -16,7 +16,7 @@ import {
   TransferStrategy,
   TransferStrategyKey,
 } from '../strategies/transfer.port';
-import { toAmount, toCents, toDecimal } from './money';
+import { toAmount, toCents, toDecimal } from '../domain/money';
 import { RaceWindowService } from './race-window.service';
 import { TransactionLogView, toTransactionLogView } from './transfer-view';
 

@@ -1,6 +1,6 @@
 import type { TransferLogRow } from '../persistence/bank.repository';
 import type { BarrierReport } from './race-window.service';
-import { toAmount, toCents } from './money';
+import { toAmount, toCents } from '../domain/money';
 
 /** The seed's TransactionLog, key for key, plus the strategy, the attempts and the barrier outcome. */
 export interface TransactionLogView {

@@ -1,5 +1,5 @@
 import { BANK_LIMITS } from '../bank.config';
-import { toCents, toDecimal } from '../application/money';
+import { toCents, toDecimal } from '../domain/money';
 import { IsolationLevel, LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { retryTransaction } from './transaction-retry';

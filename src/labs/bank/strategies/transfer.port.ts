@@ -1,4 +1,4 @@
-import type { Cents } from '../application/money';
+import type { Cents } from '../domain/money';
 import type { TransactionRetryReason } from '../../../platform/database/database-errors';
 import type { SqlExecutor } from '../../../platform/database/lab-database';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { BANK_LAB } from '../bank.config';
-import { toCents, toDecimal } from '../application/money';
+import { toCents, toDecimal } from '../domain/money';
 import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, TransferStrategyKey } from './transfer.port';
