@@ -6,7 +6,7 @@ import { CrashSignal, delay } from '../../../platform/faults';
 import type { SqlExecutor } from '../../../platform/database/lab-database';
 import { startRemoteSpan, traceIdOf } from '../../../platform/observability/tracing';
 import { OrderMessage, headersToStrings, parseOrderMessage } from '../domain/order-message';
-import { DeadLetterProducer } from '../nodes/consumer/dead-letter.producer';
+import { DeadLetterProducer } from './dead-letter.producer';
 import { CrashPoint, ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { ConsumerOffsetsRepository, StoredPosition } from '../persistence/consumer-offsets.repository';
 import { OrdersRepository } from '../persistence/orders.repository';

@@ -11,7 +11,7 @@ import { OrderItem, OrderMessage, sameOrderBody, toKafkaMessage } from '../domai
 import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
-import { OrderProducerService } from '../nodes/producer/order-producer.service';
+import { OrderProducerService } from './order-producer.service';
 import { DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
 import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';

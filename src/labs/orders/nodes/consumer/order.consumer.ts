@@ -10,7 +10,7 @@ import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { BatchModes, DeliveredRecord, ProcessOrderBatchService } from '../../application/process-order-batch.service';
 import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../../orders.config';
 import { IdempotencyKey } from '../../strategies/idempotency.port';
-import { DeadLetterProducer } from './dead-letter.producer';
+import { DeadLetterProducer } from '../../application/dead-letter.producer';
 import { StoredPositions, TakeTurns } from './stored-positions';
 
 const NODE = ORDERS_NODES.consumer;

@@ -1,9 +1,9 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { IHeaders, Producer } from 'kafkajs';
-import { KafkaService } from '../../../../platform/kafka/kafka.service';
-import { withTimeout } from '../../../../platform/redis/redis.service';
-import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { ORDERS_TIMINGS } from '../../orders.config';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { withTimeout } from '../../../platform/redis/redis.service';
+import { OrdersTopicsService } from './orders-topics.service';
+import { ORDERS_TIMINGS } from '../orders.config';
 
 export interface DeadLetter {
   topic: string;

@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
-import { KafkaService } from '../../../../platform/kafka/kafka.service';
-import { withTimeout } from '../../../../platform/redis/redis.service';
-import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { ORDERS_TIMINGS } from '../../orders.config';
-import type { DeliveryStrategy, ProducerSession } from '../../strategies/delivery.port';
-import { GroupCommit } from '../../strategies/group-commit';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { withTimeout } from '../../../platform/redis/redis.service';
+import { OrdersTopicsService } from './orders-topics.service';
+import { ORDERS_TIMINGS } from '../orders.config';
+import type { DeliveryStrategy, ProducerSession } from '../strategies/delivery.port';
+import { GroupCommit } from '../strategies/group-commit';
 
 interface Slot {
   fingerprint: string;
