@@ -6,7 +6,6 @@ import { AppConfig } from '../../../platform/config/app-config';
 import { NodeClientService, NodeRef } from '../../../platform/http/node-client.service';
 import { withSpan } from '../../../platform/observability/tracing';
 import { RuntimeSettingsService } from '../../../platform/strategy/runtime-settings.service';
-import { SyncRequestDto } from '../api/dto/sync.request.dto';
 import { COUNTER_DEFAULTS, LAB, MAX_ENTRY, NODE_IDS, REGIONS, Region, SYNC_SETTINGS, SyncSettings, nodeIdOf, serviceOf } from '../counter.config';
 import { CounterErrorCode, CounterException } from '../counter.errors';
 import { CounterMetrics } from '../counter.metrics';
@@ -22,6 +21,19 @@ export interface GCounterState {
   pn_counts: Record<string, PNCounter>;
   /** In a page: the name to ask after for the next page, null when this was the last. */
   next?: string | null;
+}
+
+/**
+ * A peer's /sync request as this service reads it (validated at the edge by SyncRequestDto, which
+ * satisfies it): its state, and which reply it wants (`full`, one `page` after `after`, or `none`).
+ */
+export interface IncomingSync {
+  counts: Record<string, GCounter>;
+  node_id: string;
+  timestamp: number;
+  pn_counts?: Record<string, PNCounter>;
+  reply?: 'full' | 'page' | 'none';
+  after?: string;
 }
 
 interface Chunk {
@@ -193,7 +205,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
    * POST /sync from a peer: merge its state (one chunk of it), answer with ours — all of it (the
    * seed's reply), one page of it, or nothing, as asked. Refused while partitioned.
    */
-  async receiveSync(incoming: SyncRequestDto): Promise<GCounterState> {
+  async receiveSync(incoming: IncomingSync): Promise<GCounterState> {
     if (this.partitioned) {
       throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
         region: this.region,
