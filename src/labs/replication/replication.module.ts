@@ -3,7 +3,7 @@ import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../platform/http/node-client.service';
-import { ClusterGatewayService } from './application/cluster-gateway.service';
+import { ClusterGatewayService } from './persistence/cluster-gateway.service';
 import { ConsistencyMonitorService } from './application/consistency-monitor.service';
 import { ConsistencyProbeService } from './application/consistency-probe.service';
 import { PrimaryService } from './application/primary.service';

@@ -3,7 +3,7 @@ import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.se
 import { withSpan } from '../../../platform/observability/tracing';
 import { LAB, REPLICA_NAMES, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
 import { ReplicationMetrics } from '../replication.metrics';
-import { ClusterGatewayService, NodeVersion } from './cluster-gateway.service';
+import { ClusterGatewayService, NodeVersion } from '../persistence/cluster-gateway.service';
 import { StalenessReportService } from './staleness-report.service';
 
 interface ReplicaStatus {

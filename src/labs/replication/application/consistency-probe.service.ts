@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { withSpan } from '../../../platform/observability/tracing';
 import { REPLICA_NAMES, REPLICA_SEED, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
 import { ReplicationMetrics } from '../replication.metrics';
-import { ClusterGatewayService, errorMessage } from './cluster-gateway.service';
+import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { round2 } from './primary.service';
 import { StalenessReportService } from './staleness-report.service';
 

@@ -3,7 +3,7 @@ import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.se
 import { NodeClientService } from '../../../platform/http/node-client.service';
 import { validateReply } from '../../../platform/http/validation';
 import { withSpan } from '../../../platform/observability/tracing';
-import { LogPageDto, PrimaryLagReplyDto } from '../api/dto/replication.request.dto';
+import { LogPageDto, PrimaryLagReplyDto } from './primary-replies.dto';
 import { LogEntry, planApply } from '../domain/replication-log';
 import { ReplicaSnapshot, ReplicaStoreRepository } from '../persistence/replica-store.repository';
 import { LAB, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';

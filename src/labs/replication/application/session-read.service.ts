@@ -6,7 +6,7 @@ import { DEFAULT_READ_SETTINGS, LAB, READ_ROUTING_PORT, ReadSettings } from '../
 import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
 import { ReplicationMetrics } from '../replication.metrics';
 import { ReadRoutingStrategy } from '../strategies/read-routing.port';
-import { ClusterGatewayService } from './cluster-gateway.service';
+import { ClusterGatewayService } from '../persistence/cluster-gateway.service';
 import { StalenessReportService } from './staleness-report.service';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
-import { ClusterGatewayService, errorMessage } from '../application/cluster-gateway.service';
+import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
 import { ReadRequest, ReadRoutingStrategy, RoutedRead, served, shuffled } from './read-routing.port';
 

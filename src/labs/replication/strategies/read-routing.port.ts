@@ -1,4 +1,4 @@
-import { ClusterGatewayService, NodeKeyRead, errorMessage } from '../application/cluster-gateway.service';
+import { ClusterGatewayService, NodeKeyRead, errorMessage } from '../persistence/cluster-gateway.service';
 import { Session } from '../domain/session-token';
 import { ReadSettings, ReplicaName } from '../replication.config';
 

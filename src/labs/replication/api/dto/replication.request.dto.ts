@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsInt,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -11,29 +10,14 @@ import {
   Min,
   MinLength,
   ValidateNested,
-  ValidationArguments,
-  registerDecorator,
   IsArray,
   ArrayMaxSize,
 } from 'class-validator';
+import { IsPresent, LogEntryDto } from '../../application/primary-replies.dto';
 import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS } from '../../replication.config';
 
 /** Query strings arrive as text: turn digit strings into numbers so @IsInt can judge them. */
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
-
-/** Any JSON value (string, number, object, array, bool, null), but the field must be there. */
-function IsPresent(): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isPresent',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      validator: {
-        validate: (value: unknown) => value !== undefined,
-        defaultMessage: (args?: ValidationArguments) => `${args?.property} is required (any JSON value, null included)`,
-      },
-    });
-}
 
 export class WriteDataRequestDto {
   @ApiProperty({ example: 'greeting' })
@@ -105,71 +89,6 @@ export class LogQueryDto {
   @Min(1)
   @Max(REPLICATION_DEFAULTS.batchLimit)
   limit?: number;
-}
-
-export class LogEntryDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LSN)
-  lsn!: number;
-
-  @IsString()
-  @MaxLength(256)
-  key!: string;
-
-  @IsPresent()
-  value!: unknown;
-
-  @IsString()
-  @MaxLength(64)
-  write_id!: string;
-
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  write_timestamp!: number;
-}
-
-/** The primary's answer to GET /log, checked like a request before a catching-up replica applies it. */
-export class LogPageDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_EPOCH)
-  epoch!: number;
-
-  @IsInt()
-  @Min(0)
-  @Max(MAX_LSN)
-  version!: number;
-
-  @IsArray()
-  @ArrayMaxSize(REPLICATION_DEFAULTS.batchLimit)
-  @IsObject({ each: true })
-  @ValidateNested({ each: true })
-  @Type(() => LogEntryDto)
-  entries!: LogEntryDto[];
-}
-
-/** The primary's answer to GET /version?replica_version=…, checked before a replica reports its lag. */
-export class PrimaryLagReplyDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_EPOCH)
-  epoch!: number;
-
-  @IsInt()
-  @Min(0)
-  @Max(MAX_LSN)
-  version!: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_LSN)
-  versions_behind?: number;
-
-  @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  @Min(0)
-  ms_behind?: number;
 }
 
 export class ReplicateRequestDto {

@@ -38,7 +38,7 @@ export interface NodeKeyRead extends NodeVersion {
 const CLIENT: NodeRef = { lab: LAB, node: 'client' };
 const PRIMARY: NodeRef = { lab: LAB, node: 'primary' };
 
-/** How the client node reaches the primary and the replicas: HTTP only, failures as exceptions. */
+/** How the client node reaches the primary's and the replicas' data: HTTP only, failures as exceptions (used by the read-routing strategies and the use cases alike). */
 @Injectable()
 export class ClusterGatewayService {
   constructor(private readonly nodes: NodeClientService) {}
