@@ -28,9 +28,35 @@ module.exports = {
       from: { path: '^src/(?!console/)' },
       to: { path: '^src/console/' },
     },
+    // Direction inside a lab (STYLE.md): api/ and nodes/ → application/ → strategies/, persistence/,
+    // domain/ (crdt/ in counter). Nothing points back up; the domain imports none of the lab's I/O.
+    {
+      name: 'lab-application-not-up',
+      severity: 'error',
+      from: { path: '^src/labs/([^/]+)/application/' },
+      to: { path: '^src/labs/$1/(api|nodes)/' },
+    },
+    {
+      name: 'lab-lower-layers-not-up',
+      severity: 'error',
+      from: { path: '^src/labs/([^/]+)/(strategies|persistence|domain|crdt)/' },
+      to: { path: '^src/labs/$1/(api|nodes|application)/' },
+    },
+    {
+      name: 'lab-domain-is-pure',
+      severity: 'error',
+      from: { path: '^src/labs/([^/]+)/(domain|crdt)/' },
+      to: { path: ['^src/labs/$1/(strategies|persistence)/', '^src/platform/(database|redis|kafka|http|faults|health)/'] },
+    },
+    {
+      name: 'lab-config-errors-metrics-below-layers',
+      severity: 'error',
+      from: { path: '^src/labs/([^/]+)/[^/]+\\.(config|errors|metrics)\\.ts$' },
+      to: { path: '^src/labs/$1/(api|nodes|application|strategies|persistence)/' },
+    },
     {
       name: 'no-circular',
-      severity: 'warn',
+      severity: 'error',
       from: {},
       to: { circular: true },
     },
