@@ -3,7 +3,8 @@ import type { RunningApp } from '../../src/bootstrap';
 import { nodeUrl } from '../utils/app';
 import { get, JsonResponse, post, request } from '../utils/http';
 
-export const SAFE_STRATEGIES = ['pessimistic', 'optimistic', 'distributed', 'fenced'] as const;
+/** Safe in this one-process app; `local` is safe only while one process serves the seats (test/processes shows three do not). */
+export const SAFE_STRATEGIES = ['pessimistic', 'optimistic', 'distributed', 'fenced', 'local'] as const;
 export const ALL_STRATEGIES = ['none', ...SAFE_STRATEGIES] as const;
 
 /** The seed's 100 seats, A1..J10. */

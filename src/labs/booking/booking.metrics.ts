@@ -19,13 +19,14 @@ export const CURRENT_LOCKING_STRATEGY = 'current_locking_strategy';
 export const FENCING_REJECTIONS_TOTAL = 'booking_fencing_rejections_total';
 export const LOCK_EXPIRATIONS_TOTAL = 'booking_lock_expirations_total';
 
-/** The seed's numbering of `current_locking_strategy`, extended with `fenced`. */
+/** The seed's numbering of `current_locking_strategy`, extended with `fenced` and `local`. */
 export const STRATEGY_GAUGE_VALUE: Record<string, number> = {
   none: 0,
   pessimistic: 1,
   optimistic: 2,
   distributed: 3,
   fenced: 4,
+  local: 5,
 };
 
 type GaugeSource = (gauge: Gauge<string>) => Promise<void>;

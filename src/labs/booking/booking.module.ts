@@ -14,6 +14,7 @@ import { BookingRepository } from './persistence/booking.repository';
 import { EventRepository } from './persistence/event.repository';
 import { DistributedSeatLockingStrategy } from './strategies/distributed.seat-locking.strategy';
 import { FencedSeatLockingStrategy } from './strategies/fenced.seat-locking.strategy';
+import { LocalSeatLockingStrategy } from './strategies/local.seat-locking.strategy';
 import { NoneSeatLockingStrategy } from './strategies/none.seat-locking.strategy';
 import { OptimisticSeatLockingStrategy } from './strategies/optimistic.seat-locking.strategy';
 import { PessimisticSeatLockingStrategy } from './strategies/pessimistic.seat-locking.strategy';
@@ -37,6 +38,7 @@ export class BookingModule {
         OptimisticSeatLockingStrategy,
         DistributedSeatLockingStrategy,
         FencedSeatLockingStrategy,
+        LocalSeatLockingStrategy,
         BookingSettingsService,
         BookSeatService,
         BookingAdminService,

@@ -49,5 +49,6 @@ export const SeatLockingKey = {
   Optimistic: 'optimistic',
   Distributed: 'distributed',
   Fenced: 'fenced',
+  Local: 'local',
 } as const;
 export type SeatLockingKey = (typeof SeatLockingKey)[keyof typeof SeatLockingKey];
