@@ -8,6 +8,10 @@ export interface TransferLog {
   strategy: string;
   attempts: number;
   barrier?: { status: string; waited_ms: number; arrived?: number; needed?: number };
+  /** Present when the transfer was refused: the uniform error body. */
+  code?: string;
+  details?: Array<{ field: string; errors?: string[] }>;
+  detail?: string;
 }
 
 /** The bank node's API, as the seed runbook calls it (port 8000 + the test shift, no prefix). */

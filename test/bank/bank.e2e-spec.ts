@@ -407,7 +407,7 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
 
     it('names the field in validation errors', async () => {
       const res = await bank.transfer('alice', 'bob', -1);
-      expect(res.body.details[0].field).toBe('amount');
+      expect(res.body.details?.[0].field).toBe('amount');
       const unknown = await bank.transfer('nobody', 'bob', 1);
       expect(unknown.body.detail).toBe('Account nobody not found');
     });
