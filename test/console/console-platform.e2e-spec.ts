@@ -15,7 +15,7 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
   beforeAll(async () => {
     buildConsole();
     app = await startApp({ LABS: 'booking', PORT: MAIN_PORT });
-    browser = await openBrowser({ allow: [/ERR_CONNECTION_REFUSED/, /status of 503/] });
+    browser = await openBrowser({ allow: [/ERR_CONNECTION_REFUSED/, /status of 503/, /EventSource's response has a status 404/] });
   });
   afterAll(async () => {
     await browser?.close();
@@ -94,18 +94,29 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
     const theme = page.locator('button[aria-label^="Theme:"]');
     expect(await theme.getAttribute('aria-label')).toBe('Theme: auto; change theme');
     await theme.focus();
+    // Preact runs effects after paint: wait for the attribute rather than read it at once.
+    const themeIs = (want: string | null) => page.waitForFunction((w) => document.documentElement.getAttribute('data-theme') === w, want);
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('light');
+    await themeIs('light');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    await themeIs('dark');
     const background = await page.evaluate(() => (globalThis as any).getComputedStyle(document.querySelector('body')).backgroundColor as string);
     expect(background).toBe('rgb(21, 23, 26)');
     await browser.screenshot('booking-dark');
     // The choice is kept across a reload; `auto` follows prefers-color-scheme again.
     await page.reload();
-    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    await themeIs('dark');
     await page.locator('button[aria-label^="Theme:"]').click();
-    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBeNull();
+    await themeIs(null);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('says so when the page is for a lab this app does not run', async () => {
+    const { page } = browser;
+    await page.goto(`${app!.url}/console/bank`);
+    await page.locator('[data-testid="lab-absent"]').waitFor();
+    await waitForAttribute(page, '[data-testid="connection"]', 'data-state', 'absent');
+    expect(await page.locator('[data-testid="app-down"]').count()).toBe(0);
     expect(browser.errors).toEqual([]);
   });
 

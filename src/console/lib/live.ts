@@ -25,7 +25,8 @@ export interface LabSnapshot {
   reads: Record<string, SourceRead>;
 }
 
-export type Connection = 'connecting' | 'live' | 'down';
+/** `absent`: the app answers, but does not run (one of) these labs (LABS). */
+export type Connection = 'connecting' | 'live' | 'down' | 'absent';
 
 export interface Live {
   connection: Connection;
@@ -63,6 +64,15 @@ export function useLive(labs: string[]): Live {
         setLive((l) => ({ ...l, connection: 'down', downSince: l.downSince ?? Date.now() }));
         if (source?.readyState === EventSource.CLOSED && !stopped) {
           source.close();
+          const url = source.url;
+          // Refused rather than unreachable: ask why once (404: a lab not run here; 503: too many streams).
+          const probe = new AbortController();
+          void fetch(url, { signal: probe.signal })
+            .then((r) => {
+              probe.abort();
+              if (r.status === 404) setLive((l) => ({ ...l, connection: 'absent', downSince: undefined }));
+            })
+            .catch(() => undefined);
           retry = setTimeout(open, RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)]);
         }
       };

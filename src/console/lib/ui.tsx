@@ -91,13 +91,18 @@ export function Layout(props: { current: string; connection?: Connection; downSi
           itself; the figures below are the last ones received.
         </div>
       )}
+      {props.connection === 'absent' && (
+        <div class="banner warn" role="status" data-testid="lab-absent">
+          ! This app does not run this lab (see LABS); start it with LABS=all, or open a lab it runs.
+        </div>
+      )}
       <main>{props.children}</main>
     </div>
   );
 }
 
 function ConnectionPill({ connection }: { connection: Connection }) {
-  const text = connection === 'live' ? '● live' : connection === 'connecting' ? '… connecting' : '✕ app down';
+  const text = { live: '● live', connecting: '… connecting', down: '✕ app down', absent: '! not running here' }[connection];
   return (
     <span class={`pill ${connection === 'live' ? 'ok' : connection === 'down' ? 'bad' : 'warn'}`} data-testid="connection" data-state={connection}>
       {text}
