@@ -1,4 +1,5 @@
 export * from './barrier';
+export * from './shared-barrier';
 export * from './crash-hook';
 export * from './delay';
 export * from './network-faults.service';

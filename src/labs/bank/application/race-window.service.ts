@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge } from 'prom-client';
-import { Barrier, BarrierOutcome, delay } from '../../../platform/faults';
+import { Barrier, BarrierOutcome, SharedBarrier, delay } from '../../../platform/faults';
+import { AppConfig } from '../../../platform/config/app-config';
+import { RedisService } from '../../../platform/redis/redis.service';
 import { RuntimeSettingsService } from '../../../platform/strategy';
 import {
   BANK_LAB,
@@ -32,19 +34,30 @@ const BARRIER_FIELDS: Array<keyof RaceWindowSettings> = ['barrier_enabled', 'bar
 
 /**
  * The debug delay and the barrier. Their settings live in Redis (partial updates merge); the
- * barrier itself lives in this process and follows the stored count and timeout.
+ * barrier itself lives in this process and follows the stored count and timeout — or, under the
+ * process-mode supervisor (where the bank may run as several instances), in Redis, so it releases
+ * when `count` transfers have arrived across every instance.
  */
 @Injectable()
 export class RaceWindowService implements OnModuleInit {
   private readonly logger = new Logger(BANK_SERVICE);
   private readonly barrier = new Barrier(DEFAULT_RACE_WINDOW.barrier_count, DEFAULT_RACE_WINDOW.barrier_timeout_ms);
   private barrierTimeoutMs = DEFAULT_RACE_WINDOW.barrier_timeout_ms;
+  private readonly shared?: SharedBarrier;
+  /** Transfers of this process waiting at the shared barrier. */
+  private sharedWaiting = 0;
 
   constructor(
+    config: AppConfig,
+    redis: RedisService,
     private readonly runtime: RuntimeSettingsService,
     @InjectMetric(BankMetric.BarrierWaiting) private readonly waitingGauge: Gauge<string>,
     @InjectMetric(BankMetric.BarrierWaits) private readonly waits: Counter<string>,
-  ) {}
+  ) {
+    if (config.isSupervised) {
+      this.shared = new SharedBarrier(redis.client, 'labs:bank:barrier', DEFAULT_RACE_WINDOW.barrier_count, DEFAULT_RACE_WINDOW.barrier_timeout_ms);
+    }
+  }
 
   onModuleInit(): void {
     this.waitingGauge.set({ service: BANK_SERVICE }, 0);
@@ -57,17 +70,21 @@ export class RaceWindowService implements OnModuleInit {
   /** Merges `changes` into the stored settings; a barrier change releases the current waiters (as the seed did). */
   async update(changes: Partial<RaceWindowSettings>): Promise<RaceWindowSettings> {
     const next = await this.runtime.patch(BANK_LAB, RACE_WINDOW_SETTINGS, DEFAULT_RACE_WINDOW, changes);
-    if (BARRIER_FIELDS.some((field) => changes[field] !== undefined)) this.reconfigureBarrier(next);
+    if (BARRIER_FIELDS.some((field) => changes[field] !== undefined)) {
+      this.reconfigureBarrier(next);
+      await this.shared?.reconfigure(next.barrier_count, next.barrier_timeout_ms);
+    }
     return next;
   }
 
   async reset(): Promise<void> {
     await this.runtime.reset(BANK_LAB, RACE_WINDOW_SETTINGS);
     this.reconfigureBarrier(DEFAULT_RACE_WINDOW);
+    await this.shared?.reconfigure(DEFAULT_RACE_WINDOW.barrier_count, DEFAULT_RACE_WINDOW.barrier_timeout_ms);
   }
 
   get waiting(): number {
-    return this.barrier.waiting;
+    return this.shared ? this.sharedWaiting : this.barrier.waiting;
   }
 
   open(settings: RaceWindowSettings, transferId: string): OpenedWindow {
@@ -90,6 +107,7 @@ export class RaceWindowService implements OnModuleInit {
   }
 
   private async arrive(settings: RaceWindowSettings, transferId: string): Promise<BarrierReport> {
+    if (this.shared) return this.arriveShared(this.shared, settings, transferId);
     if (this.barrier.size !== settings.barrier_count || this.barrierTimeoutMs !== settings.barrier_timeout_ms) {
       this.reconfigureBarrier(settings);
     }
@@ -119,6 +137,29 @@ export class RaceWindowService implements OnModuleInit {
       };
     }
     this.logger.log(`Proceeding past barrier (${outcome.status}) [${transferId}]`);
+    return { status: outcome.status, generation: outcome.generation, waited_ms: waited };
+  }
+
+  /** The same arrival at the Redis barrier every instance shares. */
+  private async arriveShared(shared: SharedBarrier, settings: RaceWindowSettings, transferId: string): Promise<BarrierReport> {
+    shared.follow(settings.barrier_count, settings.barrier_timeout_ms);
+    const started = Date.now();
+    this.sharedWaiting += 1;
+    this.waitingGauge.set({ service: BANK_SERVICE }, this.sharedWaiting);
+    this.logger.log(`Waiting at the shared barrier (count ${settings.barrier_count}, every instance) [${transferId}]`);
+    let outcome: BarrierOutcome;
+    try {
+      outcome = await shared.arrive();
+    } finally {
+      this.sharedWaiting -= 1;
+      this.waitingGauge.set({ service: BANK_SERVICE }, this.sharedWaiting);
+    }
+    this.waits.inc({ outcome: outcome.status, service: BANK_SERVICE });
+    const waited = Date.now() - started;
+    if (outcome.status === 'timed_out') {
+      return { status: outcome.status, generation: outcome.generation, waited_ms: waited, arrived: outcome.arrived, needed: outcome.needed };
+    }
+    this.logger.log(`Proceeding past the shared barrier (${outcome.status}) [${transferId}]`);
     return { status: outcome.status, generation: outcome.generation, waited_ms: waited };
   }
 
