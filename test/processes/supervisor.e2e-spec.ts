@@ -40,6 +40,14 @@ describe('process mode (LAB_PROCESSES=1)', () => {
     expect(node.up).toBe(true);
   });
 
+  it('GET /metrics on the main port gathers every process, each sample labelled lab_instance', async () => {
+    const text = await (await fetch(`${sup.url}/metrics`)).text();
+    expect(text).toMatch(/^process_cpu_user_seconds_total\{lab_instance="booking:booking#0"\} /m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total\{lab_instance="bank:bank#0"\} /m);
+    expect(text.match(/^# TYPE process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    expect(text).toMatch(/^lab_process_up\{lab_instance="bank:bank#0"\} 1$/m);
+  });
+
   it('the admin crash kills the process (SIGKILL); the supervisor starts a new one after 3 s', async () => {
     const before = first.find((p) => p.lab === 'booking')!.pid!;
     const crashed = await fetch(`${sup.url}/admin/labs/booking/nodes/booking/crash`, { method: 'POST' });

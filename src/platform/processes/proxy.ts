@@ -76,3 +76,23 @@ export function getJson(port: number, path: string, timeoutMs: number): Promise<
     req.end();
   });
 }
+
+/** GET 127.0.0.1:port/path as text (at most 8 MB), bounded by `timeoutMs`; undefined when it fails. */
+export function getText(port: number, path: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 8 * 1024 * 1024) req.destroy();
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve(res.statusCode === 200 ? Buffer.concat(chunks).toString('utf8') : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}

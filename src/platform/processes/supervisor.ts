@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { LabName } from '../config/lab-plan';
 import { NodeEndpoint } from '../config/labs-selection';
-import { forward, getJson, processUnavailable, sendJson } from './proxy';
+import { mergeExpositions } from './metrics-merge';
+import { forward, getJson, getText, processUnavailable, sendJson } from './proxy';
 import { ChildMessage, RestartPolicy } from './process-messages';
 
 export interface ProcessView {
@@ -262,6 +263,10 @@ export class Supervisor {
       }
       if (req.method === 'GET' && path === '/admin/processes') return sendJson(res, 200, { mode: 'processes', pid: process.pid, processes: this.views() });
       if (req.method === 'GET' && path === '/health') return sendJson(res, 200, await this.health());
+      if (req.method === 'GET' && path === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(await this.metrics());
+      }
       const admin = /^\/admin\/labs\/([^/]+)(\/.*)?$/.exec(path);
       if (admin) return await this.serveLabAdmin(admin[1], admin[2] ?? '', req, res);
       const endpoint = this.config.endpoints.find((e) => path === `/${e.route}` || path.startsWith(`/${e.route}/`));
@@ -350,6 +355,24 @@ export class Supervisor {
     return { ...(base ?? { lab, health: { status: 'down' }, strategy_ports: [] }), lab, nodes: nodeViews };
   }
 
+  /** Every running process's /metrics, each sample labelled lab_instance, plus the supervisor's own gauges. */
+  private async metrics(): Promise<string> {
+    const parts = await Promise.all(
+      this.processes
+        .filter((p) => p.state === 'up')
+        .map(async (p) => ({ label: instanceLabel(p), text: (await getText(p.mainPort!, '/metrics', 3000)) ?? '' })),
+    );
+    const own = [
+      '# HELP lab_process_up 1 while the process of this node instance runs (process mode)',
+      '# TYPE lab_process_up gauge',
+      ...this.processes.map((p) => `lab_process_up{lab_instance="${instanceLabel(p)}"} ${p.state === 'up' ? 1 : 0}`),
+      '# HELP lab_process_restarts Times the supervisor started this node instance again',
+      '# TYPE lab_process_restarts gauge',
+      ...this.processes.map((p) => `lab_process_restarts{lab_instance="${instanceLabel(p)}"} ${p.restarts}`),
+    ].join('\n');
+    return mergeExpositions(parts) + own + '\n';
+  }
+
   private async health(): Promise<Record<string, unknown>> {
     const labs: Record<string, unknown> = {};
     let dependencies: unknown = {};
@@ -365,6 +388,10 @@ export class Supervisor {
     }
     return { status: degraded ? 'degraded' : 'ok', dependencies, labs, processes: this.views() };
   }
+}
+
+function instanceLabel(p: Managed): string {
+  return `${p.endpoint.lab}:${p.endpoint.node}#${p.instance}`;
 }
 
 function name(p: Managed): string {
