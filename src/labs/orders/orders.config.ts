@@ -9,7 +9,8 @@ export const ORDERS_KAFKA = {
   resultsTopic: 'order-results',
   dlqTopic: 'dlq',
   groupId: 'order-processors',
-  transactionalId: 'producer-1',
+  /** Plus the instance number from 1 (`producer-1`, `producer-2`, …): two producer instances never fence each other. */
+  transactionalIdPrefix: 'producer-',
   ordersPartitions: 3,
   resultsPartitions: 3,
   dlqPartitions: 1,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../../platform/config/app-config';
 import { KafkaService } from '../../../platform/kafka/kafka.service';
 import { ORDERS_KAFKA } from '../orders.config';
 
@@ -7,7 +8,10 @@ import { ORDERS_KAFKA } from '../orders.config';
 export class OrdersTopicsService {
   private ensured?: Promise<void>;
 
-  constructor(private readonly kafka: KafkaService) {}
+  constructor(
+    private readonly kafka: KafkaService,
+    private readonly config: AppConfig,
+  ) {}
 
   get orders(): string {
     return this.kafka.name(ORDERS_KAFKA.ordersTopic);
@@ -25,8 +29,9 @@ export class OrdersTopicsService {
     return this.kafka.name(ORDERS_KAFKA.groupId);
   }
 
+  /** `producer-1` for the one producer (or instance 0 in process mode), `producer-<n+1>` for instance n. */
   get transactionalId(): string {
-    return this.kafka.name(ORDERS_KAFKA.transactionalId);
+    return this.kafka.name(`${ORDERS_KAFKA.transactionalIdPrefix}${this.config.env.LAB_INSTANCE + 1}`);
   }
 
   /** The broker cluster's id (KRaft or ZooKeeper), read at each call: a broker on fresh data has a new one. */
