@@ -21,15 +21,31 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   };
 }
 
-/** Creates the database if needed and applies every pending migration, each in its own transaction. */
+/** The advisory lock every process takes around its migrations: N processes booting together migrate once. */
+export const MIGRATIONS_LOCK_KEY = 'labs-migrations';
+
+/**
+ * Creates the database if needed and applies every pending migration, each in its own transaction,
+ * under a PostgreSQL advisory lock (held by a session of its own, waited on at most 60 s): the
+ * first process to boot migrates, the others wait and then find nothing pending.
+ */
 export async function runMigrations(url: string): Promise<void> {
   await ensureDatabase(url);
-  const dataSource = new DataSource(dataSourceOptions(url));
-  await dataSource.initialize();
+  const lock = new Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 60000, application_name: 'labs-migrations-lock' });
+  await lock.connect();
   try {
-    await dataSource.runMigrations({ transaction: 'each' });
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATIONS_LOCK_KEY]);
+    const dataSource = new DataSource(dataSourceOptions(url));
+    await dataSource.initialize();
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await dataSource.destroy();
+    }
   } finally {
-    await dataSource.destroy();
+    // Ending the session releases the lock too, should the unlock itself fail.
+    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
+    await lock.end().catch(() => undefined);
   }
 }
 
@@ -45,7 +61,8 @@ export async function ensureDatabase(url: string): Promise<void> {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {
       await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by another process
+        // Created meanwhile by another process: 42P04, or 23505 when both inserted into pg_database at once.
+        if (err.code !== '42P04' && err.code !== '23505') throw err;
       });
     }
   } finally {
