@@ -76,3 +76,18 @@ describe('process mode (LAB_PROCESSES=1)', () => {
     expect(childrenOf(sup.pid)).toEqual([]);
   });
 });
+
+describe('a supervisor killed with SIGKILL (no chance to stop its children)', () => {
+  it('leaves no orphan: each process sees its IPC channel close and stops by itself', async () => {
+    const sup = await startSupervisor({ LABS: 'booking' });
+    const pids = (await sup.processes()).map((p) => p.pid!);
+    expect(pids.every(alive)).toBe(true);
+    await new Promise<void>((resolve) => {
+      sup.child.once('exit', () => resolve());
+      sup.child.kill('SIGKILL');
+    });
+    const deadline = Date.now() + 30_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(pids.filter(alive)).toEqual([]);
+  }, 120_000);
+});
