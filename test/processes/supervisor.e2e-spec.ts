@@ -48,6 +48,12 @@ describe('process mode (LAB_PROCESSES=1)', () => {
     expect(text).toMatch(/^lab_process_up\{lab_instance="bank:bank#0"\} 1$/m);
   });
 
+  it('GET /docs-json on the main port documents every lab, each from its own process', async () => {
+    const doc = (await (await fetch(`${sup.url}/docs-json`)).json()) as { paths: Record<string, unknown>; tags: { name: string }[] };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/booking/book', '/bank/transfer', '/admin/labs']));
+    expect(doc.tags.map((t) => t.name)).toEqual(expect.arrayContaining(['platform', 'booking', 'bank']));
+  });
+
   it('the admin crash kills the process (SIGKILL); the supervisor starts a new one after 3 s', async () => {
     const before = first.find((p) => p.lab === 'booking')!.pid!;
     const crashed = await fetch(`${sup.url}/admin/labs/booking/nodes/booking/crash`, { method: 'POST' });

@@ -263,6 +263,7 @@ export class Supervisor {
       }
       if (req.method === 'GET' && path === '/admin/processes') return sendJson(res, 200, { mode: 'processes', pid: process.pid, processes: this.views() });
       if (req.method === 'GET' && path === '/health') return sendJson(res, 200, await this.health());
+      if (req.method === 'GET' && path === '/docs-json') return sendJson(res, 200, await this.openApi());
       if (req.method === 'GET' && path === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(await this.metrics());
@@ -371,6 +372,25 @@ export class Supervisor {
       ...this.processes.map((p) => `lab_process_restarts{lab_instance="${instanceLabel(p)}"} ${p.restarts}`),
     ].join('\n');
     return mergeExpositions(parts) + own + '\n';
+  }
+
+  /** One OpenAPI document: each lab's process documents its own lab; paths, schemas and tags are merged. */
+  private async openApi(): Promise<Record<string, unknown>> {
+    type Doc = { paths?: Record<string, unknown>; tags?: { name: string }[]; components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+    const docs: Doc[] = [];
+    for (const lab of this.config.labs.keys()) {
+      const first = this.up(lab)[0];
+      const answer = first ? await getJson(first.mainPort!, '/docs-json', 5000) : undefined;
+      if (answer?.status === 200) docs.push(answer.body as Doc);
+    }
+    if (docs.length === 0) return { openapi: '3.0.0', info: { title: 'distributed-systems-labs', version: '0' }, paths: {} };
+    const merged: Doc = { ...docs[0], paths: {}, tags: [], components: { ...docs[0].components, schemas: {} } };
+    for (const doc of docs) {
+      Object.assign(merged.paths!, doc.paths ?? {});
+      Object.assign(merged.components!.schemas!, doc.components?.schemas ?? {});
+      for (const tag of doc.tags ?? []) if (!merged.tags!.some((t) => t.name === tag.name)) merged.tags!.push(tag);
+    }
+    return merged;
   }
 
   private async health(): Promise<Record<string, unknown>> {
