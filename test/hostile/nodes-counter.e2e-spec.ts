@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { createServer, Server } from 'node:http';
-import { DataSource } from 'typeorm';
 import type { RunningApp } from '../../src/bootstrap';
+import { DatabasePools } from '../../src/platform/database/database-pools.service';
 import { redisKeyPart } from '../../src/platform/redis/redis-key';
 import { RedisService } from '../../src/platform/redis/redis.service';
 import { StrategySelectionService } from '../../src/platform/strategy/strategy-selection.service';
@@ -127,14 +127,14 @@ describe('hostile: counter numbers and state size between nodes', () => {
   });
 
   it('strong counter: exact up to 2^53 - 1 with both strategies, then 422', async () => {
-    const dataSource = app.app.get(DataSource);
+    const db = app.app.get(DatabasePools).forLab('counter');
     const redis = app.app.get(RedisService).client;
     const selection = app.app.get(StrategySelectionService);
     for (const strategy of ['postgres-row-lock', 'redis-incr']) {
       await selection.select('counter', 'strong-counter', strategy);
       const name = unique(`strong-${strategy}`);
       if (strategy === 'postgres-row-lock') {
-        await dataSource.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, $2)`, [name, String(Number.MAX_SAFE_INTEGER - 3)]);
+        await db.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, $2)`, [name, String(Number.MAX_SAFE_INTEGER - 3)]);
       } else {
         await redis.set(`counter:strong:value:${redisKeyPart(name)}`, String(Number.MAX_SAFE_INTEGER - 3));
       }
