@@ -44,3 +44,39 @@ export function outcomeOfError(response: ExperimentHttpResponse, value: unknown)
   const error = `HTTP ${response.status}${body?.code ? ` ${body.code}` : ''}${body?.message ? `: ${body.message}` : ''}`;
   return response.status >= 400 && response.status < 500 ? { type: 'fail', value, error } : { type: 'info', value, error };
 }
+
+/** A node's answer with its body read as a JSON object (`{}` when it was not one). */
+export type ExperimentReply = { status: number; body: Record<string, any> };
+
+/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
+export async function experimentRequest(
+  ctx: ExperimentRunContext,
+  method: 'GET' | 'POST',
+  node: string,
+  path: string,
+  body?: unknown,
+): Promise<ExperimentReply> {
+  const res = await experimentHttp(ctx, node, path, { method, body });
+  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
+}
+
+/** How long a setup, fault or teardown call may take. */
+export const EXPERIMENT_ADMIN_TIMEOUT_MS = 5000;
+
+/**
+ * Setup, fault and teardown calls get a timeout of their own (not the op's signal): a run cut short
+ * must still heal and restore. A network error is answered as status 0, never thrown.
+ */
+export async function experimentAdmin(
+  ctx: Omit<ExperimentRunContext, 'setup'>,
+  method: 'GET' | 'POST',
+  node: string,
+  path: string,
+  body?: unknown,
+): Promise<ExperimentReply> {
+  try {
+    return await experimentRequest({ ...ctx, setup: {}, signal: AbortSignal.timeout(EXPERIMENT_ADMIN_TIMEOUT_MS) }, method, node, path, body);
+  } catch (err) {
+    return { status: 0, body: { message: (err as Error).message } };
+  }
+}

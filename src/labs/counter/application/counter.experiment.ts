@@ -13,14 +13,17 @@ import {
   Verdict,
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
-import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
+import {
+  ExperimentReply as Reply,
+  experimentAdmin as admin,
+  experimentRequest as request,
+  outcomeOfError,
+} from '../../../platform/experiments/experiment-http';
 import { StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
 import { LAB, REGIONS } from '../counter.config';
 import { checkCounterHistory } from '../domain/counter-history.checker';
 import { GLOBAL_VIEW_PORT } from '../strategies/global-view.port';
 import { STRONG_COUNTER_PORT } from '../strategies/strong-counter.port';
-
-const ADMIN_TIMEOUT_MS = 5000;
 
 /** Experiment strategies: the gateway's global view (over the CRDT regions), or the strong counter doing the same work. */
 const STRATEGY_PORT: Record<string, string> = {
@@ -287,22 +290,6 @@ async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   return res;
 }
 
-type Reply = { status: number; body: Record<string, any> };
-
-/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
-async function request(ctx: ExperimentRunContext, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await experimentHttp(ctx, node, path, { method, body });
-  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
-}
-
-/** Setup, fault and teardown calls get a timeout of their own: a run cut short must still heal and restore. Network errors are status 0. */
-async function admin(ctx: Omit<ExperimentRunContext, 'setup'>, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
-  try {
-    return await request({ ...ctx, setup: {}, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) }, method, node, path, body);
-  } catch (err) {
-    return { status: 0, body: { message: (err as Error).message } };
-  }
-}
 
 function outcome(res: Reply, value: unknown, ackNode: () => string | undefined): OpOutcome {
   if (res.status !== 200) return outcomeOfError(res, value);

@@ -13,12 +13,15 @@ import {
   Verdict,
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
-import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
+import {
+  ExperimentReply as Reply,
+  experimentAdmin as admin,
+  experimentRequest as request,
+  outcomeOfError,
+} from '../../../platform/experiments/experiment-http';
 import { NodeLifecycleService } from '../../../platform/faults/node-lifecycle.service';
 import { checkReplicationHistory } from '../domain/replication-history.checker';
 import { LAB, READ_STRATEGY_KEYS, REPLICA_NAMES, ReplicaName, isReplicaName } from '../replication.config';
-
-const ADMIN_TIMEOUT_MS = 5000;
 
 const KEYS = ['k0', 'k1', 'k2', 'k3'];
 
@@ -222,19 +225,3 @@ async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   return res;
 }
 
-type Reply = { status: number; body: Record<string, any> };
-
-/** An operation's call: the op's own signal (timeout, abort); a network error throws, and the runner records it as info. */
-async function request(ctx: ExperimentRunContext, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await experimentHttp(ctx, node, path, { method, body });
-  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
-}
-
-/** Setup, fault and teardown calls get a timeout of their own: a run cut short must still heal and restore. Network errors are status 0. */
-async function admin(ctx: Omit<ExperimentRunContext, 'setup'>, method: 'GET' | 'POST', node: string, path: string, body?: unknown): Promise<Reply> {
-  try {
-    return await request({ ...ctx, setup: {}, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) }, method, node, path, body);
-  } catch (err) {
-    return { status: 0, body: { message: (err as Error).message } };
-  }
-}
