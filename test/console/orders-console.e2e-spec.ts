@@ -25,9 +25,18 @@ describe('console: orders page in a real browser', () => {
   async function setIdempotency(on: boolean): Promise<void> {
     const { page } = browser;
     const box = page.locator('[data-testid="idempotency"]');
-    await box.waitFor();
+    // The switch is disabled (and reads unchecked) until the consumer's config has arrived: reading
+    // it earlier would take "off" for the consumer's state and skip the click.
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="idempotency"]') as { disabled?: boolean } | null;
+      return el !== null && el.disabled === false;
+    }, undefined, { timeout: 60_000 });
     if ((await box.isChecked()) !== on) await box.click();
-    await page.waitForFunction((want) => (document.querySelector('[data-testid="idempotency"]') as { checked?: boolean } | null)?.checked === want, on);
+    await page.waitForFunction(
+      (want) => (document.querySelector('[data-testid="idempotency"]') as { checked?: boolean } | null)?.checked === want,
+      on,
+      { timeout: 60_000 },
+    );
   }
 
   async function waitForFigure(testid: string, value: string, timeout = 60_000): Promise<void> {
