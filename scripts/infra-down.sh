@@ -55,7 +55,20 @@ stop_kafka_local() {
   rm -f "$KAFKA_PID_FILE"
 }
 
-for dep in postgres redis kafka; do
+# The replication lab's streaming trio: standbys first, then the primary (a fast shutdown each).
+stop_pg_streaming() { # <bin dir>:<data dir>
+  local bin=${1%%:*} data=${1#*:} name
+  for name in replica2 replica1 primary; do
+    [[ -f $data/$name/postmaster.pid ]] || { echo "pg-streaming: $name was not running"; continue; }
+    if [[ $(id -u) -eq 0 ]]; then
+      runuser -u postgres -- "$bin/pg_ctl" -D "$data/$name" -m fast -w -t 60 stop >/dev/null 9>&-
+    else
+      "$bin/pg_ctl" -D "$data/$name" -m fast -w -t 60 stop >/dev/null 9>&-
+    fi && echo "pg-streaming: stopped $name ($data/$name)"
+  done
+}
+
+for dep in postgres redis kafka pg-streaming; do
   how=$(state_get "$dep")
   case "$dep:$how" in
     *:docker)
@@ -65,6 +78,8 @@ for dep in postgres redis kafka; do
     postgres:local:*) # local:<major version>
       pg_ctlcluster --skip-systemctl-redirect "${how#local:}" main stop
       echo "postgres: stopped local cluster ${how#local:}/main" ;;
+    pg-streaming:local:*) # local:<bin dir>:<data dir>
+      stop_pg_streaming "${how#local:}" ;;
     redis:local:*) # local:<port>
       redis-cli -h 127.0.0.1 -p "${how#local:}" shutdown nosave >/dev/null 2>&1 || true
       echo "redis: stopped local redis-server on port ${how#local:}" ;;

@@ -10,9 +10,16 @@
 # What this script starts is recorded in a state file so that scripts/infra-down.sh
 # stops only that. Idempotent: a second run finds everything up and does nothing.
 #
+# Then, for the replication lab's postgres-streaming engine, a separate PostgreSQL primary and two
+# hot-standby streaming replicas (see ensure_pg_streaming). That part never fails the script: when
+# it cannot be started it prints a warning, records why, and the other labs run as before.
+#
 # Env: DATABASE_URL, REDIS_URL, KAFKA_BROKERS (first broker is checked),
 #      LABS_CACHE_DIR (jars, broker data and logs), KAFKA_HEAP_OPTS, KAFKA_JVM_OPTS,
-#      INFRA_WAIT_SECONDS (per dependency, default 60).
+#      INFRA_WAIT_SECONDS (per dependency, default 60),
+#      PG_STREAMING (on|off, default on), PG_STREAMING_PRIMARY_URL, PG_STREAMING_REPLICA1_URL,
+#      PG_STREAMING_REPLICA2_URL (defaults 127.0.0.1:5433/5434/5435, database labs_streaming),
+#      PG_STREAMING_BIN_DIR (default: the newest /usr/lib/postgresql/<major>/bin).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -348,6 +355,196 @@ ensure_kafka() {
   fi
 }
 
+# ------------------------------------------------- PostgreSQL streaming replicas
+# A primary and two hot standbys made with the OS's own binaries (initdb, pg_basebackup -R,
+# pg_ctl), each in its own data directory under $CACHE_DIR/pg-streaming and on its own port, TCP on
+# loopback only (no unix socket, so nothing touches the machine's own cluster). wal_level=replica,
+# hot_standby=on, one physical replication slot per standby, trust auth on 127.0.0.1.
+# $CACHE_DIR/pg-streaming/infra.status says what happened (read by the app's /health and the tests):
+#   binaries=<dir>|missing   status=up|failed|off   reason=<why, when not up>
+PGS_PRIMARY_URL=${PG_STREAMING_PRIMARY_URL:-postgres://postgres@127.0.0.1:5433/labs_streaming}
+PGS_REPLICA1_URL=${PG_STREAMING_REPLICA1_URL:-postgres://postgres@127.0.0.1:5434/labs_streaming}
+PGS_REPLICA2_URL=${PG_STREAMING_REPLICA2_URL:-postgres://postgres@127.0.0.1:5435/labs_streaming}
+PGS_ROOT=$CACHE_DIR/pg-streaming
+PGS_STATUS=$PGS_ROOT/infra.status
+PGS_BIN=""
+
+pgs_status() { # binaries status reason
+  mkdir -p "$PGS_ROOT"
+  printf 'binaries=%s\nstatus=%s\nreason=%s\nprimary=%s\nreplica1=%s\nreplica2=%s\n' "$1" "$2" "$3" \
+    "$PGS_PRIMARY_URL" "$PGS_REPLICA1_URL" "$PGS_REPLICA2_URL" >"$PGS_STATUS.tmp" && mv "$PGS_STATUS.tmp" "$PGS_STATUS"
+}
+
+# Run a PostgreSQL binary as the `postgres` OS user when we are root (the server refuses to run as
+# root); as ourselves otherwise. fd 9 (the infra lock) is never inherited by a server.
+pgs_run() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@" 9>&-; else "$@" 9>&-; fi
+}
+pgs_sql() { # port sql -> one value
+  psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -XtAqc "$2" 2>/dev/null
+}
+pgs_ready() { pg_isready -q -h 127.0.0.1 -p "$1" -t 2; }
+
+# The data directories must be reachable by the server's OS user: under /root (mode 700) they are
+# not, so they then live in that user's home and $PGS_ROOT/data links to them.
+pgs_data_root() {
+  local want=$PGS_ROOT/data
+  [[ -d $want || -L $want ]] || mkdir -p "$want"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$(readlink -f "$want")"
+    if ! runuser -u postgres -- test -w "$(readlink -f "$want")" 2>/dev/null; then
+      local home
+      home=$(getent passwd postgres | cut -d: -f6)
+      local alt=${home:-/var/lib/postgresql}/distributed-systems-labs-pg-streaming
+      mkdir -p "$alt" && chown postgres: "$alt"
+      rmdir "$want" 2>/dev/null || true
+      [[ -L $want ]] || ln -s "$alt" "$want"
+      echo "pg-streaming: the postgres user cannot reach $PGS_ROOT; data directories in $alt (linked from $want)" >&2
+    fi
+  fi
+  PGS_DATA=$(readlink -f "$want")
+}
+
+pgs_conf() { # datadir port name -> the settings every node of the trio shares
+  cat >"$1/streaming.conf" <<CONF
+# written by scripts/infra.sh (replication lab, postgres-streaming engine)
+port = $2
+# also the standby's application_name in the primary's pg_stat_replication
+cluster_name = '$3'
+
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+wal_keep_size = '256MB'
+hot_standby = on
+hot_standby_feedback = on
+wal_receiver_status_interval = '1s'
+max_connections = 60
+shared_buffers = '32MB'
+log_min_messages = warning
+CONF
+  grep -q "^include_if_exists = 'streaming.conf'" "$1/postgresql.conf" \
+    || echo "include_if_exists = 'streaming.conf'" >>"$1/postgresql.conf"
+}
+
+pgs_start() { # name datadir port
+  pgs_ready "$3" && return 0
+  pgs_run "$PGS_BIN/pg_ctl" -D "$2" -l "$PGS_DATA/$1.log" -w -t "$WAIT_SECONDS" start >/dev/null \
+    || { echo "---- $PGS_DATA/$1.log (tail)" >&2; tail -n 20 "$PGS_DATA/$1.log" >&2 || true; return 1; }
+}
+
+pgs_primary() {
+  local dir=$PGS_DATA/primary port=$1 db=$2
+  if [[ ! -f $dir/PG_VERSION ]]; then
+    rm -rf "$dir"
+    pgs_run "$PGS_BIN/initdb" -D "$dir" -U postgres --auth=trust --no-instructions -E UTF8 >"$PGS_ROOT/initdb.out" 2>&1 \
+      || { cat "$PGS_ROOT/initdb.out" >&2; return 1; }
+    pgs_conf "$dir" "$port" primary
+    # trust on loopback only, replication connections included
+    printf 'host all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' >"$dir/pg_hba.conf"
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/streaming.conf" "$dir/pg_hba.conf"
+    PGS_NOTES+="primary initialised, "
+  fi
+  pgs_start primary "$dir" "$port" || return 1
+  local slot
+  for slot in replica1 replica2; do
+    [[ $(pgs_sql "$port" "SELECT 1 FROM pg_replication_slots WHERE slot_name = '$slot'") == 1 ]] \
+      || pgs_sql "$port" "SELECT 1 FROM pg_create_physical_replication_slot('$slot')" >/dev/null || return 1
+  done
+  [[ $(pgs_sql "$port" "SELECT 1 FROM pg_database WHERE datname = '${db//\'/\'\'}'") == 1 ]] \
+    || createdb -h 127.0.0.1 -p "$port" -U postgres "$db" || return 1
+}
+
+pgs_standby() { # name port primary_port delay_ms
+  local name=$1 dir=$PGS_DATA/$1 port=$2 primary_port=$3
+  if [[ ! -f $dir/PG_VERSION ]]; then
+    rm -rf "$dir"
+    # -R writes standby.signal and primary_conninfo (+ primary_slot_name, with -S) for us
+    pgs_run "$PGS_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" -R -X stream -S "$name" \
+      -c fast >"$PGS_ROOT/basebackup-$name.out" 2>&1 || { cat "$PGS_ROOT/basebackup-$name.out" >&2; return 1; }
+    pgs_conf "$dir" "$port" "$name"
+    # the seed's delay as the starting point; the app changes it at runtime (ALTER SYSTEM + reload)
+    echo "recovery_min_apply_delay = '${4}ms'" >>"$dir/streaming.conf"
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/streaming.conf"
+    PGS_NOTES+="$name cloned with pg_basebackup -R, "
+  fi
+  pgs_start "$name" "$dir" "$port" || return 1
+  [[ $(pgs_sql "$port" "SELECT pg_is_in_recovery()") == t ]] || { echo "pg-streaming: $name on $port is not a standby" >&2; return 1; }
+}
+
+pgs_streaming() { # primary_port -> both standbys stream from the primary
+  [[ $(pgs_sql "$1" "SELECT count(*) FROM pg_stat_replication WHERE application_name IN ('replica1', 'replica2') AND state = 'streaming'") -ge 2 ]]
+}
+
+ensure_pg_streaming() {
+  local t0 p1 p2 p3 db
+  t0=$(now_ms)
+  PGS_NOTES=""
+  if [[ ${PG_STREAMING:-on} == off ]]; then
+    pgs_status "${PGS_BIN:-not looked up}" off "PG_STREAMING=off"
+    echo "pg-streaming: skipped (PG_STREAMING=off)"
+    return 0
+  fi
+  parse_url "$PGS_PRIMARY_URL" 5433; p1=$U_PORT db=${U_PATH:-labs_streaming}
+  is_local "$U_HOST" || { pgs_status remote up ""; echo "pg-streaming: remote primary $U_HOST:$p1, not started here"; return 0; }
+  parse_url "$PGS_REPLICA1_URL" 5434; p2=$U_PORT
+  parse_url "$PGS_REPLICA2_URL" 5435; p3=$U_PORT
+
+  # Already up (this run's or an earlier one's): nothing to start.
+  if pgs_ready "$p1" && pgs_ready "$p2" && pgs_ready "$p3" \
+    && [[ $(pgs_sql "$p2" "SELECT pg_is_in_recovery()") == t && $(pgs_sql "$p3" "SELECT pg_is_in_recovery()") == t ]]; then
+    pgs_status "$(cat "$PGS_ROOT/bin" 2>/dev/null || echo unknown)" up ""
+    echo "pg-streaming: already running (primary :$p1, standbys :$p2 :$p3)"
+    return 0
+  fi
+
+  local bin=${PG_STREAMING_BIN_DIR:-}
+  if [[ -z $bin ]]; then
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  fi
+  local tool
+  for tool in initdb pg_ctl pg_basebackup postgres; do
+    if [[ -z $bin || ! -x $bin/$tool ]]; then
+      pgs_status missing failed "no $tool in ${bin:-/usr/lib/postgresql/*/bin} (install the postgresql server package or set PG_STREAMING_BIN_DIR)"
+      echo "pg-streaming: WARNING: not started: no PostgreSQL server binaries ($tool) in ${bin:-/usr/lib/postgresql/*/bin}; the replication lab's postgres-streaming engine stays unavailable, everything else is unaffected" >&2
+      return 0
+    fi
+  done
+  PGS_BIN=$bin
+  mkdir -p "$PGS_ROOT" && echo "$bin" >"$PGS_ROOT/bin"
+  [[ $(id -u) -ne 0 ]] || getent passwd postgres >/dev/null || {
+    pgs_status "$bin" failed "no postgres OS user to run the servers as"
+    echo "pg-streaming: WARNING: not started: no postgres OS user to run the servers as" >&2
+    return 0
+  }
+  pgs_data_root
+
+  local step
+  for step in "pgs_primary $p1 $db" "pgs_standby replica1 $p2 $p1 500" "pgs_standby replica2 $p3 $p1 1500"; do
+    # shellcheck disable=SC2086 # the step is a command line
+    if ! $step; then
+      pgs_status "$bin" failed "${step%% *} ${step#* } failed (logs in $PGS_DATA)"
+      echo "pg-streaming: WARNING: ${step} failed (logs in $PGS_DATA); the replication lab's postgres-streaming engine stays unavailable, everything else is unaffected" >&2
+      state_set pg-streaming "local:$bin:$PGS_DATA"
+      return 0
+    fi
+  done
+  state_set pg-streaming "local:$bin:$PGS_DATA"
+  local deadline=$(($(now_ms) + WAIT_SECONDS * 1000))
+  until pgs_streaming "$p1"; do
+    if (($(now_ms) >= deadline)); then
+      pgs_status "$bin" failed "standbys up but not streaming from the primary after ${WAIT_SECONDS}s (see $PGS_DATA/*.log)"
+      echo "pg-streaming: WARNING: the standbys are up but not streaming after ${WAIT_SECONDS}s (logs in $PGS_DATA)" >&2
+      return 0
+    fi
+    sleep 0.5
+  done
+  pgs_status "$bin" up ""
+  echo "pg-streaming: started primary :$p1 and hot standbys :$p2 :$p3 (${PGS_NOTES}$bin) in $(secs_since "$t0"); data and logs in $PGS_DATA"
+}
+
 # ---------------------------------------------------------------------- main
 mkdir -p "$CACHE_DIR"
 # One run at a time (two concurrent `npm run infra` must not start two brokers).
@@ -358,3 +555,5 @@ flock -w 300 9 || die "another infra.sh still running (lock $CACHE_DIR/.infra.lo
 ensure_postgres
 ensure_redis
 ensure_kafka
+# Never fails the run: the other labs and CI do not need it (it prints why when it is not up).
+ensure_pg_streaming || echo "pg-streaming: WARNING: setup stopped early; the postgres-streaming engine stays unavailable" >&2

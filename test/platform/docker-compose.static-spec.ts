@@ -159,6 +159,41 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs the replication lab\'s streaming trio as infra.sh does: a primary and two hot standbys cloned with pg_basebackup -R', () => {
+    const primary = services['pg-primary'];
+    const command = ([] as string[]).concat(primary.command ?? []).join(' ');
+    expect(command).toContain('wal_level=replica');
+    expect(command).toContain('hot_standby=on');
+    expect(envOf(primary).POSTGRES_HOST_AUTH_METHOD).toBe('trust');
+    const init = mountsOf(primary).find((m) => m.target.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(read(init!.source.replace(/^\.\//, ''))).toMatch(/pg_create_physical_replication_slot[\s\S]*replica1[\s\S]*replica2/);
+    const entrypoint = read('docker/pg-streaming/standby-entrypoint.sh');
+    expect(entrypoint).toMatch(/pg_basebackup [^\n]*-R[^\n]*-S "\$STANDBY_NAME"/);
+    // on the command line it would outrank the app's ALTER SYSTEM
+    expect(entrypoint).not.toMatch(/-c recovery_min_apply_delay/);
+    const declared = Object.keys(compose.volumes ?? {});
+    const app = envOf(services.app);
+    for (const [name, hostPort, delay, url] of [
+      ['pg-replica1', 5434, '500', app.PG_STREAMING_REPLICA1_URL],
+      ['pg-replica2', 5435, '1500', app.PG_STREAMING_REPLICA2_URL],
+      ['pg-primary', 5433, undefined, app.PG_STREAMING_PRIMARY_URL],
+    ] as const) {
+      const service = services[name];
+      expect({ name, ports: portsOf(service) }).toEqual({ name, ports: [{ host: hostPort, container: 5432, hostIp: '127.0.0.1' }] });
+      expect(healthcheckText(service)).toContain('pg_isready');
+      const data = mountsOf(service).find((m) => m.target === '/var/lib/postgresql/data');
+      expect(declared).toContain(data!.source);
+      expect(new URL(url).hostname).toBe(name);
+      if (delay !== undefined) {
+        expect(envOf(service)).toMatchObject({ STANDBY_NAME: name.slice(3), PRIMARY_HOST: 'pg-primary', APPLY_DELAY_MS: delay });
+        expect(dependsOn(service)['pg-primary']).toBe('service_healthy');
+        expect(healthcheckText(service)).toContain('pg_is_in_recovery');
+      }
+    }
+    // not a dependency of the app: without the trio only that engine is unavailable
+    expect(Object.keys(dependsOn(services.app))).not.toContain('pg-primary');
+  });
+
   it('runs Kafka as a single-node KRaft broker fit for transactions, reachable as the app is told', () => {
     const env = envOf(services.kafka);
     expect(services.kafka.image).toBe('apache/kafka:3.9.1');

@@ -37,6 +37,22 @@ export class EnvSchema {
   })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/labs';
 
+  /** The replication lab's postgres-streaming engine: its own primary and two hot standbys (`npm run infra` starts them). */
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+(:\d+)?\/[A-Za-z0-9_-]+$/, {
+    message: 'PG_STREAMING_PRIMARY_URL must look like postgres://user[:password]@host:port/database',
+  })
+  PG_STREAMING_PRIMARY_URL = 'postgres://postgres@127.0.0.1:5433/labs_streaming';
+
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+(:\d+)?\/[A-Za-z0-9_-]+$/, {
+    message: 'PG_STREAMING_REPLICA1_URL must look like postgres://user[:password]@host:port/database',
+  })
+  PG_STREAMING_REPLICA1_URL = 'postgres://postgres@127.0.0.1:5434/labs_streaming';
+
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+(:\d+)?\/[A-Za-z0-9_-]+$/, {
+    message: 'PG_STREAMING_REPLICA2_URL must look like postgres://user[:password]@host:port/database',
+  })
+  PG_STREAMING_REPLICA2_URL = 'postgres://postgres@127.0.0.1:5435/labs_streaming';
+
   @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:port[/db]' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
