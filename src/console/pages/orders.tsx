@@ -29,7 +29,11 @@ const CRASH_AFTER = 5;
 
 export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
   const producer = read<{ delivery_mode: string; enable_transactions: boolean; kafka_topic: string }>(snapshot, 'producer');
-  const produced = read<{ produced: Record<string, number>; total: number }>(snapshot, 'produced');
+  const produced = read<{
+    produced: Record<string, number>;
+    total: number;
+    fencing?: { takeovers: number; fenced_orders: number; last: { fenced_producer: string; successor: string } | null };
+  }>(snapshot, 'produced');
   const consumer = read<ConsumerConfig>(snapshot, 'consumer');
   const stats = read<Stats>(snapshot, 'stats');
   const dup = read<{ idempotency_working: boolean; duplicate_entries: Array<{ message_id: string; attempt_count: number }> }>(snapshot, 'duplicates');
@@ -114,6 +118,12 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
             {producer?.delivery_mode ?? '…'}
             {producer?.enable_transactions ? ' · transactions' : ''}
           </p>
+          {produced?.fencing?.last && (
+            <p class="small" data-testid="fenced-producer">
+              <Badge tone="warn">fenced</Badge> {produced.fencing.last.fenced_producer} → {produced.fencing.last.successor} · {produced.fencing.fenced_orders} order
+              {produced.fencing.fenced_orders === 1 ? '' : 's'} refused (503)
+            </p>
+          )}
         </div>
         <div class="arrow" aria-hidden="true">
           →
@@ -213,6 +223,20 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
               onClick={() => configure('/orders/consumer/config', { crash_after_messages: crashAfter, crash_point: crashPoint }, `Consumer crashes at message ${crashAfter} from now.`)}
             />
             <ActionButton label="Crash consumer now" name="crash" busy={busy} onClick={() => run('crash', async () => void (await post('/admin/labs/orders/nodes/consumer/crash'), nudge('orders')))} />
+            <ActionButton
+              label="Zombie producer"
+              name="zombie"
+              busy={busy}
+              disabled={!producer?.enable_transactions || producer.delivery_mode !== 'exactly-once'}
+              onClick={() =>
+                run('zombie', async () => {
+                  const reply = await post<{ message: string }>('/orders/producer/simulate/zombie');
+                  nudge('orders');
+                  return reply.message;
+                })
+              }
+              testid="zombie"
+            />
             <ActionButton label="Reset" name="reset" busy={busy} onClick={() => run('reset', async () => (await resetAll(), nudge('orders'), 'Orders and stats cleared.'))} />
           </div>
           {consumer && consumer.crash_after_messages > 0 && <Badge tone="warn">crash armed: message {consumer.crash_after_messages}, {consumer.crash_point}</Badge>}

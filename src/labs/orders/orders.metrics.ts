@@ -18,6 +18,8 @@ export const OrdersMetric = {
   messagesInDatabase: 'messages_in_database_total',
   crashSimulated: 'crash_simulated_total',
   messageOutcomes: 'orders_message_outcomes_total',
+  producersFenced: 'orders_producers_fenced_total',
+  fencedOrders: 'orders_fenced_orders_total',
 } as const;
 
 /** Gauge encoding of the seed: at-most-once 0, at-least-once 1, exactly-once 2. */
@@ -105,5 +107,15 @@ export const ordersMetricProviders = [
     name: OrdersMetric.messageOutcomes,
     help: 'What happened to each delivered message, by idempotency strategy and outcome',
     labelNames: ['strategy', 'outcome'],
+  }),
+  makeCounterProvider({
+    name: OrdersMetric.producersFenced,
+    help: 'Transactional producers fenced by the zombie demo (a second producer initialised the same transactional id)',
+    labelNames: ['service'],
+  }),
+  makeCounterProvider({
+    name: OrdersMetric.fencedOrders,
+    help: 'Orders answered 503 ORDERS.PRODUCER_FENCED: their transaction was on a fenced producer and was aborted',
+    labelNames: ['service'],
   }),
 ];

@@ -16,6 +16,7 @@ import { OrdersReset } from './orders.reset';
 import { StoredPositions } from './nodes/consumer/stored-positions';
 import { OrderProducerService } from './application/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
+import { ZombieProducerService } from './application/zombie-producer.service';
 import { ORDERS_LAB } from './orders.config';
 import { ordersMetricProviders } from './orders.metrics';
 import { ConsumerOffsetsRepository } from './persistence/consumer-offsets.repository';
@@ -51,7 +52,7 @@ const SHARED: Provider[] = [
 
 /** Each node's controllers and stateful providers (Kafka clients, loops); nodes share nothing else in-process. */
 const NODES: Record<string, { controllers: Type<unknown>[]; providers: Provider[] }> = {
-  producer: { controllers: [ProducerController], providers: [OrderProducerService, PublishOrdersService] },
+  producer: { controllers: [ProducerController], providers: [OrderProducerService, ZombieProducerService, PublishOrdersService] },
   consumer: {
     controllers: [ConsumerController],
     providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, StoredPositions, OrderConsumer],

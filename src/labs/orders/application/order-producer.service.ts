@@ -11,14 +11,33 @@ interface Slot {
   fingerprint: string;
   producer: Producer;
   transactional: boolean;
+  /** `<transactional id>#3`: the id and which of this process's producers (the third built) it is. */
+  label: string;
   connected: Promise<void>;
+  /** A transaction on it has succeeded (so a transactional producer has its producer id and epoch). */
+  transacted: boolean;
   /** Tail of the transaction queue: one open transaction at a time on this producer. */
   queue: Promise<unknown>;
   groups: GroupCommit;
 }
 
+/** The live producer, as the zombie demo (zombie-producer.service.ts) sees it. */
+export interface LiveProducer {
+  producer: Producer;
+  label: string;
+  transactionalId: string;
+  /** A transaction on it has succeeded: it holds its producer id and epoch (kafkajs asks for them at its first transaction). */
+  initialised: boolean;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Disconnects it after the transactions queued on it (bounded); it is no longer the live one. */
+  retire(): Promise<void>;
+}
+
 function exclusive<T>(slot: Slot, fn: () => Promise<T>): Promise<T> {
-  const run = slot.queue.then(fn);
+  const run = slot.queue.then(fn).then((value) => {
+    slot.transacted = true;
+    return value;
+  });
   slot.queue = run.catch(() => undefined);
   return run;
 }
@@ -33,6 +52,7 @@ export class OrderProducerService implements OnApplicationShutdown {
   private readonly logger = new Logger('OrdersProducer');
   private slot?: Slot;
   private switching: Promise<unknown> = Promise.resolve();
+  private built = 0;
 
   constructor(
     private readonly kafka: KafkaService,
@@ -48,17 +68,9 @@ export class OrderProducerService implements OnApplicationShutdown {
       const producer = this.kafka.kafka.producer(
         strategy.producerConfig(transactional ? this.topics.transactionalId : undefined),
       );
-      const slot: Slot = {
-        fingerprint,
-        producer,
-        transactional,
-        connected: producer.connect(),
-        queue: Promise.resolve(),
-        groups: new GroupCommit((fn) => exclusive(slot, fn)),
-      };
+      const slot = this.install(fingerprint, producer, transactional, producer.connect());
       slot.connected.catch(() => this.drop(producer));
-      this.slot = slot;
-      this.logger.log(`producer built for ${fingerprint}`);
+      this.logger.log(`producer ${slot.label} built for ${fingerprint}`);
       return slot;
     });
     this.switching = next.catch(() => undefined);
@@ -69,6 +81,62 @@ export class OrderProducerService implements OnApplicationShutdown {
       transactional: slot.transactional,
       exclusive: (fn) => exclusive(slot, fn),
       groups: slot.groups,
+    };
+  }
+
+  /**
+   * The zombie demo's takeover, on the same queue as every switch: `start` builds and initialises
+   * a second producer under the live transactional producer's id (InitProducerId bumps the epoch, so
+   * the broker fences the live one); it takes the slot. The fenced one keeps its queue (whose
+   * transactions now fail) until the caller retires it. Undefined when no transactional producer is live.
+   */
+  async takeOver(start: (live: LiveProducer) => Promise<Producer>): Promise<{ fenced: LiveProducer; successor: LiveProducer } | undefined> {
+    const next = this.switching.then(async () => {
+      const live = this.slot;
+      if (!live?.transactional) return undefined;
+      await live.connected;
+      const producer = await start(this.view(live));
+      const successor = this.install(live.fingerprint, producer, true, Promise.resolve());
+      successor.transacted = true; // `start` initialised it
+      return { fenced: this.view(live), successor: this.view(successor) };
+    });
+    this.switching = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The live transactional producer (connected), if any. */
+  async liveTransactional(): Promise<LiveProducer | undefined> {
+    await this.switching;
+    const live = this.slot;
+    if (!live?.transactional) return undefined;
+    await live.connected;
+    return this.view(live);
+  }
+
+  private install(fingerprint: string, producer: Producer, transactional: boolean, connected: Promise<void>): Slot {
+    this.built += 1;
+    const slot: Slot = {
+      fingerprint,
+      producer,
+      transactional,
+      label: `${this.topics.transactionalId}#${this.built}`,
+      connected,
+      transacted: false,
+      queue: Promise.resolve(),
+      groups: new GroupCommit((fn) => exclusive(slot, fn)),
+    };
+    this.slot = slot;
+    return slot;
+  }
+
+  private view(slot: Slot): LiveProducer {
+    return {
+      producer: slot.producer,
+      label: slot.label,
+      transactionalId: this.topics.transactionalId,
+      initialised: slot.transacted,
+      exclusive: (fn) => exclusive(slot, fn),
+      retire: () => this.retire(slot),
     };
   }
 

@@ -16,6 +16,7 @@ import { DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, Transa
 import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
+import { ZombieProducerService } from './zombie-producer.service';
 
 export interface OrderInput {
   order_id?: string | null;
@@ -62,6 +63,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     private readonly producer: OrderProducerService,
     private readonly topics: OrdersTopicsService,
     private readonly health: DependencyHealthService,
+    private readonly zombie: ZombieProducerService,
     @InjectMetric(OrdersMetric.messagesProduced) private readonly produced: Counter<string>,
     @InjectMetric(OrdersMetric.produceLatency) private readonly latency: Histogram<string>,
     @InjectMetric(OrdersMetric.transactions) private readonly transactions: Counter<string>,
@@ -226,6 +228,8 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       // The producer that failed, not whichever is current: every POST of a failed group lands here, and
       // one of them must not drop the producer a later request has already rebuilt.
       this.producer.drop(session?.producer);
+      const fencing = this.zombie.fencingOf(session?.producer);
+      if (fencing) throw this.zombie.fencedError(fencing, orders.length, err);
       // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
       if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {
         this.transactions.inc({ service: SERVICE, status: 'aborted' });

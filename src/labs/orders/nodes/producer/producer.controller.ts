@@ -7,6 +7,7 @@ import { ProducerConfigRequestDto } from '../../api/dto/producer-config.request.
 import { OrdersSettingsService } from '../../application/orders-settings.service';
 import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { PublishOrdersService } from '../../application/publish-orders.service';
+import { ZombieProducerService } from '../../application/zombie-producer.service';
 import { ORDERS_NODES } from '../../orders.config';
 import { ApiErrors } from '../../../../platform/http/openapi';
 
@@ -18,6 +19,7 @@ export class ProducerController {
     private readonly publish: PublishOrdersService,
     private readonly topics: OrdersTopicsService,
     private readonly settings: OrdersSettingsService,
+    private readonly zombie: ZombieProducerService,
   ) {}
 
   @Get('health')
@@ -66,11 +68,13 @@ export class ProducerController {
 
   @Get('stats')
   @ApiOperation({
-    summary: 'Orders this producer process produced since it started or its last reset-stats, by outcome: success (acked/committed), sent (acks=0), aborted, error',
+    summary:
+      'Orders this producer process produced since it started or its last reset-stats, by outcome: success (acked/committed), sent (acks=0), aborted, error; ' +
+      'fencing: zombie takeovers and orders refused because their producer was fenced, and the latest takeover',
   })
   async stats() {
     const produced = await this.publish.producedCounts();
-    return { produced, total: Object.values(produced).reduce((a, b) => a + b, 0) };
+    return { produced, total: Object.values(produced).reduce((a, b) => a + b, 0), fencing: this.zombie.stats() };
   }
 
   @Post('reset-stats')
@@ -78,7 +82,8 @@ export class ProducerController {
   @ApiOperation({ summary: 'Start the produced counts over (the metric itself keeps counting)' })
   async resetStats() {
     const produced = await this.publish.resetProducedCounts();
-    return { status: 'reset', produced, total: 0 };
+    this.zombie.resetStats();
+    return { status: 'reset', produced, total: 0, fencing: this.zombie.stats() };
   }
 
   @Post('simulate/duplicate')
@@ -86,5 +91,16 @@ export class ProducerController {
   @ApiOperation({ summary: 'Send the same order (same order_id) three times, each through the normal send path' })
   duplicate(@Body() body: OrderRequestDto) {
     return this.publish.simulateDuplicate(body);
+  }
+
+  @Post('simulate/zombie')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Start a second transactional producer with the live one\'s transactional id (exactly-once with transactions only): the broker fences the live one ' +
+      '(its in-flight POSTs get 503 ORDERS.PRODUCER_FENCED, none a 2xx) and the new one takes over',
+  })
+  simulateZombie() {
+    return this.zombie.simulate();
   }
 }

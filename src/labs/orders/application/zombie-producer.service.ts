@@ -1,0 +1,212 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Producer } from 'kafkajs';
+import { Counter } from 'prom-client';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { withTimeout } from '../../../platform/redis/redis.service';
+import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
+import { OrdersErrorCode, OrdersException } from '../orders.errors';
+import { OrdersMetric } from '../orders.metrics';
+import { DeliveryMode } from '../strategies/delivery.port';
+import { LiveProducer, OrderProducerService } from './order-producer.service';
+import { OrdersSettingsService } from './orders-settings.service';
+import { OrdersTopicsService } from './orders-topics.service';
+
+/** What one takeover fenced, and what the fenced producer's requests got since. */
+export interface FencingRecord {
+  transactional_id: string;
+  /** The producer the broker fenced (`<transactional id>#<n>`): the zombie. */
+  fenced_producer: string;
+  /** The producer that initialised the same id after it and took its place. */
+  successor: string;
+  at: string;
+  /** The first error a transaction of the fenced producer got (an in-flight one, else the probe's). */
+  first_error: string | null;
+  /** Its probe transaction, run after its in-flight ones: the broker's answer. */
+  probe_error: string | null;
+  /** Orders of POSTs on the fenced producer answered 503 ORDERS.PRODUCER_FENCED. */
+  fenced_orders: number;
+}
+
+const SERVICE = ORDERS_NODES.producer;
+const PROBE_GROUP = 'orders-zombie-probe';
+/** Fenced producers remembered (their late failures still answer PRODUCER_FENCED). */
+const KEPT = 10;
+
+function errorType(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+  }
+  return undefined;
+}
+
+const describe = (err: unknown) => `${errorType(err) ?? 'error'}: ${err instanceof Error ? err.message : String(err)}`;
+
+/**
+ * The zombie-producer fault (POST :8000/simulate/zombie): a second transactional producer is
+ * started with the live producer's transactional id, as a replacement instance would be while the
+ * old one still runs (paused by GC, cut off, thought dead). Its InitProducerId bumps the id's
+ * epoch; the broker aborts whatever transaction the old producer had open and refuses each of its
+ * later requests (INVALID_PRODUCER_EPOCH). The new producer takes the node's slot, so the app
+ * recovers by itself; every POST whose transaction was on the fenced producer gets a 503
+ * ORDERS.PRODUCER_FENCED and none of its orders is visible to read_committed readers, so a client
+ * retry cannot duplicate anything. What is left open: an order whose POST timed out while its
+ * group was committing may still have landed (as for any 503 of the producer).
+ */
+@Injectable()
+export class ZombieProducerService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('OrdersZombie');
+  /** Fenced producers of this process → their record; newest last. */
+  private readonly records = new Map<Producer, FencingRecord>();
+  /** Since the start or the last reset-stats. */
+  private counts = { takeovers: 0, fenced_orders: 0 };
+
+  constructor(
+    private readonly producer: OrderProducerService,
+    private readonly settings: OrdersSettingsService,
+    private readonly topics: OrdersTopicsService,
+    private readonly kafka: KafkaService,
+    @InjectMetric(OrdersMetric.producersFenced) private readonly fencedMetric: Counter<string>,
+    @InjectMetric(OrdersMetric.fencedOrders) private readonly fencedOrders: Counter<string>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.fencedMetric.inc({ service: SERVICE }, 0);
+    this.fencedOrders.inc({ service: SERVICE }, 0);
+  }
+
+  async simulate() {
+    const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
+    if (key !== DeliveryMode.exactlyOnce || !producerSettings.enable_transactions) {
+      throw new OrdersException(
+        OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS,
+        'The zombie producer needs a transactional producer: exactly-once delivery with enable_transactions on',
+        'invalid',
+        { delivery_mode: key, enable_transactions: producerSettings.enable_transactions },
+      );
+    }
+    const budget = ORDERS_TIMINGS.sendTimeoutMs;
+    const takeover = await withTimeout(
+      (async () => {
+        await this.topics.ensure();
+        // The live producer initialised first (kafkajs sends its transactional InitProducerId at its first
+        // transaction): one that initialised only after the successor would fence the successor instead.
+        // Only when it has no transaction behind it yet, so an initialised one is fenced with its group in flight.
+        await this.producer.session(strategy, true);
+        const live = await this.producer.liveTransactional();
+        if (live && !live.initialised) await live.exclusive(async () => (await live.producer.transaction()).abort()).catch(() => undefined);
+        return this.producer.takeOver(async (live) => {
+          // Known as fenced before the broker says so: its POSTs that fail from now on answer PRODUCER_FENCED.
+          this.remember(live.producer, {
+            transactional_id: live.transactionalId,
+            fenced_producer: live.label,
+            successor: 'starting',
+            at: new Date().toISOString(),
+            first_error: null,
+            probe_error: null,
+            fenced_orders: 0,
+          });
+          const successor = this.kafka.kafka.producer(strategy.producerConfig(live.transactionalId));
+          try {
+            await successor.connect();
+            // InitProducerId under the same transactional id: the epoch goes up, the live producer is fenced.
+            await (await successor.transaction()).abort();
+            return successor;
+          } catch (err) {
+            this.records.delete(live.producer);
+            await successor.disconnect().catch(() => undefined);
+            throw err;
+          }
+        });
+      })(),
+      budget,
+      'starting the second producer',
+    ).catch((err: unknown) => {
+      if (err instanceof OrdersException) throw err;
+      throw new OrdersException(OrdersErrorCode.BROKER_UNAVAILABLE, `Kafka broker unavailable: ${describe(err)}`, 'unavailable', {
+        reason: describe(err),
+      });
+    });
+    if (!takeover) {
+      throw new OrdersException(OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS, 'No transactional producer is live (the delivery mode just changed?)', 'invalid');
+    }
+    const { fenced, successor } = takeover;
+    const record = this.records.get(fenced.producer)!;
+    record.successor = successor.label;
+    this.counts.takeovers += 1;
+    this.fencedMetric.inc({ service: SERVICE });
+    this.logger.warn(`producer ${fenced.label} fenced: ${successor.label} initialised transactional id ${fenced.transactionalId} after it and took over`);
+    try {
+      record.probe_error = await this.probe(fenced);
+      record.first_error ??= record.probe_error;
+    } finally {
+      void fenced.retire();
+    }
+    return {
+      status: 'fenced',
+      ...record,
+      message:
+        `${successor.label} initialised transactional id ${fenced.transactionalId} after ${fenced.label}, so the broker fenced ${fenced.label}: ` +
+        `${record.first_error ?? 'no error (not fenced?)'}. Its in-flight POSTs got 503 ORDERS.PRODUCER_FENCED; new orders go through ${successor.label}.`,
+    };
+  }
+
+  private remember(producer: Producer, record: FencingRecord): void {
+    this.records.set(producer, record);
+    while (this.records.size > KEPT) this.records.delete(this.records.keys().next().value as Producer);
+  }
+
+  /**
+   * The fenced producer's next transaction, after its in-flight ones: it only adds a consumer group's
+   * offsets (AddOffsetsToTxn, nothing written to a topic) and aborts, so even an unfenced producer
+   * would leave no trace. Resolves the broker's error, or null if there was none.
+   */
+  private async probe(fenced: LiveProducer): Promise<string | null> {
+    const attempt = fenced.exclusive(async () => {
+      const transaction = await fenced.producer.transaction();
+      try {
+        await transaction.sendOffsets({
+          consumerGroupId: this.kafka.name(PROBE_GROUP),
+          topics: [{ topic: this.topics.orders, partitions: [{ partition: 0, offset: '0' }] }],
+        });
+      } finally {
+        if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+      }
+    });
+    return withTimeout(attempt, ORDERS_TIMINGS.sendTimeoutMs, 'the fenced producer probe').then(
+      () => null,
+      (err: unknown) => describe(err),
+    );
+  }
+
+  /** The fencing record of a producer that a takeover fenced (every failure of it is the fencing's doing). */
+  fencingOf(producer: Producer | undefined): FencingRecord | undefined {
+    return producer ? this.records.get(producer) : undefined;
+  }
+
+  /** A POST whose transaction was on a fenced producer: counted, logged, answered 503. */
+  fencedError(record: FencingRecord, orders: number, err: unknown): OrdersException {
+    const reason = describe(err);
+    record.fenced_orders += orders;
+    record.first_error ??= reason;
+    this.counts.fenced_orders += orders;
+    this.fencedOrders.inc({ service: SERVICE }, orders);
+    this.logger.warn(`${orders} order(s) refused: producer ${record.fenced_producer} is fenced (${reason})`);
+    return new OrdersException(
+      OrdersErrorCode.PRODUCER_FENCED,
+      `Producer ${record.fenced_producer} was fenced by ${record.successor} (same transactional id); the transaction was aborted, retry`,
+      'unavailable',
+      { transactional_id: record.transactional_id, fenced_producer: record.fenced_producer, successor: record.successor, reason },
+    );
+  }
+
+  /** For GET /stats: takeovers and fenced orders since the start or the last reset-stats, and the latest takeover. */
+  stats() {
+    return { ...this.counts, last: [...this.records.values()].pop() ?? null };
+  }
+
+  resetStats(): void {
+    this.counts = { takeovers: 0, fenced_orders: 0 };
+  }
+}
