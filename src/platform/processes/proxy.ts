@@ -22,12 +22,18 @@ export function processUnavailable(res: ServerResponse, what: string, details: R
 
 /**
  * Forwards one request to 127.0.0.1:port as it came (method, path, headers, body) and streams the
- * answer back. The upstream must answer its headers within `headersTimeoutMs` (504 otherwise); a
+ * answer back (`body`: one already read from `req`). The upstream must answer its headers within `headersTimeoutMs` (504 otherwise); a
  * refused or broken connection is a 503 naming `what`.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, port: number, what: string, headersTimeoutMs: number): void {
+export function forward(req: IncomingMessage, res: ServerResponse, port: number, what: string, headersTimeoutMs: number, body?: Buffer): void {
+  const headers = { ...req.headers };
+  if (body) {
+    // The body was read already (to route by it): send it as read.
+    headers['content-length'] = String(body.length);
+    delete headers['transfer-encoding'];
+  }
   const upstream = request(
-    { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+    { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
     (answer) => {
       clearTimeout(timer);
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -48,7 +54,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, port: number,
     clearTimeout(timer);
     if (!res.writableFinished) upstream.destroy();
   });
-  req.pipe(upstream);
+  if (body) upstream.end(body);
+  else req.pipe(upstream);
 }
 
 /** GET 127.0.0.1:port/path as JSON, bounded by `timeoutMs`; undefined when it fails. */

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { LabName } from '../config/lab-plan';
 import { NodeEndpoint } from '../config/labs-selection';
+import { MainPortRoutes } from './main-port-routes';
 import { mergeExpositions } from './metrics-merge';
 import { forward, getJson, getText, processUnavailable, sendJson } from './proxy';
 import { ChildMessage, RestartPolicy } from './process-messages';
@@ -54,6 +55,7 @@ export class Supervisor {
   private readonly sockets = new Set<Socket>();
   private readonly roundRobin = new Map<string, number>();
   private stopping = false;
+  private readonly routes: MainPortRoutes;
 
   constructor(
     private readonly config: AppConfig,
@@ -67,6 +69,17 @@ export class Supervisor {
         this.processes.push({ endpoint, instance, instances, state: 'starting', restarts: 0, quickFailures: 0 });
       }
     }
+    this.routes = new MainPortRoutes({
+      labs: config.labs,
+      firstUp: (lab) => {
+        const first = this.up(lab)[0];
+        return first ? { mainPort: first.mainPort!, pid: first.child!.pid! } : undefined;
+      },
+      anyUp: () => this.processes.find((p) => p.state === 'up')?.mainPort,
+      byPid: (pid) => this.processes.find((p) => p.state === 'up' && p.child?.pid === pid)?.mainPort,
+      timeoutMs: config.env.REQUEST_TIMEOUT_MS + 1000,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
   }
 
   /** Opens the main port and the balancers, starts every process, resolves when all reported ready. */
@@ -254,7 +267,10 @@ export class Supervisor {
   }
 
   private async serveMain(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    const query = mark < 0 ? '' : url.slice(mark + 1);
     const timeout = this.config.env.REQUEST_TIMEOUT_MS + 1000;
     try {
       if (path === '/health/live') return sendJson(res, 200, { status: 'ok', processes: this.processes.length });
@@ -272,7 +288,9 @@ export class Supervisor {
       if (admin) return await this.serveLabAdmin(admin[1], admin[2] ?? '', req, res);
       const endpoint = this.config.endpoints.find((e) => path === `/${e.route}` || path.startsWith(`/${e.route}/`));
       if (endpoint) return this.balance(endpoint, req, res, 'main');
-      // Everything else of the main port (docs, metrics, console, experiments) is served by the first running process.
+      // The console's live endpoints, experiments and the docs' start script: to the lab's process, or merged.
+      if (await this.routes.serve(req, res, path, query)) return;
+      // Everything else of the main port (the console's and the docs' static files) is the same in every process.
       const any = this.processes.find((p) => p.state === 'up');
       if (!any) return processUnavailable(res, 'the main port');
       forward(req, res, any.mainPort!, 'the main port', timeout);
