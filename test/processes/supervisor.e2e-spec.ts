@@ -97,3 +97,19 @@ describe('a supervisor killed with SIGKILL (no chance to stop its children)', ()
     expect(pids.filter(alive)).toEqual([]);
   }, 120_000);
 });
+
+describe("a supervised process's output", () => {
+  it('reaches the supervisor\'s stdout and stderr line by line, each line prefixed with [lab:node]', async () => {
+    const sup = await startSupervisor({ LABS: 'booking,bank', LOG_LEVEL: 'log' });
+    try {
+      // A 404 is logged by neither; the boot log of each process is (Nest logs at level log).
+      const lines = sup.output().split('\n').filter((l) => l.length > 0);
+      const own = lines.filter((l) => !l.startsWith('[supervisor] '));
+      expect(own.length).toBeGreaterThan(4);
+      expect(own.filter((l) => !/^\[(booking:booking|bank:bank)\] /.test(l))).toEqual([]);
+      for (const prefix of ['[booking:booking] ', '[bank:bank] ']) expect(own.some((l) => l.startsWith(prefix))).toBe(true);
+    } finally {
+      await sup.terminate();
+    }
+  }, 240_000);
+});

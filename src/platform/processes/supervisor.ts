@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { LabName } from '../config/lab-plan';
 import { NodeEndpoint } from '../config/labs-selection';
+import { LinePrefixer } from './line-prefixer';
 import { MainPortRoutes } from './main-port-routes';
 import { mergeExpositions } from './metrics-merge';
 import { forward, getJson, getText, processUnavailable, sendJson } from './proxy';
@@ -56,6 +57,8 @@ export class Supervisor {
   private readonly roundRobin = new Map<string, number>();
   private stopping = false;
   private readonly routes: MainPortRoutes;
+  /** Children's output streams paused until the supervisor's stdout or stderr drains. */
+  private readonly paused = new Map<NodeJS.WritableStream, Set<NodeJS.ReadableStream>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -157,7 +160,8 @@ export class Supervisor {
       LAB_NODE_PORT: String(p.instances > 1 ? 0 : port),
       NODE_URLS: this.config.nodeUrlList,
     });
-    const child = spawn(process.execPath, [this.script], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, [this.script], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.prefixOutput(child, `[${name(p)}] `);
     p.child = child;
     p.state = 'starting';
     p.startedAt = Date.now();
@@ -188,6 +192,38 @@ export class Supervisor {
         this.exited(p, child, code, signal);
       });
     });
+  }
+
+  /**
+   * Each line the process writes goes to the supervisor's own stdout or stderr, prefixed with
+   * `[lab:node]`; a process is paused while the supervisor's output does not keep up.
+   */
+  private prefixOutput(child: ChildProcess, prefix: string): void {
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ] as const) {
+      if (!from) continue;
+      const lines = new LinePrefixer(prefix, (text) => {
+        if (to.write(text)) return;
+        from.pause();
+        let waiting = this.paused.get(to);
+        if (!waiting) {
+          const set = new Set<NodeJS.ReadableStream>();
+          this.paused.set(to, set);
+          waiting = set;
+          to.once('drain', () => {
+            this.paused.delete(to);
+            for (const stream of set) stream.resume();
+          });
+        }
+        waiting.add(from);
+      });
+      from.setEncoding('utf8');
+      from.on('data', (chunk: string) => lines.push(chunk));
+      from.on('end', () => lines.end());
+      from.on('error', () => lines.end());
+    }
   }
 
   private exited(p: Managed, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
