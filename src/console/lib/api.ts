@@ -83,9 +83,55 @@ export async function send<T = any>(method: string, path: string, body?: unknown
 export const get = <T = any>(path: string) => send<T>('GET', path);
 export const post = <T = any>(path: string, body?: unknown, timeoutMs?: number) => send<T>('POST', path, body ?? {}, timeoutMs);
 
-/** Ask the server to read the lab now, so the change shows without waiting for the next tick. */
+type RefusalListener = (why: string | undefined) => void;
+const refusalListeners = new Set<RefusalListener>();
+let refusal: string | undefined;
+
+function setRefusal(why: string | undefined): void {
+  if (why === refusal) return;
+  refusal = why;
+  for (const listener of refusalListeners) listener(why);
+}
+
+/** Why the app refused the console's last "read now" (401/403); undefined once one is accepted. */
+export function readRefusal(): string | undefined {
+  return refusal;
+}
+
+export function onReadRefusal(listener: RefusalListener): () => void {
+  refusalListeners.add(listener);
+  return () => {
+    refusalListeners.delete(listener);
+  };
+}
+
+/** Forget a refusal (the token changed: the next read tells again). */
+export function clearReadRefusal(): void {
+  setRefusal(undefined);
+}
+
+/**
+ * Ask the server to read the lab now, so the change shows without waiting for the next tick. It is
+ * an admin write, so it carries the admin token (as `call` sends on every write); a refusal is
+ * shown (readRefusal) rather than dropped, since the view then lags until the next tick.
+ */
 export function nudge(lab: string): void {
-  void call('POST', `/admin/console/labs/${lab}/refresh`).catch(() => undefined);
+  void call<{ code?: unknown; message?: unknown } | null>('POST', `/admin/console/labs/${lab}/refresh`)
+    .then((answer) => {
+      if (answer.status === 401 || answer.status === 403) {
+        const code = typeof answer.body?.code === 'string' ? ` ${answer.body.code}` : '';
+        const why =
+          answer.status === 401
+            ? 'this app runs with ADMIN_TOKEN; enter it with the “admin token” button at the top right'
+            : typeof answer.body?.message === 'string'
+              ? answer.body.message
+              : 'refused';
+        setRefusal(`The app refused to read ${lab} now (${answer.status}${code}): ${why}. The figures below catch up at the next read, within a second or two.`);
+      } else if (answer.ok) {
+        setRefusal(undefined);
+      }
+    })
+    .catch(() => undefined);
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

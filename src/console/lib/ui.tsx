@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { adminToken, ApiError, setAdminToken } from './api';
+import { adminToken, ApiError, clearReadRefusal, onReadRefusal, readRefusal, setAdminToken } from './api';
 import type { Connection, LabSnapshot } from './live';
 import { applyTheme, storedTheme, ThemeChoice } from './theme';
 
@@ -55,6 +55,7 @@ function TokenButton() {
         if (token === null) return;
         setAdminToken(token.trim() || undefined);
         setSet(token.trim() !== '');
+        clearReadRefusal();
       }}
     >
       {set ? '🔑 token set' : '🔑 admin token'}
@@ -62,7 +63,15 @@ function TokenButton() {
   );
 }
 
+/** The app's last refusal of a console "read now", while it stands. */
+function useReadRefusal(): string | undefined {
+  const [why, setWhy] = useState(readRefusal());
+  useEffect(() => onReadRefusal(setWhy), []);
+  return why;
+}
+
 export function Layout(props: { current: string; connection?: Connection; downSince?: number; children: ComponentChildren }) {
+  const refused = useReadRefusal();
   return (
     <div class="shell">
       <header class="top">
@@ -94,6 +103,11 @@ export function Layout(props: { current: string; connection?: Connection; downSi
       {props.connection === 'absent' && (
         <div class="banner warn" role="status" data-testid="lab-absent">
           ! This app does not run this lab (see LABS); start it with LABS=all, or open a lab it runs.
+        </div>
+      )}
+      {refused && (
+        <div class="banner warn" role="alert" data-testid="read-refused">
+          ! {refused}
         </div>
       )}
       <main>{props.children}</main>
