@@ -7,8 +7,12 @@ const SEED = Number(process.env.HOSTILE_SEED ?? 20261201);
 const RUNS_PER_OPERATION = Number(process.env.HOSTILE_RUNS ?? 16);
 /** HOSTILE_OPS=<regex> runs only the matching operations (each keeps its own seed). */
 const ONLY = process.env.HOSTILE_OPS ? new RegExp(process.env.HOSTILE_OPS) : undefined;
-/** Crashing or restarting a node is what these do when the input is valid; the probe suite sends them refused shapes only. */
-const SKIPPED = /\/crash$|\/restart$/;
+/**
+ * Crashing or restarting a node is what these do when the input is valid; the probe suite sends them refused shapes only.
+ * So are the replication lab's engine switch and standby faults: valid, they would cut off or pause the PostgreSQL
+ * standbys that every local run shares (ports 5433–5435), with nobody left to heal them.
+ */
+const SKIPPED = /\/crash$|\/restart$|\/admin\/standby\/[a-z-]+$|\/admin\/replication-engine$/;
 
 /** Each operation's own seed, from SEED and its method and path: adding an endpoint changes no other's requests. */
 function seedOf(op: Operation): number {

@@ -20,6 +20,8 @@ describe('replication lab', () => {
   };
 
   async function freshLab(delays = { r1: 500, r2: 1500 }) {
+    // this suite is the app-log engine's (test/replication/postgres-streaming.e2e-spec.ts has the other)
+    await post(`${primary}/admin/replication-engine`, { engine: 'app-log' });
     await post(`${primary}/admin/reset`);
     await post(`${primary}/admin/replication-delays`, { delays: { replica1: delays.r1, replica2: delays.r2 } });
     await setStrategy('any-replica');
@@ -301,7 +303,13 @@ describe('replication lab', () => {
     it('shows the selection in /admin/labs, as the seed-style admin endpoint set it', async () => {
       await post(`${client}/admin/read-strategy`, { strategy: 'bounded-staleness', max_versions_behind: 3 });
       const labs = await get(`${app.url}/admin/labs/replication`);
-      expect(labs.body.strategy_ports).toEqual([expect.objectContaining({ port: 'read-routing', current: 'bounded-staleness', default: 'any-replica' })]);
+      expect(labs.body.strategy_ports).toHaveLength(2);
+      expect(labs.body.strategy_ports).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ port: 'read-routing', current: 'bounded-staleness', default: 'any-replica' }),
+          expect.objectContaining({ port: 'replication-engine', current: 'app-log', default: 'app-log' }),
+        ]),
+      );
       expect((await get(`${client}/admin/read-strategy`)).body.settings.max_versions_behind).toBe(3);
       await post(`${client}/admin/read-strategy`, { strategy: 'any-replica', max_versions_behind: 2 });
     });

@@ -9,6 +9,14 @@ export const REPLICA_SEED: Record<ReplicaName, { hostname: string; seedUrl: stri
 
 export const LAB = 'replication' as const;
 export const READ_ROUTING_PORT = 'read-routing';
+/** Which machinery replicates: the lab's own log (default) or PostgreSQL streaming replication. */
+export const REPLICATION_ENGINE_PORT = 'replication-engine';
+
+export const ReplicationEngineKey = {
+  AppLog: 'app-log',
+  PostgresStreaming: 'postgres-streaming',
+} as const;
+export type ReplicationEngineKey = (typeof ReplicationEngineKey)[keyof typeof ReplicationEngineKey];
 
 /** Keys of the read strategies (the `strategy` label and what POST /admin/read-strategy accepts). */
 export const ReadStrategyKey = {

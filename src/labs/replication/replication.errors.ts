@@ -10,6 +10,8 @@ export const ReplicationErrorCode = {
   TooManyWaiters: 'REPLICATION.TOO_MANY_WAITERS',
   EpochNotConfirmed: 'REPLICATION.EPOCH_NOT_CONFIRMED',
   ValueTooLarge: 'REPLICATION.VALUE_TOO_LARGE',
+  EngineUnavailable: 'REPLICATION.ENGINE_UNAVAILABLE',
+  WrongEngine: 'REPLICATION.WRONG_ENGINE',
 } as const;
 export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
 

@@ -25,13 +25,22 @@ import { BoundedStalenessReadRoutingStrategy } from './strategies/bounded-stalen
 import { MonotonicReadsReadRoutingStrategy } from './strategies/monotonic-reads.read-routing.strategy';
 import { PrimaryOnlyReadRoutingStrategy } from './strategies/primary-only.read-routing.strategy';
 import { ReadYourWritesReadRoutingStrategy } from './strategies/read-your-writes.read-routing.strategy';
+import { AppLogReplicationEngine, PostgresStreamingReplicationEngine } from './strategies/replication-engine.strategy';
+import { ReplicationEngineService } from './application/replication-engine.service';
+import { StreamingClusterService } from './persistence/streaming-cluster.service';
 
 function replicaNodeProvider(name: ReplicaName): Provider {
   return {
     provide: replicaNodeToken(name),
-    inject: [ReplicaStoreRepository, NodeClientService, NodeLifecycleService, ReplicationMetrics],
-    useFactory: (store: ReplicaStoreRepository, nodes: NodeClientService, lifecycle: NodeLifecycleService, metrics: ReplicationMetrics) =>
-      new ReplicaNodeService(name, store, nodes, lifecycle, metrics),
+    inject: [ReplicaStoreRepository, NodeClientService, NodeLifecycleService, ReplicationMetrics, ReplicationEngineService, StreamingClusterService],
+    useFactory: (
+      store: ReplicaStoreRepository,
+      nodes: NodeClientService,
+      lifecycle: NodeLifecycleService,
+      metrics: ReplicationMetrics,
+      engine: ReplicationEngineService,
+      streaming: StreamingClusterService,
+    ) => new ReplicaNodeService(name, store, nodes, lifecycle, metrics, engine, streaming),
   };
 }
 
@@ -44,10 +53,22 @@ function replicaNodeProvider(name: ReplicaName): Provider {
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
     const controllers: Type<unknown>[] = [];
-    const providers: Provider[] = [...replicationMetricProviders, ReplicationMetrics, ReplicationExperiment, ReplicationReset, labDatabaseProvider(LAB)];
+    const providers: Provider[] = [
+      ...replicationMetricProviders,
+      ReplicationMetrics,
+      ReplicationExperiment,
+      ReplicationReset,
+      labDatabaseProvider(LAB),
+      // Every node resolves the engine (the selection lives in Redis) and may reach the streaming servers.
+      StreamingClusterService,
+      ReplicationDelaysService,
+      ReplicationEngineService,
+      AppLogReplicationEngine,
+      PostgresStreamingReplicationEngine,
+    ];
     if (nodes.includes('primary')) {
       controllers.push(PrimaryController);
-      providers.push(PrimaryLogRepository, ReplicationDelaysService, ReplicationShipperService, PrimaryService);
+      providers.push(PrimaryLogRepository, ReplicationShipperService, PrimaryService);
     }
     const replicas = nodes.filter(isReplicaName);
     if (replicas.length > 0) providers.push(ReplicaStoreRepository);

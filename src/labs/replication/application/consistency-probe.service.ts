@@ -60,7 +60,10 @@ export class ConsistencyProbeService {
       const write = await this.cluster.write(key, value);
       span.setAttribute('write.version', write.version);
       const deadline = started + timeoutMs;
-      const results = await Promise.all(REPLICA_NAMES.map((replica) => this.waitFor(replica, write.version, write.epoch, started, deadline)));
+      // postgres-streaming: each standby is held until it replayed the write's commit LSN.
+      const results = await Promise.all(
+        REPLICA_NAMES.map((replica) => this.waitFor(replica, write.version, write.epoch, started, deadline, write.commit_lsn)),
+      );
       const finalVersions = Object.fromEntries(REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, results[i].version]));
       const attempts = Math.max(...results.map((r) => r.attempts));
       if (results.every((r) => r.reachedMs !== undefined)) {
@@ -74,6 +77,15 @@ export class ConsistencyProbeService {
           attempts,
           final_versions: finalVersions,
           replica_times_ms: Object.fromEntries(REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, round2(results[i].reachedMs!)])),
+          // The visibility window as the replica saw it: from the primary's write timestamp to the
+          // moment the replica had it (applied, or replayed by its standby), free of the client's own
+          // HTTP round trips. null when the replica already had it before it was asked.
+          replica_windows_ms: Object.fromEntries(
+            REPLICA_NAMES.map((r, i) => {
+              const at = results[i].reachedAtMs;
+              return [REPLICA_SEED[r].hostname, at === undefined || results[i].attempts === 0 ? null : round2(at - write.write_timestamp * 1000)];
+            }),
+          ),
         };
       }
       return {
@@ -120,20 +132,24 @@ export class ConsistencyProbeService {
     (fresh ? this.metrics.clientFreshReads : this.metrics.clientStaleReads).inc({ source: replica });
   }
 
-  private async waitFor(replica: ReplicaName, version: number, epoch: number, started: number, deadline: number) {
+  private async waitFor(replica: ReplicaName, version: number, epoch: number, started: number, deadline: number, commitLsn?: string) {
     let attempts = 0;
     let last = -1;
     do {
       attempts++;
       const remaining = Math.max(0, Math.floor(deadline - performance.now()));
       try {
-        const r = await this.cluster.replicaVersion(replica, { minVersion: version, waitMs: Math.min(remaining, REPLICATION_DEFAULTS.longPollMs) });
+        const r = await this.cluster.replicaVersion(replica, {
+          minVersion: version,
+          minLsn: commitLsn,
+          waitMs: Math.min(remaining, REPLICATION_DEFAULTS.longPollMs),
+        });
         last = r.version;
-        if (r.version >= version && r.epoch === epoch) return { attempts, version: r.version, reachedMs: performance.now() - started };
+        if (r.version >= version && r.epoch === epoch) return { attempts, version: r.version, reachedMs: performance.now() - started, reachedAtMs: r.reached_at_ms };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     } while (performance.now() < deadline);
-    return { attempts, version: last, reachedMs: undefined };
+    return { attempts, version: last, reachedMs: undefined, reachedAtMs: undefined };
   }
 }

@@ -10,6 +10,9 @@ import { LAB, ReplicaName, REPLICATION_DEFAULTS } from '../replication.config';
 import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
 import { ReplicationMetrics } from '../replication.metrics';
 import { ageMs, round2 } from './primary.service';
+import { Lsn, reachedLsn } from '../domain/lsn';
+import { STREAMING_LIMITS, StreamingClusterService } from '../persistence/streaming-cluster.service';
+import { ReplicationEngineService } from './replication-engine.service';
 
 export const replicaNodeToken = (replica: ReplicaName) => `REPLICATION_REPLICA_NODE_${replica}`;
 
@@ -24,10 +27,29 @@ interface Waiter {
   done: (reached: boolean) => void;
 }
 
+/** What a read waits for: a version of the lab's log, and (postgres-streaming) a WAL position replayed. */
+export interface WaitTarget {
+  minVersion?: number;
+  minLsn?: Lsn;
+}
+
+interface StandbyWaiter extends WaitTarget {
+  done: (reached: boolean) => void;
+}
+
+/** One read of the replica, under either engine; `standby` only under postgres-streaming. */
+export interface ReplicaRead {
+  state: ReplicaSnapshot & { replication_delay_ms: number | null };
+  key?: { found: boolean; value: unknown };
+  standby?: { replay_lsn: Lsn | null; replay_timestamp: number | null };
+}
+
 /**
- * One replica. Its applied position and data live in its own rows in PostgreSQL (its "disk"), with
- * an in-memory copy for reads; a crash drops the copy, a restart reloads it and catches up from the
- * primary's log. Applies run one at a time, in LSN order, and the version never goes down.
+ * One replica. Engine app-log: its applied position and data live in its own rows in PostgreSQL
+ * (its "disk"), with an in-memory copy for reads; a crash drops the copy, a restart reloads it and
+ * catches up from the primary's log. Applies run one at a time, in LSN order, and the version never
+ * goes down. Engine postgres-streaming: it reads its own hot standby, whose position is whatever
+ * PostgreSQL has replayed (never going down either: WAL replay only moves forward).
  */
 export class ReplicaNodeService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger: Logger;
@@ -39,6 +61,8 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   private catchUpTimer?: NodeJS.Timeout;
   private stopped = false;
   private down = false;
+  private readonly standbyWaiters = new Set<StandbyWaiter>();
+  private polling = false;
 
   constructor(
     readonly name: ReplicaName,
@@ -46,6 +70,8 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     private readonly nodes: NodeClientService,
     private readonly lifecycle: NodeLifecycleService,
     private readonly metrics: ReplicationMetrics,
+    private readonly engine: ReplicationEngineService,
+    private readonly streaming: StreamingClusterService,
   ) {
     this.logger = new Logger(`Replication:${name}`);
   }
@@ -69,6 +95,27 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   async view(): Promise<ReplicaSnapshot & { replication_delay_ms: number | null }> {
     const state = await this.loaded();
     return { ...state, data: new Map(state.data), replication_delay_ms: this.lastDelayMs };
+  }
+
+  /**
+   * One read under the engine in force: the app-log replica's snapshot, or what its standby has
+   * replayed (one statement: head and key from one snapshot, the replay LSN measured after it).
+   */
+  async read(want: { key?: string; data?: boolean } = {}): Promise<ReplicaRead> {
+    if (this.down) throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
+    if (await this.engine.isStreaming()) {
+      const r = await this.streaming.standbyRead(this.name, want);
+      this.metrics.replicaVersion.set({ replica_id: this.name }, r.version);
+      const { epoch, version, write_id, write_timestamp } = r;
+      const data = new Map(Object.entries(r.data ?? {}));
+      return {
+        state: { epoch, version, write_id, write_timestamp, replicated_at: r.replay_timestamp, data, replication_delay_ms: null },
+        key: r.key,
+        standby: { replay_lsn: r.replay_lsn, replay_timestamp: r.replay_timestamp },
+      };
+    }
+    const state = await this.view();
+    return { state, key: want.key === undefined ? undefined : { found: state.data.has(want.key), value: state.data.get(want.key) ?? null } };
   }
 
   /** Entries shipped by the primary. */
@@ -101,8 +148,15 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     );
   }
 
-  /** Resolves true once the replica has applied `min`, false after `waitMs`. */
-  async waitFor(min: number, waitMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the replica has applied `minVersion` (and, under postgres-streaming, its
+   * standby has replayed `minLsn`), false after `waitMs`. min_lsn means nothing to the app-log engine.
+   */
+  async waitFor(target: WaitTarget, waitMs: number): Promise<boolean> {
+    if (this.down) throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
+    if (await this.engine.isStreaming()) return this.waitForStandby(target, waitMs);
+    if (target.minVersion === undefined) return true;
+    const min = target.minVersion;
     if ((await this.loaded()).version >= min) return true;
     if (waitMs <= 0) return false;
     if (this.waiters.size >= REPLICATION_DEFAULTS.maxWaiters) {
@@ -120,9 +174,60 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     });
   }
 
+  /**
+   * Waits on the standby's replay position. One poll loop per standby (every replayPollMs, while
+   * anyone waits) serves every waiter, so a thousand waiting reads cost one query per tick.
+   */
+  private async waitForStandby(target: WaitTarget, waitMs: number): Promise<boolean> {
+    const reached = (r: { version: number; replay_lsn: Lsn | null }) =>
+      (target.minVersion === undefined || r.version >= target.minVersion) && reachedLsn(r.replay_lsn, target.minLsn);
+    if (target.minVersion === undefined && target.minLsn === undefined) return true;
+    if (reached(await this.streaming.standbyRead(this.name))) return true;
+    if (waitMs <= 0) return false;
+    if (this.standbyWaiters.size >= REPLICATION_DEFAULTS.maxWaiters) {
+      throw new ReplicationException(
+        ReplicationErrorCode.TooManyWaiters,
+        `${this.name} already holds ${this.standbyWaiters.size} long-poll reads (the cap); retry without wait_ms or later`,
+        'unavailable',
+        { max_waiters: REPLICATION_DEFAULTS.maxWaiters },
+      );
+    }
+    return new Promise<boolean>((resolve) => {
+      const waiter: StandbyWaiter = {
+        ...target,
+        done: (ok) => (clearTimeout(timer), this.standbyWaiters.delete(waiter), resolve(ok)),
+      };
+      const timer = setTimeout(() => waiter.done(false), waitMs).unref();
+      this.standbyWaiters.add(waiter);
+      void this.pollStandby();
+    });
+  }
+
+  private async pollStandby(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      while (this.standbyWaiters.size > 0 && !this.stopped && !this.down) {
+        try {
+          const r = await this.streaming.standbyRead(this.name);
+          for (const w of [...this.standbyWaiters]) {
+            if ((w.minVersion === undefined || r.version >= w.minVersion) && reachedLsn(r.replay_lsn, w.minLsn)) w.done(true);
+          }
+        } catch (err) {
+          // A standby that does not answer: the waiters run into their own timeouts.
+          this.logger.debug(`standby poll failed: ${(err as Error).message}`);
+          await sleep(100);
+        }
+        if (this.standbyWaiters.size > 0) await sleep(STREAMING_LIMITS.replayPollMs);
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
   /** How far behind the primary this replica is, asked of the primary; null when it cannot be reached. */
-  async lag(): Promise<Lag | null> {
-    const state = await this.loaded();
+  async lag(version?: { version: number; epoch: number }): Promise<Lag | null> {
+    const state = version ?? (await this.loaded());
     try {
       const res = await this.nodes.call(
         { lab: LAB, node: this.name },
@@ -223,6 +328,7 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     this.state = undefined;
     clearTimeout(this.catchUpTimer);
     for (const waiter of [...this.waiters]) waiter.done(false);
+    for (const waiter of [...this.standbyWaiters]) waiter.done(false);
   }
 
   /** Retries until the primary answers (at boot it may not be listening yet). */
@@ -309,8 +415,26 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   }
 }
 
-/** Response fields every replica read shares: the seed's, plus honest lag. */
-export function replicaReadFields(name: ReplicaName, state: ReplicaSnapshot, lag: Lag | null) {
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Response fields every replica read shares: the seed's, plus honest lag. Under postgres-streaming
+ * also the standby's replay position: `replay_lsn` (pg_last_wal_replay_lsn(), read after the
+ * snapshot), `replay_timestamp` (commit time of the last replayed transaction,
+ * pg_last_xact_replay_timestamp()) and `replay_lag_ms` (now minus that, while the standby is behind;
+ * 0 when it is level).
+ */
+export function replicaReadFields(name: ReplicaName, state: ReplicaSnapshot, lag: Lag | null, standby?: ReplicaRead['standby']) {
+  const streaming = standby
+    ? {
+        engine: 'postgres-streaming' as const,
+        replay_lsn: standby.replay_lsn,
+        replay_timestamp: standby.replay_timestamp,
+        replay_lag_ms: !lag ? null : lag.versions_behind === 0 ? 0 : standby.replay_timestamp === null ? lag.ms_behind : Math.max(0, round2(Date.now() - standby.replay_timestamp * 1000)),
+      }
+    : {};
   return {
     source: name,
     version: state.version,
@@ -321,5 +445,6 @@ export function replicaReadFields(name: ReplicaName, state: ReplicaSnapshot, lag
     ms_behind: lag ? round2(lag.ms_behind) : null,
     primary_version: lag?.primary_version ?? null,
     epoch: state.epoch,
+    ...streaming,
   };
 }

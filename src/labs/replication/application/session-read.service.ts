@@ -27,7 +27,7 @@ export class SessionReadService {
   async write(key: string, value: unknown, token?: string) {
     const session = parseToken(token);
     const write = await this.cluster.write(key, value);
-    const next = observe(session, write.epoch, { wrote: { version: write.version, at: Math.round(write.write_timestamp * 1000) } });
+    const next = observe(session, write.epoch, { wrote: { version: write.version, at: Math.round(write.write_timestamp * 1000), lsn: write.commit_lsn } });
     return { ...write, session: encodeSession(next) };
   }
 
@@ -51,7 +51,7 @@ export class SessionReadService {
     if (routed.served_by !== 'primary' && sameEpoch && session.w > 0 && routed.waited_ms === 0) {
       this.staleness.record(routed.served_by, Date.now() - session.t, routed.version >= session.w);
     }
-    const next = observe(session, routed.epoch, { read: routed.version });
+    const next = observe(session, routed.epoch, { read: routed.version, readLsn: routed.lsn });
     return {
       key,
       found: routed.found,
@@ -64,6 +64,7 @@ export class SessionReadService {
       session_last_write: session.w,
       missed_own_write: missedOwnWrite,
       monotonic_violation: wentBack,
+      ...(routed.lsn ? { lsn: routed.lsn } : {}),
       session: encodeSession(next),
     };
   }

@@ -12,6 +12,8 @@ export interface PrimaryWrite {
   value: unknown;
   replication_started: boolean;
   epoch: number;
+  /** postgres-streaming: the primary's WAL position read right after the commit. */
+  commit_lsn?: string;
 }
 
 export interface NodeVersion {
@@ -25,6 +27,29 @@ export interface NodeVersion {
   epoch: number;
   reached?: boolean;
   replicated_at?: number;
+  /** A long-poll read: when (epoch ms, the replica's clock) its wait ended with the version there. */
+  reached_at_ms?: number;
+  /** postgres-streaming, replicas: the standby's replay position, measured after the read's snapshot. */
+  replay_lsn?: string | null;
+  replay_lag_ms?: number | null;
+  /** postgres-streaming, primary: its WAL position, measured after the read's snapshot. */
+  lsn?: string;
+}
+
+/** What a replica read waits for (min_version, and min_lsn under postgres-streaming). */
+export interface ReplicaWait {
+  minVersion?: number;
+  minLsn?: string;
+  waitMs: number;
+}
+
+function waitQuery(wait?: ReplicaWait): Record<string, string | number> | undefined {
+  if (!wait) return undefined;
+  return {
+    ...(wait.minVersion !== undefined ? { min_version: wait.minVersion } : {}),
+    ...(wait.minLsn !== undefined ? { min_lsn: wait.minLsn } : {}),
+    wait_ms: wait.waitMs,
+  };
 }
 
 export interface NodeKeyRead extends NodeVersion {
@@ -72,11 +97,11 @@ export class ClusterGatewayService {
     return this.get(PRIMARY, `/data/${encodeURIComponent(key)}`);
   }
 
-  replicaVersion(replica: ReplicaName, wait?: { minVersion: number; waitMs: number }): Promise<NodeVersion> {
+  replicaVersion(replica: ReplicaName, wait?: ReplicaWait): Promise<NodeVersion> {
     return this.get(
       { lab: LAB, node: replica },
       '/version',
-      wait && { min_version: wait.minVersion, wait_ms: wait.waitMs },
+      waitQuery(wait),
       (wait?.waitMs ?? 0) + REPLICATION_DEFAULTS.clientTimeoutMs,
     );
   }
@@ -85,16 +110,16 @@ export class ClusterGatewayService {
     return this.get({ lab: LAB, node: replica }, '/data');
   }
 
-  replicaKey(replica: ReplicaName, key: string, wait?: { minVersion: number; waitMs: number }): Promise<NodeKeyRead> {
+  replicaKey(replica: ReplicaName, key: string, wait?: ReplicaWait): Promise<NodeKeyRead> {
     return this.get(
       { lab: LAB, node: replica },
       `/data/${encodeURIComponent(key)}`,
-      wait && { min_version: wait.minVersion, wait_ms: wait.waitMs },
+      waitQuery(wait),
       (wait?.waitMs ?? 0) + REPLICATION_DEFAULTS.clientTimeoutMs,
     );
   }
 
-  private async get<T>(to: NodeRef, path: string, query?: Record<string, number>, timeoutMs: number = REPLICATION_DEFAULTS.clientTimeoutMs): Promise<T> {
+  private async get<T>(to: NodeRef, path: string, query?: Record<string, string | number>, timeoutMs: number = REPLICATION_DEFAULTS.clientTimeoutMs): Promise<T> {
     const res = await this.nodes.call<T>(CLIENT, to, path, { query, timeoutMs });
     if (!res.ok) {
       throw new LabException('NODE.ERROR', `${to.lab}:${to.node} answered HTTP ${res.status} to ${path}`, 'unavailable', { body: res.body });

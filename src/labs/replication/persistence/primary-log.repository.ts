@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LabDatabase } from '../../../platform/database/lab-database';
+import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 import { LogEntry } from '../domain/replication-log';
 
 export interface PrimaryHead {
@@ -24,7 +24,11 @@ interface LogRow {
   write_timestamp: number;
 }
 
-/** The primary's durable state: head, ordered log and data, in the `replication` schema. */
+/**
+ * The primary's durable state: head, ordered log and data, in the `replication` schema. The
+ * app-log engine's instance runs on the lab's database; the postgres-streaming engine makes one
+ * over its own primary (the same tables, and its standbys hold a replayed copy of them).
+ */
 @Injectable()
 export class PrimaryLogRepository {
   constructor(private readonly db: LabDatabase) {}
@@ -34,10 +38,11 @@ export class PrimaryLogRepository {
    * lock, so writers queue there: LSNs are handed out in commit order with no holes, and the log
    * entry and the data row commit together with the LSN they carry. Keeping it to one statement
    * holds that lock only inside the server — a transaction of several round trips would keep every
-   * other writer waiting for each of them.
+   * other writer waiting for each of them. `on`: a pinned session, when the caller reads the WAL
+   * position right after the commit on the same connection.
    */
-  async append(key: string, value: unknown, writeId: string): Promise<{ epoch: number; entry: LogEntry }> {
-    const [head] = await this.db.query<HeadRow>(
+  async append(key: string, value: unknown, writeId: string, on: SqlExecutor = this.db): Promise<{ epoch: number; entry: LogEntry }> {
+    const [head] = await on.query<HeadRow>(
       `WITH head AS (
          UPDATE replication.primary_head
             SET version = version + 1, write_id = $1, write_timestamp = extract(epoch FROM clock_timestamp())

@@ -17,6 +17,8 @@ export type RoutedRead =
       found: boolean;
       value: unknown;
       waited_ms: number;
+      /** postgres-streaming: the WAL position the read saw up to (an upper bound, measured after its snapshot). */
+      lsn?: string;
       /** Why no replica served and the primary did. */
       fallback?: string;
     }
@@ -29,7 +31,18 @@ export abstract class ReadRoutingStrategy {
 
 export function served(by: 'primary' | ReplicaName, read: NodeKeyRead, fallback?: string): RoutedRead {
   const { epoch, version, found, value } = read;
-  return { status: 'served', served_by: by, epoch, version, found, value, waited_ms: read.waited_ms ?? 0, ...(fallback ? { fallback } : {}) };
+  const lsn = read.replay_lsn ?? read.lsn ?? undefined;
+  return {
+    status: 'served',
+    served_by: by,
+    epoch,
+    version,
+    found,
+    value,
+    waited_ms: read.waited_ms ?? 0,
+    ...(lsn ? { lsn } : {}),
+    ...(fallback ? { fallback } : {}),
+  };
 }
 
 /** The primary serves when no replica would; `why` says what the replicas lacked. */

@@ -12,9 +12,11 @@ import {
   ValidateNested,
   IsArray,
   ArrayMaxSize,
+  IsIn,
+  Matches,
 } from 'class-validator';
 import { IsPresent, LogEntryDto } from '../../application/primary-replies.dto';
-import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS } from '../../replication.config';
+import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS, ReplicationEngineKey } from '../../replication.config';
 
 /** Query strings arrive as text: turn digit strings into numbers so @IsInt can judge them. */
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
@@ -123,7 +125,16 @@ export class ReplicaReadQueryDto {
   @Max(MAX_LSN)
   min_version?: number;
 
-  @ApiPropertyOptional({ description: 'How long to wait for min_version, ms', default: 0 })
+  @ApiPropertyOptional({
+    description: 'postgres-streaming only: answer only once the standby has replayed this WAL position (pg_lsn text, e.g. 0/16B3748), or wait_ms passed',
+    example: '0/16B3748',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, { message: 'min_lsn must be a PostgreSQL LSN such as 0/16B3748' })
+  min_lsn?: string;
+
+  @ApiPropertyOptional({ description: 'How long to wait for min_version / min_lsn, ms', default: 0 })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -201,4 +212,11 @@ export class ReadStrategyRequestDto {
   @Min(0)
   @Max(600_000)
   max_ms_behind?: number;
+}
+
+export class ReplicationEngineRequestDto {
+  @ApiProperty({ enum: Object.values(ReplicationEngineKey), example: ReplicationEngineKey.PostgresStreaming })
+  @IsString()
+  @IsIn(Object.values(ReplicationEngineKey))
+  engine!: string;
 }

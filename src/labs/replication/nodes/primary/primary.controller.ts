@@ -5,13 +5,17 @@ import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import {
   LogQueryDto,
   PrimaryVersionQueryDto,
+  ReplicationEngineRequestDto,
   SetReplicationDelayRequestDto,
   SetReplicationDelaysRequestDto,
   WriteDataRequestDto,
 } from '../../api/dto/replication.request.dto';
 import { PrimaryService } from '../../application/primary.service';
 import { ReplicationDelaysService, Delays } from '../../application/replication-delays.service';
-import { LAB, REPLICA_SEED } from '../../replication.config';
+import { ReplicationEngineService } from '../../application/replication-engine.service';
+import { StreamingClusterService } from '../../persistence/streaming-cluster.service';
+import { LAB, REPLICA_SEED, ReplicationEngineKey } from '../../replication.config';
+import { ApiErrors } from '../../../../platform/http/openapi';
 
 @ApiTags('replication')
 @Controller(nodeRoute(LAB, 'primary'))
@@ -19,12 +23,33 @@ export class PrimaryController {
   constructor(
     private readonly primary: PrimaryService,
     private readonly delays: ReplicationDelaysService,
+    private readonly engine: ReplicationEngineService,
+    private readonly streaming: StreamingClusterService,
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Primary health' })
-  health() {
-    return { status: 'ok', service: 'primary' };
+  @ApiOperation({ summary: 'Primary health; under postgres-streaming also its PostgreSQL primary and each standby (up/down, replay lag, paused, cut off)' })
+  async health() {
+    const base = { status: 'ok', service: 'primary' };
+    if ((await this.engine.current()) !== ReplicationEngineKey.PostgresStreaming) return base;
+    const status = await this.streaming.status();
+    return { ...base, engine: ReplicationEngineKey.PostgresStreaming, available: status.available, postgres_primary: status.primary, standbys: status.standbys };
+  }
+
+  @Get('admin/replication-engine')
+  @ApiOperation({ summary: 'The replication engine in force (app-log or postgres-streaming) and the state of the streaming primary and standbys' })
+  getEngine() {
+    return this.engine.describe();
+  }
+
+  @Post('admin/replication-engine')
+  @HttpCode(200)
+  @ApiErrors(409)
+  @ApiOperation({
+    summary: 'Switch the replication engine at runtime; postgres-streaming is refused (409, naming why) while its primary or a standby is not up, and gets the current delays on its standbys',
+  })
+  setEngine(@Body() body: ReplicationEngineRequestDto) {
+    return this.engine.select(body.engine);
   }
 
   @Post('data')
@@ -68,14 +93,19 @@ export class PrimaryController {
   }
 
   @Get('admin/replication-delays')
-  @ApiOperation({ summary: 'Current replication delay per replica' })
+  @ApiOperation({ summary: 'Current replication delay per replica (postgres-streaming: also each standby’s recovery_min_apply_delay as PostgreSQL reports it)' })
   async getDelays() {
-    const delays = await this.delays.current();
+    const [delays, engine] = await Promise.all([this.delays.current(), this.engine.current()]);
+    const streaming =
+      engine === ReplicationEngineKey.PostgresStreaming
+        ? { engine, recovery_min_apply_delay_ms: Object.fromEntries(Object.entries((await this.streaming.status()).standbys).map(([r, s]) => [r, s.recovery_min_apply_delay_ms ?? null])) }
+        : {};
     return {
       delays: this.delays.bySeedUrl(delays),
       default_replica1_ms: REPLICA_SEED.replica1.defaultDelayMs,
       default_replica2_ms: REPLICA_SEED.replica2.defaultDelayMs,
       by_replica: delays,
+      ...streaming,
     };
   }
 
@@ -85,6 +115,8 @@ export class PrimaryController {
   async setDelay(@Body() body: SetReplicationDelayRequestDto) {
     const replica = this.delays.resolve(body.replica_url);
     const delays = await this.delays.set({ [replica]: body.delay_ms });
+    // postgres-streaming: the standby's recovery_min_apply_delay (in force when this answers).
+    if (await this.engine.isStreaming()) await this.engine.applyDelays({ [replica]: body.delay_ms });
     return { status: 'updated', replica_url: body.replica_url, delay_ms: body.delay_ms, all_delays: this.delays.bySeedUrl(delays), replica };
   }
 
@@ -95,6 +127,7 @@ export class PrimaryController {
     const changes: Partial<Delays> = {};
     for (const [url, ms] of Object.entries(body.delays)) changes[this.delays.resolve(url)] = this.delays.validateDelay(url, ms);
     const delays = await this.delays.set(changes);
+    if (await this.engine.isStreaming()) await this.engine.applyDelays(changes);
     return { status: 'updated', delays: this.delays.bySeedUrl(delays) };
   }
 
