@@ -10,6 +10,7 @@ import { RunningApp, startLabsApp } from './lib/app';
 import { fmt, Measured } from './lib/stats';
 import { BANK_STRATEGIES, benchBank } from './scenarios/bank.bench';
 import { benchBooking, BOOKING_STRATEGIES } from './scenarios/booking.bench';
+import { benchBookingInstances } from './scenarios/booking-instances.bench';
 import { benchCounter } from './scenarios/counter.bench';
 import { benchExperiments } from './scenarios/experiments.bench';
 import { benchOrders, ORDER_MODES } from './scenarios/orders.bench';
@@ -28,6 +29,8 @@ interface Section {
   name: string;
   /** Runs against the labs app (one child process for every such section). */
   needsApp?: boolean;
+  /** Starts apps of its own: the LABS=all app is stopped first (the next section that needs it starts it again). */
+  ownApps?: boolean;
   run: () => Promise<{ json: Record<string, unknown>; table: string[] }>;
 }
 
@@ -89,6 +92,34 @@ const sections: Section[] = [
           row(`pgbench -c ${r.concurrency} -M ${r.pgbench.protocol}`, r.pgbench),
           '',
           `booking.pessimistic_vs_pgbench = ${target(r.pessimistic_vs_pgbench_spread, '≥', 0.5)}`,
+        ],
+      };
+    },
+  },
+  {
+    name: 'booking_instances',
+    ownApps: true,
+    run: async () => {
+      const r = await benchBookingInstances({ reps, durationMs: ms(2000, 5000), concurrency: 20 });
+      const row = (name: string, f: { throughput: Measured; p50_ms: Measured; p99_ms: Measured }, cpu?: Measured) =>
+        `| ${name} | ${fmt(f.throughput, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} | ${cpu ? fmt(cpu, 2) : '—'} |`;
+      return {
+        json: r as unknown as Record<string, unknown>,
+        table: [
+          `Booking pessimistic in process mode (LAB_PROCESSES=1 LABS=booking), concurrency ${r.concurrency}, race window 0 ms, spread load (seat i mod 100), ` +
+            'the event reset before each run. 1x: one booking process on the booking port; 2x: LAB_INSTANCES=booking=2, the port being the ' +
+            "supervisor's round-robin balancer. pgbench runs the same statements directly against PostgreSQL. " +
+            `Load average after the warm-up: ${r.load_average.join(' ')}.`,
+          '',
+          '| target | req/s (tps) | p50 ms | p99 ms | app CPU ms/req (supervisor + processes) |',
+          '|---|---|---|---|---|',
+          row('1 booking process', r.instances['1x'], r.instances['1x'].app_cpu_ms_per_req),
+          row('2 booking processes behind the balancer', r.instances['2x'], r.instances['2x'].app_cpu_ms_per_req),
+          row(`pgbench -c ${r.concurrency} -M extended`, r.pgbench),
+          '',
+          `booking.pessimistic_1x_vs_pgbench = ${target(r.pessimistic_1x_vs_pgbench_spread, '≥', 0.5)}`,
+          `booking.pessimistic_2x_vs_pgbench = ${target(r.pessimistic_2x_vs_pgbench_spread, '≥', 0.5)}`,
+          `booking.pessimistic_2x_vs_1x = **${r.pessimistic_2x_vs_1x.toFixed(2)}** (${r.pessimistic_2x_vs_1x_spread.min.toFixed(2)}–${r.pessimistic_2x_vs_1x_spread.max.toFixed(2)})`,
         ],
       };
     },
@@ -250,9 +281,11 @@ const sections: Section[] = [
 ];
 
 /** The headline ratios (bench/README.md), also collected flat under `keys` in latest.json. */
-const KEYS: Array<[string, string]> = [
+const KEYS: Array<[string, string, string?]> = [
   ['overhead.nest_full_vs_express', '≥ 0.6'],
   ['booking.pessimistic_vs_pgbench', '≥ 0.5'],
+  ['booking.pessimistic_1x_vs_pgbench', '≥ 0.5', 'booking_instances'],
+  ['booking.pessimistic_2x_vs_pgbench', '≥ 0.5', 'booking_instances'],
   ['orders.exactly_once_batched_vs_at_least_once', '≥ 0.5'],
   ['orders.exactly_once_single_vs_at_least_once', '≥ 0.8'],
   ['orders.consumer_drain_orders_per_s', '≥ 2000'],
@@ -283,6 +316,10 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const elapsed = ((t0 - runStarted) / 1000).toFixed(0);
       try {
+        if (section.ownApps && app) {
+          await app.stop();
+          app = undefined;
+        }
         if (section.needsApp && appError) throw appError;
         if (section.needsApp && !app) {
           process.stderr.write('bench: starting the labs app (LABS=all, port shift 30000, database labs_bench)...\n');
@@ -315,8 +352,9 @@ async function main(): Promise<void> {
   }
   const keys: Record<string, number> = {};
   md.push('', '## Key figures', '', '| key | value | target |', '|---|---|---|');
-  for (const [name, goal] of KEYS) {
-    const [section, field] = name.split('.');
+  for (const [name, goal, from] of KEYS) {
+    const [lab, field] = name.split('.');
+    const section = from ?? lab;
     const value = (json[section] as Record<string, unknown> | undefined)?.[field];
     if (typeof value !== 'number') continue;
     keys[name] = value;

@@ -33,19 +33,33 @@ export interface RunningApp {
 }
 
 let current: RunningApp | undefined;
+/** Every app child still running (the LABS=all one and any a section starts itself), killed with the bench. */
+const children = new Set<RunningApp>();
+
+interface StartOptions {
+  cwd: string;
+  extraNodeArgs?: string[];
+  timeoutMs?: number;
+  /** Over BENCH_ENV: another app beside the main one (its own PORT, NODE_PORTS_SHIFT, LABS...). */
+  env?: Record<string, string>;
+  /** How many labs /health must show up (5 for LABS=all). */
+  labs?: number;
+  /** Its log file's name in the temp directory. */
+  logName?: string;
+}
 
 /**
  * Starts the real app as a child process (its own event loop, not the load generator's), waits
  * until /health says every lab is up, and makes sure it dies with the bench (exit, SIGINT, SIGTERM).
  */
-export async function startLabsApp(options: { cwd: string; extraNodeArgs?: string[]; timeoutMs?: number }): Promise<RunningApp> {
+export async function startLabsApp(options: StartOptions): Promise<RunningApp> {
   // The node ports (38000-38480) lie in Linux's ephemeral range: a busy machine's outgoing
   // connection can hold one for a moment, so a start that hits EADDRINUSE is retried.
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
     } catch (err) {
-      const log = readLog();
+      const log = readLog(logFileOf(options));
       if (attempt >= 12 || !log.includes('EADDRINUSE')) throw err;
       process.stderr.write(`bench: a node port was taken (${/EADDRINUSE[^\n]*/.exec(log)?.[0]}), retrying\n`);
       await sleep(5000);
@@ -53,28 +67,30 @@ export async function startLabsApp(options: { cwd: string; extraNodeArgs?: strin
   }
 }
 
-const LOG_FILE = join(tmpdir(), 'labs-bench-app.log');
+const logFileOf = (options: StartOptions) => join(tmpdir(), options.logName ?? 'labs-bench-app.log');
 
-function readLog(): string {
+function readLog(file: string): string {
   try {
-    return readFileSync(LOG_FILE, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return '';
   }
 }
 
-async function startOnce(options: { cwd: string; extraNodeArgs?: string[]; timeoutMs?: number }): Promise<RunningApp> {
-  const squatter = await fetch(`${PLATFORM_URL}/health`, { signal: AbortSignal.timeout(2000) }).then(
+async function startOnce(options: StartOptions): Promise<RunningApp> {
+  const env = { ...BENCH_ENV, ...options.env };
+  const platformUrl = `http://127.0.0.1:${env.PORT}`;
+  const squatter = await fetch(`${platformUrl}/health`, { signal: AbortSignal.timeout(2000) }).then(
     () => true,
     () => false,
   );
-  if (squatter) throw new Error(`something already answers on ${PLATFORM_URL} (an earlier bench app?); stop it first`);
-  const logFile = LOG_FILE;
+  if (squatter) throw new Error(`something already answers on ${platformUrl} (an earlier bench app?); stop it first`);
+  const logFile = logFileOf(options);
   const log = createWriteStream(logFile);
   const child = spawn(
     process.execPath,
     [...(options.extraNodeArgs ?? []), '-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-    { cwd: options.cwd, env: { ...process.env, ...BENCH_ENV }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: options.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -82,6 +98,7 @@ async function startOnce(options: { cwd: string; extraNodeArgs?: string[]; timeo
   child.once('exit', (code, signal) => (exited = code ?? signal));
 
   const stop = async () => {
+    children.delete(running);
     if (exited !== undefined) return;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -90,7 +107,8 @@ async function startOnce(options: { cwd: string; extraNodeArgs?: string[]; timeo
     clearTimeout(timer);
   };
   const running: RunningApp = { child, logFile, stop };
-  current = running;
+  children.add(running);
+  if (!options.env) current = running;
 
   const deadline = Date.now() + (options.timeoutMs ?? 120000);
   while (Date.now() < deadline) {
@@ -98,11 +116,11 @@ async function startOnce(options: { cwd: string; extraNodeArgs?: string[]; timeo
       await new Promise<void>((resolve) => log.end(resolve));
       throw new Error(`app exited during startup (${exited}); see ${logFile}`);
     }
-    const health = await fetch(`${PLATFORM_URL}/health`, { signal: AbortSignal.timeout(2000) })
+    const health = await fetch(`${platformUrl}/health`, { signal: AbortSignal.timeout(2000) })
       .then((r) => (r.ok ? (r.json() as Promise<{ labs?: Record<string, { status: string }> }>) : undefined))
       .catch(() => undefined);
     const labs = Object.values(health?.labs ?? {});
-    if (labs.length === 5 && labs.every((l) => l.status === 'up') && exited === undefined) return running;
+    if (labs.length === (options.labs ?? 5) && labs.every((l) => l.status === 'up') && exited === undefined) return running;
     await sleep(500);
   }
   await stop();
@@ -112,12 +130,12 @@ async function startOnce(options: { cwd: string; extraNodeArgs?: string[]; timeo
 /** Kills the app if the bench is interrupted or crashes; a normal run calls stop() itself. */
 function killOnExit(): void {
   process.once('exit', () => {
-    if (current && current.child.exitCode === null) current.child.kill('SIGKILL');
+    for (const app of children) if (app.child.exitCode === null) app.child.kill('SIGKILL');
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       process.stderr.write(`bench: ${signal}, stopping the app\n`);
-      void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+      void Promise.all([...children].map((app) => app.stop())).finally(() => process.exit(130));
     });
   }
 }

@@ -27,7 +27,7 @@ export interface BookingResult {
 }
 
 /** Seat numbers of the seed event: A1..J10, as booking.restore_seed_event() creates them. */
-const SEATS = Array.from({ length: 100 }, (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`);
+export const SEATS = Array.from({ length: 100 }, (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`);
 
 /**
  * What the app does for one POST /book under `pessimistic` (book-seat.service.ts,
@@ -125,12 +125,12 @@ export async function benchBooking(opts: { reps: number; durationMs: number; con
   };
 }
 
-function book(seat: string, i: number) {
+export function book(seat: string, i: number) {
   return { event_id: 1, seat_number: seat, customer_id: `bench-${i}` };
 }
 
 /** One pgbench run of PGBENCH_SCRIPT; latencies from its per-transaction log. */
-async function pgbench(clients: number, durationMs: number): Promise<{ throughput: number; p50_ms: number; p99_ms: number }> {
+export async function pgbench(clients: number, durationMs: number): Promise<{ throughput: number; p50_ms: number; p99_ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pgbench-'));
   try {
     const script = join(dir, 'pessimistic.sql');
