@@ -6,14 +6,15 @@ import { runLoad } from '../lib/load';
 import { Measured, measured } from '../lib/stats';
 import { book, pgbench, SEATS } from './booking.bench';
 
-type Figures = Record<'throughput' | 'p50_ms' | 'p99_ms' | 'app_cpu_ms_per_req', Measured>;
+/** app_cpu: the supervisor and its processes together; supervisor_cpu: its share (for 2x, the balancer's proxying). */
+type Figures = Record<'throughput' | 'p50_ms' | 'p99_ms' | 'app_cpu_ms_per_req' | 'supervisor_cpu_ms_per_req', Measured>;
 
 export interface BookingInstancesResult {
   concurrency: number;
   race_window_ms: number;
   /** Booking pessimistic, spread load, under the supervisor with 1 and 2 booking processes. */
   instances: Record<'1x' | '2x', Figures>;
-  pgbench: Omit<Figures, 'app_cpu_ms_per_req'>;
+  pgbench: Omit<Figures, 'app_cpu_ms_per_req' | 'supervisor_cpu_ms_per_req'>;
   /** Medians of the per-repetition ratios (the _spread fields have them all). */
   pessimistic_1x_vs_pgbench: number;
   pessimistic_2x_vs_pgbench: number;
@@ -79,6 +80,7 @@ export async function benchBookingInstances(opts: { reps: number; durationMs: nu
         await reset();
         const pids = await processPids(layout.port);
         const cpuBefore = sumCpu(pids);
+        const supervisorBefore = cpuMsOf(pids[0]);
         const r = await runLoad({
           url: `${base(layout.shift)}/book`,
           body: (n: number) => book(SEATS[n % 100], n),
@@ -91,6 +93,7 @@ export async function benchBookingInstances(opts: { reps: number; durationMs: nu
           p50_ms: r.p50_ms,
           p99_ms: r.p99_ms,
           app_cpu_ms_per_req: (sumCpu(pids) - cpuBefore) / Math.max(1, r.requests),
+          supervisor_cpu_ms_per_req: (cpuMsOf(pids[0]) - supervisorBefore) / Math.max(1, r.requests),
         });
         throughput[layout.key] = r.throughput;
       }
@@ -115,7 +118,11 @@ export async function benchBookingInstances(opts: { reps: number; durationMs: nu
     p50_ms: measured(raw[key].map((r) => r.p50_ms)),
     p99_ms: measured(raw[key].map((r) => r.p99_ms)),
   });
-  const appFigures = (key: string): Figures => ({ ...figures(key), app_cpu_ms_per_req: measured(raw[key].map((r) => r.app_cpu_ms_per_req)) });
+  const appFigures = (key: string): Figures => ({
+    ...figures(key),
+    app_cpu_ms_per_req: measured(raw[key].map((r) => r.app_cpu_ms_per_req)),
+    supervisor_cpu_ms_per_req: measured(raw[key].map((r) => r.supervisor_cpu_ms_per_req)),
+  });
   return {
     concurrency: opts.concurrency,
     race_window_ms: 0,
