@@ -79,6 +79,12 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     }
   });
 
+  it('refuses an instance outside 0..7 (400 naming the field)', async () => {
+    const res = await post(`${P}/simulate/zombie`, { instance: 8 });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('instance');
+  });
+
   it(`fences the older producer ${TAKEOVERS} times under ${WORKERS} concurrent clients: 503s only for fenced POSTs, 0 lost, 0 duplicated`, async () => {
     expect((await post(`${P}/orders`, order('zombie-warmup'))).status).toBe(200);
     const answers = new Map<string, { status: number; code?: string }>();

@@ -16,6 +16,9 @@ export const ORDERS_KAFKA = {
   dlqPartitions: 1,
 } as const;
 
+/** LAB_INSTANCES allows 1-8 processes of a lab: the producer instances whose transactional ids exist. */
+export const MAX_PRODUCER_INSTANCES = 8;
+
 export const ORDERS_TIMINGS = {
   /** A send (including connecting and the queue for the transaction) fails with 503 after this. */
   sendTimeoutMs: 5000,

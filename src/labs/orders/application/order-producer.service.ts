@@ -51,6 +51,8 @@ function exclusive<T>(slot: Slot, fn: () => Promise<T>): Promise<T> {
 export class OrderProducerService implements OnApplicationShutdown {
   private readonly logger = new Logger('OrdersProducer');
   private slot?: Slot;
+  /** Every producer built here → its label, kept after it is dropped (a fencing error names it). */
+  private readonly labels = new WeakMap<Producer, string>();
   private switching: Promise<unknown> = Promise.resolve();
   private built = 0;
 
@@ -126,7 +128,13 @@ export class OrderProducerService implements OnApplicationShutdown {
       groups: new GroupCommit((fn) => exclusive(slot, fn)),
     };
     this.slot = slot;
+    this.labels.set(producer, slot.label);
     return slot;
+  }
+
+  /** `<transactional id>#<n>` of a producer this service built. */
+  labelOf(producer: Producer): string | undefined {
+    return this.labels.get(producer);
   }
 
   private view(slot: Slot): LiveProducer {

@@ -31,7 +31,17 @@ export class OrdersTopicsService {
 
   /** `producer-1` for the one producer (or instance 0 in process mode), `producer-<n+1>` for instance n. */
   get transactionalId(): string {
-    return this.kafka.name(`${ORDERS_KAFKA.transactionalIdPrefix}${this.config.env.LAB_INSTANCE + 1}`);
+    return this.transactionalIdOf(this.instance);
+  }
+
+  /** This process's producer instance (LAB_INSTANCE; 0 outside process mode). */
+  get instance(): number {
+    return this.config.env.LAB_INSTANCE;
+  }
+
+  /** The transactional id of producer instance `instance` (the zombie demo borrows another one's). */
+  transactionalIdOf(instance: number): string {
+    return this.kafka.name(`${ORDERS_KAFKA.transactionalIdPrefix}${instance + 1}`);
   }
 
   /** The broker cluster's id (KRaft or ZooKeeper), read at each call: a broker on fresh data has a new one. */

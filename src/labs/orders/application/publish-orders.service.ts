@@ -227,8 +227,8 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       this.produced.inc({ ...labels, status: 'error' }, orders.length);
       // The producer that failed, not whichever is current: every POST of a failed group lands here, and
       // one of them must not drop the producer a later request has already rebuilt.
+      const fencing = this.zombie.fencingOf(session?.producer, err);
       this.producer.drop(session?.producer);
-      const fencing = this.zombie.fencingOf(session?.producer);
       if (fencing) throw this.zombie.fencedError(fencing, orders.length, err);
       // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
       if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import type { Producer } from 'kafkajs';
+import type { Producer, ProducerConfig } from 'kafkajs';
 import { Counter } from 'prom-client';
 import { KafkaService } from '../../../platform/kafka/kafka.service';
 import { withTimeout } from '../../../platform/redis/redis.service';
@@ -30,6 +30,8 @@ export interface FencingRecord {
 
 const SERVICE = ORDERS_NODES.producer;
 const PROBE_GROUP = 'orders-zombie-probe';
+/** The broker's answers to a producer whose epoch is no longer the id's newest. */
+const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
 /** Fenced producers remembered (their late failures still answer PRODUCER_FENCED). */
 const KEPT = 10;
 
@@ -39,6 +41,11 @@ function errorType(err: unknown): string | undefined {
     if (typeof type === 'string') return type;
   }
   return undefined;
+}
+
+function unavailable(err: unknown): never {
+  if (err instanceof OrdersException) throw err;
+  throw new OrdersException(OrdersErrorCode.BROKER_UNAVAILABLE, `Kafka broker unavailable: ${describe(err)}`, 'unavailable', { reason: describe(err) });
 }
 
 const describe = (err: unknown) => `${errorType(err) ?? 'error'}: ${err instanceof Error ? err.message : String(err)}`;
@@ -76,7 +83,8 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     this.fencedOrders.inc({ service: SERVICE }, 0);
   }
 
-  async simulate() {
+  /** `instance`: whose transactional id to take (default this process's own: a takeover). */
+  async simulate(instance?: number) {
     const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
     if (key !== DeliveryMode.exactlyOnce || !producerSettings.enable_transactions) {
       throw new OrdersException(
@@ -86,6 +94,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
         { delivery_mode: key, enable_transactions: producerSettings.enable_transactions },
       );
     }
+    if (instance !== undefined && instance !== this.topics.instance) return this.fenceAnotherInstance(instance, strategy);
     const budget = ORDERS_TIMINGS.sendTimeoutMs;
     const takeover = await withTimeout(
       (async () => {
@@ -122,12 +131,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
       })(),
       budget,
       'starting the second producer',
-    ).catch((err: unknown) => {
-      if (err instanceof OrdersException) throw err;
-      throw new OrdersException(OrdersErrorCode.BROKER_UNAVAILABLE, `Kafka broker unavailable: ${describe(err)}`, 'unavailable', {
-        reason: describe(err),
-      });
-    });
+    ).catch(unavailable);
     if (!takeover) {
       throw new OrdersException(OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS, 'No transactional producer is live (the delivery mode just changed?)', 'invalid');
     }
@@ -145,10 +149,51 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     }
     return {
       status: 'fenced',
+      ran_on_instance: this.topics.instance,
       ...record,
       message:
         `${successor.label} initialised transactional id ${fenced.transactionalId} after ${fenced.label}, so the broker fenced ${fenced.label}: ` +
         `${record.first_error ?? 'no error (not fenced?)'}. Its in-flight POSTs got 503 ORDERS.PRODUCER_FENCED; new orders go through ${successor.label}.`,
+    };
+  }
+
+  /**
+   * Process mode: the second producer takes another instance's transactional id (two producer
+   * processes sharing one id on purpose). It initialises the id — the other instance's producer is
+   * fenced from its next request on — and disconnects: the fenced instance sees INVALID_PRODUCER_EPOCH,
+   * answers its in-flight POSTs 503 ORDERS.PRODUCER_FENCED, drops its producer and rebuilds it (whose
+   * InitProducerId in turn fences this one, already gone). This process's own producer is untouched.
+   */
+  private async fenceAnotherInstance(instance: number, strategy: { producerConfig: (id?: string) => ProducerConfig }) {
+    const transactionalId = this.topics.transactionalIdOf(instance);
+    const zombie = this.kafka.kafka.producer(strategy.producerConfig(transactionalId));
+    await withTimeout(
+      (async () => {
+        await zombie.connect();
+        await (await zombie.transaction()).abort();
+      })(),
+      ORDERS_TIMINGS.sendTimeoutMs,
+      'initialising the zombie producer',
+    )
+      .catch(unavailable)
+      .finally(() => zombie.disconnect().catch(() => undefined));
+    this.counts.takeovers += 1;
+    this.fencedMetric.inc({ service: SERVICE });
+    const successor = `zombie on instance ${this.topics.instance}`;
+    this.logger.warn(`${successor} initialised transactional id ${transactionalId}: instance ${instance}'s producer is fenced from its next request on`);
+    return {
+      status: 'fenced',
+      ran_on_instance: this.topics.instance,
+      transactional_id: transactionalId,
+      fenced_producer: `instance ${instance}'s producer`,
+      successor,
+      at: new Date().toISOString(),
+      first_error: null,
+      probe_error: null,
+      fenced_orders: 0,
+      message:
+        `A producer on instance ${this.topics.instance} initialised transactional id ${transactionalId} (instance ${instance}'s) and disconnected: ` +
+        `the broker fences instance ${instance}'s producer, whose in-flight POSTs get 503 ORDERS.PRODUCER_FENCED; it rebuilds its producer by itself.`,
     };
   }
 
@@ -180,9 +225,26 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     );
   }
 
-  /** The fencing record of a producer that a takeover fenced (every failure of it is the fencing's doing). */
-  fencingOf(producer: Producer | undefined): FencingRecord | undefined {
-    return producer ? this.records.get(producer) : undefined;
+  /**
+   * The fencing record of a failed producer: one a takeover here fenced (every failure of it is the
+   * fencing's doing), or one the broker just called fenced (a producer elsewhere took its id).
+   */
+  fencingOf(producer: Producer | undefined, err: unknown): FencingRecord | undefined {
+    if (!producer) return undefined;
+    const known = this.records.get(producer);
+    if (known || !FENCING_ERRORS.has(errorType(err) ?? '')) return known;
+    const record: FencingRecord = {
+      transactional_id: this.topics.transactionalId,
+      fenced_producer: this.producer.labelOf(producer) ?? this.topics.transactionalId,
+      successor: 'another producer with the same transactional id',
+      at: new Date().toISOString(),
+      first_error: null,
+      probe_error: null,
+      fenced_orders: 0,
+    };
+    this.remember(producer, record);
+    this.logger.warn(`producer ${record.fenced_producer} fenced by ${record.successor}; it is rebuilt on the next order`);
+    return record;
   }
 
   /** A POST whose transaction was on a fenced producer: counted, logged, answered 503. */

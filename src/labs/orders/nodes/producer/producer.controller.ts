@@ -4,6 +4,7 @@ import { nodeRoute } from '../../../../platform/config/lab-plan';
 import { BatchOrdersRequestDto } from '../../api/dto/batch-orders.request.dto';
 import { OrderRequestDto } from '../../api/dto/order.request.dto';
 import { ProducerConfigRequestDto } from '../../api/dto/producer-config.request.dto';
+import { SimulateZombieRequestDto } from '../../api/dto/simulate-zombie.request.dto';
 import { OrdersSettingsService } from '../../application/orders-settings.service';
 import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { PublishOrdersService } from '../../application/publish-orders.service';
@@ -98,9 +99,10 @@ export class ProducerController {
   @ApiOperation({
     summary:
       'Start a second transactional producer with the live one\'s transactional id (exactly-once with transactions only): the broker fences the live one ' +
-      '(its in-flight POSTs get 503 ORDERS.PRODUCER_FENCED, none a 2xx) and the new one takes over',
+      '(its in-flight POSTs get 503 ORDERS.PRODUCER_FENCED, none a 2xx) and the new one takes over; with `instance` (process mode), ' +
+      "another producer instance's id: that instance is fenced and rebuilds its producer",
   })
-  simulateZombie() {
-    return this.zombie.simulate();
+  simulateZombie(@Body() body: SimulateZombieRequestDto) {
+    return this.zombie.simulate(body.instance);
   }
 }
