@@ -8,6 +8,7 @@ export const CounterErrorCode = {
   UPSTREAM_FAILED: 'COUNTER.UPSTREAM_FAILED',
   STORE_UNAVAILABLE: 'COUNTER.STORE_UNAVAILABLE',
   OUT_OF_RANGE: 'COUNTER.OUT_OF_RANGE',
+  SYNC_STALE: 'COUNTER.SYNC_STALE',
 } as const;
 export type CounterErrorCode = (typeof CounterErrorCode)[keyof typeof CounterErrorCode];
 

@@ -63,7 +63,7 @@ export const counterMetricProviders = [
   }),
   makeCounterProvider({
     name: M.syncOps,
-    help: 'Anti-entropy exchanges by outcome (success, error, partition)',
+    help: 'Anti-entropy exchanges by outcome (success, error, partition, reset: not started while a lab reset runs)',
     labelNames: ['service', 'region', 'status'],
   }),
   makeHistogramProvider({

@@ -6,14 +6,18 @@ import { LabResetHook, LabResetProvider } from '../../platform/reset/lab-reset.c
 import { RegionCounterService } from './application/region-counter.service';
 import { LAB, REGIONS } from './counter.config';
 import { regionServiceToken } from './nodes/region/region.providers';
+import { beginReset, endReset, holdReset } from './persistence/reset-fence';
 
 const SCAN_BATCH = 500;
 /** A bound on what one reset deletes (the lab caps its counter names far below this). */
 const MAX_KEYS = 200_000;
+/** How long a reset holds off syncs if it dies before it ends; renewed on every batch it deletes. */
+const RESET_HOLD_MS = 30_000;
 
 /**
  * Counter's part of the one reset: every region's G- and PN-counters, idempotency records and the
- * strong counter (Redis and PostgreSQL) gone, and no region of this process partitioned.
+ * strong counter (Redis and PostgreSQL) gone, and no region of this process partitioned. Syncs
+ * are fenced by a reset epoch (persistence/reset-fence.ts).
  */
 @Injectable()
 @LabResetProvider()
@@ -37,15 +41,23 @@ export class CounterReset extends LabResetHook {
         healed.push(region);
       }
     }
+    // The fence: from here on every sync whose state was read before (an older epoch) is refused,
+    // and no new round starts until the keys are gone — so a round in flight cannot write counts back.
+    const epoch = await beginReset(this.redis, RESET_HOLD_MS);
     let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', 'counter:*', 'COUNT', SCAN_BATCH);
-      cursor = next;
-      if (keys.length > 0) deleted += await this.redis.client.unlink(...keys);
-    } while (cursor !== '0' && deleted < MAX_KEYS);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', 'counter:*', 'COUNT', SCAN_BATCH);
+        cursor = next;
+        if (keys.length > 0) deleted += await this.redis.client.unlink(...keys);
+        await holdReset(this.redis, RESET_HOLD_MS);
+      } while (cursor !== '0' && deleted < MAX_KEYS);
+    } finally {
+      await endReset(this.redis);
+    }
     await this.db.execute('DELETE FROM counter.strong_counters');
-    return { redis_keys_deleted: deleted, strong_counters: 'empty', partitions_healed: healed };
+    return { redis_keys_deleted: deleted, strong_counters: 'empty', partitions_healed: healed, reset_epoch: epoch };
   }
 
   private localRegion(region: (typeof REGIONS)[number]): RegionCounterService | undefined {

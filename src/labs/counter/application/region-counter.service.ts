@@ -34,6 +34,8 @@ export interface IncomingSync {
   pn_counts?: Record<string, PNCounter>;
   reply?: 'full' | 'page' | 'none';
   after?: string;
+  /** The reset epoch the sender read its state in; a sync from before a reset is refused. */
+  epoch?: number;
 }
 
 interface Chunk {
@@ -76,6 +78,8 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private syncing = false;
   /** Per peer, where the last round's exchange stopped (a timeout mid-way), so the next one goes on from there. */
   private readonly resume = new Map<Region, Resume>();
+  /** The reset epoch of the last round: the resume points are dropped when a reset came in between. */
+  private resumeEpoch?: number;
   private readonly chunkBytes: number;
 
   constructor(
@@ -211,7 +215,15 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
         region: this.region,
       });
     }
-    const differing = await this.mergeState(incoming.counts, incoming.pn_counts ?? {});
+    const differing = await this.mergeState(incoming.counts, incoming.pn_counts ?? {}, incoming.epoch);
+    if (differing === 'stale') {
+      throw new CounterException(
+        CounterErrorCode.SYNC_STALE,
+        'Sync refused: the lab is being reset, or was reset after the sender read this state (its epoch is older)',
+        'conflict',
+        { region: this.region, epoch: incoming.epoch ?? null },
+      );
+    }
     trace.getActiveSpan()?.setAttributes({
       'sync.from_node': incoming.node_id,
       'sync.counter_count': Object.keys(incoming.counts).length,
@@ -316,9 +328,10 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     return { counts: parseAll(raw.g, (h) => parseStoredG(h, RULES)), pn: parseAll(raw.pn, (h) => parseStoredPn(h, RULES)) };
   }
 
-  private async mergeState(counts: Record<string, GCounter>, pn: Record<string, PNCounter>): Promise<number> {
-    const merged = await this.repo.merge(this.region, counts, COUNTER_DEFAULTS.redisBatch);
-    await this.repo.pnMerge(this.region, pn, COUNTER_DEFAULTS.redisBatch);
+  /** Merges a peer's state read in reset epoch `epoch`; 'stale' (nothing more merged) once a reset runs or ran since. */
+  private async mergeState(counts: Record<string, GCounter>, pn: Record<string, PNCounter>, epoch: number | undefined): Promise<number | 'stale'> {
+    const merged = await this.repo.merge(this.region, counts, COUNTER_DEFAULTS.redisBatch, epoch);
+    if (merged === 'stale' || (await this.repo.pnMerge(this.region, pn, COUNTER_DEFAULTS.redisBatch, epoch)) === 'stale') return 'stale';
     let differing = 0;
     for (const [name, { differing: d, total }] of Object.entries(merged)) {
       differing += d;
@@ -357,11 +370,20 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
    */
   private async syncWithPeers(): Promise<SyncRound> {
     const started = process.hrtime.bigint();
+    // The reset fence: the epoch is read before the state, and every merge of this round (ours and
+    // the peers') is refused once a reset has begun since. No round starts while a reset runs.
+    const fence = await this.repo.resetFence();
+    if (fence.resetting) {
+      this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'reset' });
+      return { succeeded: [], failed: [...this.peers] };
+    }
+    if (this.resumeEpoch !== fence.epoch) this.resume.clear();
+    this.resumeEpoch = fence.epoch;
     const chunks = await this.chunks();
     const outcomes = await Promise.all(
       this.peers.map(async (peer) => {
         try {
-          await this.exchange(peer, chunks);
+          await this.exchange(peer, chunks, fence.epoch);
           this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'success' });
           return { peer, ok: true };
         } catch (err) {
@@ -385,7 +407,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
    * exchange: when one times out (a busy peer), the next round goes on from there instead of
    * starting over, so a large state gets through however often a single exchange fails.
    */
-  private async exchange(peer: Region, chunks: Chunk[]): Promise<void> {
+  private async exchange(peer: Region, chunks: Chunk[], epoch: number): Promise<void> {
     const from = this.resume.get(peer) ?? { pushed: '', pullAfter: '' };
     let after: string | null = from.pullAfter;
     let i = from.pushed === '' ? 0 : Math.max(0, chunks.findIndex((c) => c.last > from.pushed));
@@ -400,6 +422,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
           pn_counts: chunk.pn,
           node_id: this.nodeId,
           timestamp: Date.now() / 1000,
+          epoch,
           ...(after === null ? { reply: 'none' } : { reply: 'page', after }),
         },
         timeoutMs: COUNTER_DEFAULTS.syncTimeoutMs,
@@ -410,7 +433,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       if (valid.rejected.length > 0) {
         this.logger.warn(`${peer} sent ${valid.rejected.length} counter(s) that break the rules (e.g. "${valid.rejected[0]}"); merged the others`);
       }
-      await this.mergeState(valid.counts, valid.pn);
+      if ((await this.mergeState(valid.counts, valid.pn, epoch)) === 'stale') throw new Error(`a reset came during the exchange with ${peer}`);
       if (after !== null) {
         // Only a page that moves forward is followed, so a peer cannot keep us paging forever.
         const next = body.next;

@@ -3,6 +3,7 @@ import { RedisService } from '../../../platform/redis/redis.service';
 import { fromStore } from '../counter.errors';
 import { GCounter } from '../crdt/g-counter';
 import { PNCounter } from '../crdt/pn-counter';
+import { RESET_EPOCH, RESET_RUNNING, ResetFence, readResetFence } from './reset-fence';
 
 export interface IncrementRecord {
   counter: string;
@@ -59,12 +60,16 @@ return out
 /**
  * The G-Counter merge, in Redis, for a chunk of incoming state: raise each entry to the incoming
  * value when that is larger (per-node max). One script per chunk, so it is atomic against local
- * increments (HINCRBY). ARGV: prefix, then per counter: name, field count, field, value, ...
- * Answers, per counter, the entries that differed and the merged total.
+ * increments (HINCRBY). ARGV: prefix, the reset epoch the state was read in ('' for a client
+ * that sends none), then per counter: name, field count, field, value, ...
+ * Answers, per counter, the entries that differed and the merged total; -1 and nothing written
+ * when a reset is running or has run since the state was read (the reset fence).
  */
 const MERGE = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if ARGV[2] ~= '' and (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return -1 end
 local out = {}
-local i = 2
+local i = 3
 while i <= #ARGV do
   local name, fields = ARGV[i], tonumber(ARGV[i + 1])
   i = i + 2
@@ -154,9 +159,23 @@ export class RegionStateRepository {
     return out;
   }
 
-  /** Merges another replica's maps into this region's; per counter, the entries that differed and the merged total. */
-  async merge(region: string, counts: Record<string, GCounter>, batch: number): Promise<Record<string, { differing: number; total: number }>> {
-    return this.mergeFields(gNames(region), gPrefix(region), counts, batch);
+  /**
+   * Merges another replica's maps into this region's; per counter, the entries that differed and
+   * the merged total. `epoch`: the reset epoch the maps were read in; 'stale' (nothing merged) when
+   * a reset is running or ran since (undefined: only the running reset refuses).
+   */
+  async merge(
+    region: string,
+    counts: Record<string, GCounter>,
+    batch: number,
+    epoch?: number,
+  ): Promise<Record<string, { differing: number; total: number }> | 'stale'> {
+    return this.mergeFields(gNames(region), gPrefix(region), counts, batch, epoch);
+  }
+
+  /** The reset epoch now, and whether a reset is running (then no round should start). */
+  resetFence(): Promise<ResetFence> {
+    return readResetFence(this.redis);
   }
 
   async pnAdd(region: string, node: string, name: string, sign: 'p' | 'n', amount: number, maxEntry: number): Promise<boolean> {
@@ -171,7 +190,7 @@ export class RegionStateRepository {
     return Object.keys(hash).length === 0 ? null : hash;
   }
 
-  async pnMerge(region: string, counts: Record<string, PNCounter>, batch: number): Promise<void> {
+  async pnMerge(region: string, counts: Record<string, PNCounter>, batch: number, epoch?: number): Promise<'stale' | undefined> {
     const flat = Object.fromEntries(
       Object.entries(counts).map(([name, c]): [string, Record<string, number>] => [
         name,
@@ -181,7 +200,7 @@ export class RegionStateRepository {
         },
       ]),
     );
-    await this.mergeFields(pnNames(region), pnPrefix(region), flat, batch);
+    return (await this.mergeFields(pnNames(region), pnPrefix(region), flat, batch, epoch)) === 'stale' ? 'stale' : undefined;
   }
 
   private async mergeFields(
@@ -189,12 +208,18 @@ export class RegionStateRepository {
     prefix: string,
     counts: Record<string, Readonly<Record<string, number>>>,
     batch: number,
-  ): Promise<Record<string, { differing: number; total: number }>> {
+    epoch: number | undefined,
+  ): Promise<Record<string, { differing: number; total: number }> | 'stale'> {
     const entries = Object.entries(counts).filter(([, map]) => Object.keys(map).length > 0);
     const merged: Record<string, { differing: number; total: number }> = {};
+    const fence = epoch === undefined ? '' : String(epoch);
     for (let i = 0; i < entries.length; i += batch) {
       const args = entries.slice(i, i + batch).flatMap(([name, map]) => [name, String(Object.keys(map).length), ...Object.entries(map).flatMap(([f, n]) => [f, String(n)])]);
-      const out = (await fromStore('redis', () => this.redis.client.eval(MERGE, 1, namesKey, prefix, ...args))) as Array<string | number>;
+      const out = (await fromStore('redis', () => this.redis.client.eval(MERGE, 3, namesKey, RESET_EPOCH, RESET_RUNNING, prefix, fence, ...args))) as
+        | Array<string | number>
+        | number;
+      if (out === -1) return 'stale';
+      if (typeof out === 'number') throw new Error(`unexpected merge answer ${out}`);
       for (let j = 0; j < out.length; j += 3) merged[String(out[j])] = { differing: Number(out[j + 1]), total: Number(out[j + 2]) };
     }
     return merged;
@@ -214,4 +239,5 @@ const pnPrefix = (region: string) => `counter:${region}:pn:`;
 const pnKey = (region: string, name: string) => pnPrefix(region) + name;
 const pnNames = (region: string) => `counter:${region}:pn-names`;
 const idemKey = (region: string, key: string) => `counter:${region}:idempotency:${key}`;
+
 

@@ -1,4 +1,4 @@
-import { IsIn, IsNumber, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { GCounter } from '../../crdt/g-counter';
 import { PNCounter } from '../../crdt/pn-counter';
 import { IsCountMap, IsPnCountMap } from './counter-validation';
@@ -37,4 +37,11 @@ export class SyncRequestDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_.:-]{0,128}$/, { message: 'after must be a counter name or empty' })
   after?: string;
+
+  /** The reset epoch the sender read its state in (regions send it): once the lab was reset since, the sync is refused with 409 COUNTER.SYNC_STALE. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  epoch?: number;
 }

@@ -49,7 +49,10 @@ export function createRegionController(region: Region): Type<unknown> {
     @Post('sync')
     @HttpCode(200)
     @NodeToNode()
-    @ApiOperation({ summary: `${region}: anti-entropy push-pull: merge a peer's state, answer with ours (503 while partitioned)` })
+    @ApiErrors(409)
+    @ApiOperation({
+      summary: `${region}: anti-entropy push-pull: merge a peer's state, answer with ours (503 while partitioned; 409 COUNTER.SYNC_STALE while a lab reset runs or when the sender's epoch predates one)`,
+    })
     sync(@Body() body: SyncRequestDto) {
       return this.counters.receiveSync(body);
     }
