@@ -41,6 +41,9 @@ export interface RunningApp {
 export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   const level = LEVELS.indexOf(config.env.LOG_LEVEL === 'log' ? 'log' : config.env.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    // A failing boot or provider lookup throws (main.ts reports it and exits 1) instead of Nest
+    // ending the process itself: a test asking for a provider that is not there fails, not the run.
+    abortOnError: false,
     bodyParser: false,
     logger: new TraceContextLogger(LEVELS.slice(0, level + 1)),
   });
