@@ -6,7 +6,7 @@
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunningApp, startLabsApp } from './lib/app';
+import { BENCH_ENV, RunningApp, startLabsApp } from './lib/app';
 import { fmt, Measured } from './lib/stats';
 import { BANK_STRATEGIES, benchBank } from './scenarios/bank.bench';
 import { benchBooking, BOOKING_STRATEGIES } from './scenarios/booking.bench';
@@ -226,19 +226,39 @@ const sections: Section[] = [
     name: 'replication',
     needsApp: true,
     run: async () => {
-      const r = await benchReplication({ reps, writes: 20, delays: quick ? { replica1: 100, replica2: 300 } : { replica1: 500, replica2: 1500 } });
+      const delays = quick ? { replica1: 100, replica2: 300 } : { replica1: 500, replica2: 1500 };
+      const appLog = await benchReplication({ reps, writes: 20, delays, engine: 'app-log' });
+      if ('unavailable' in appLog) throw new Error(`replication: app-log engine unavailable: ${appLog.unavailable}`);
+      // The same writes on PostgreSQL streaming replicas (npm run infra starts them; reported, not fatal, when absent).
+      const streaming = await benchReplication({ reps, writes: 20, delays, engine: 'postgres-streaming' });
+      const r = appLog;
+      const perReplica = (x: typeof appLog) =>
+        Object.entries(x.replica_window_error_ms).map(([rep, m]) => `${rep} ${fmt(m)}`).join(', ');
+      const row = (x: typeof appLog) =>
+        `| ${x.engine} | ${x.configured_slowest_ms} | ${fmt(x.measured_window_ms)} | ${fmt(x.window_max_ms)} | ${fmt(x.window_error_ms_spread)} | ${perReplica(x)} |`;
       return {
-        json: r as unknown as Record<string, unknown>,
+        json: {
+          ...(r as unknown as Record<string, unknown>),
+          streaming_window_error_ms: 'unavailable' in streaming ? null : streaming.window_error_ms,
+          engines: { 'app-log': appLog, 'postgres-streaming': streaming },
+        },
         table: [
-          `POST /write-and-wait on the client node, ${r.writes_per_rep} sequential writes per repetition; configured delays ` +
+          `POST /write-and-wait on the client node, ${r.writes_per_rep} sequential writes per repetition and engine; configured delays ` +
             `${Object.entries(r.configured_delays_ms).map(([k, v]) => `${k} ${v} ms`).join(', ')}` +
-            `${quick ? ' (shortened for --quick; the full run uses the seed delays 500/1500 ms)' : ' (the seed defaults)'}.`,
+            `${quick ? ' (shortened for --quick; the full run uses the seed delays 500/1500 ms)' : ' (the seed defaults)'}. ` +
+            'The window error is |measured − configured|: of the client\'s window against the slowest delay, and of each ' +
+            'replica\'s own visibility window (write timestamp → the moment it had the write) against its delay.',
           '',
-          '| configured slowest ms | measured window ms (median) | slowest write ms |',
-          '|---|---|---|',
-          `| ${r.configured_slowest_ms} | ${fmt(r.measured_window_ms)} | ${fmt(r.window_max_ms)} |`,
+          '| engine | configured slowest ms | measured window ms (median) | slowest write ms | window error ms | per-replica window error ms |',
+          '|---|---|---|---|---|---|',
+          row(appLog),
+          'unavailable' in streaming ? `| postgres-streaming | not measured: ${streaming.unavailable} | | | | |` : row(streaming),
           '',
           `replication.window_error_ms = ${target(r.window_error_ms_spread, '≤', 50)}`,
+          '',
+          'unavailable' in streaming
+            ? 'replication.streaming_window_error_ms = not measured (no streaming standbys)'
+            : `replication.streaming_window_error_ms = ${target(streaming.window_error_ms_spread, '≤', 50)}`,
         ],
       };
     },
@@ -292,6 +312,7 @@ const KEYS: Array<[string, string, string?]> = [
   ['orders.exactly_once_e2e_p99_ms', '≤ 500'],
   ['counter.eventual_vs_strong_throughput', '—'],
   ['replication.window_error_ms', '≤ 50'],
+  ['replication.streaming_window_error_ms', '≤ 50'],
   ['experiments.checker_ops_per_s', '≥ 250000'],
   ['experiments.recorded_vs_plain', '≥ 0.8'],
 ];
@@ -322,7 +343,9 @@ async function main(): Promise<void> {
         }
         if (section.needsApp && appError) throw appError;
         if (section.needsApp && !app) {
-          process.stderr.write('bench: starting the labs app (LABS=all, port shift 30000, database labs_bench)...\n');
+          process.stderr.write(
+            `bench: starting the labs app (LABS=all, port shift ${BENCH_ENV.NODE_PORTS_SHIFT}, database ${new URL(BENCH_ENV.DATABASE_URL).pathname.slice(1)})...\n`,
+          );
           app = await startLabsApp({ cwd: join(__dirname, '..'), extraNodeArgs: profileArgs }).catch((err: Error) => {
             appError = err;
             throw err;

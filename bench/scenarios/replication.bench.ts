@@ -3,6 +3,7 @@ import { call } from '../lib/http';
 import { Measured, measured } from '../lib/stats';
 
 export interface ReplicationResult {
+  engine: string;
   writes_per_rep: number;
   configured_delays_ms: Record<string, number>;
   configured_slowest_ms: number;
@@ -11,6 +12,18 @@ export interface ReplicationResult {
   /** The key figure: the median of the repetitions (window_error_ms_spread has them all). */
   window_error_ms: number;
   window_error_ms_spread: Measured;
+  /**
+   * Per replica, |visibility window − that replica's delay|, the window measured by the replica
+   * itself (write timestamp → the moment it had the write; `replica_windows_ms` of write-and-wait),
+   * so free of the client's HTTP round trips: the median over all writes of all repetitions.
+   */
+  replica_window_error_ms: Record<string, Measured>;
+}
+
+/** Why an engine could not be measured (postgres-streaming without its servers). */
+export interface ReplicationUnavailable {
+  engine: string;
+  unavailable: string;
 }
 
 const PRIMARY = nodeUrl(8400, 0);
@@ -19,6 +32,7 @@ const CLIENT = nodeUrl(8400, 3);
 interface WriteAndWait {
   consistency_achieved: boolean;
   consistency_time_ms?: number;
+  replica_windows_ms?: Record<string, number | null>;
 }
 
 /**
@@ -27,7 +41,30 @@ interface WriteAndWait {
  * delay, over `writes` sequential writes per repetition. `delays` (optional) are set first and the
  * previous delays restored afterwards.
  */
-export async function benchReplication(opts: { reps: number; writes: number; delays?: Record<string, number> }): Promise<ReplicationResult> {
+export async function benchReplication(opts: {
+  reps: number;
+  writes: number;
+  delays?: Record<string, number>;
+  /** app-log (default) or postgres-streaming; the engine in force before is restored afterwards. */
+  engine?: string;
+}): Promise<ReplicationResult | ReplicationUnavailable> {
+  const engine = opts.engine ?? 'app-log';
+  const previousEngine = (await call<{ engine: string }>('GET', `${PRIMARY}/admin/replication-engine`)).engine;
+  const selected = await fetch(`${PRIMARY}/admin/replication-engine`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ engine }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (!selected.ok) return { engine, unavailable: `HTTP ${selected.status}: ${((await selected.json()) as { message?: string }).message ?? ''}` };
+  try {
+    return await measureWindows(engine, opts);
+  } finally {
+    await call('POST', `${PRIMARY}/admin/replication-engine`, { engine: previousEngine }).catch(() => undefined);
+  }
+}
+
+async function measureWindows(engine: string, opts: { reps: number; writes: number; delays?: Record<string, number> }): Promise<ReplicationResult> {
   type Delays = { by_replica: Record<string, number>; delays: Record<string, number> };
   const before = await call<Delays>('GET', `${PRIMARY}/admin/replication-delays`);
   if (opts.delays) {
@@ -42,6 +79,7 @@ export async function benchReplication(opts: { reps: number; writes: number; del
   const windows: number[] = [];
   const maxes: number[] = [];
   const errors: number[] = [];
+  const replicaErrors: Record<string, number[]> = {};
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
       const repWindows: number[] = [];
@@ -54,6 +92,10 @@ export async function benchReplication(opts: { reps: number; writes: number; del
         );
         if (!r.consistency_achieved || r.consistency_time_ms === undefined) throw new Error(`replication: write ${i} did not reach every replica`);
         repWindows.push(r.consistency_time_ms);
+        for (const [host, w] of Object.entries(r.replica_windows_ms ?? {})) {
+          const replica = host.includes('replica1') ? 'replica1' : 'replica2';
+          if (w !== null) (replicaErrors[replica] ??= []).push(Math.abs(w - configured[replica]));
+        }
       }
       const m = measured(repWindows);
       windows.push(m.median);
@@ -64,6 +106,7 @@ export async function benchReplication(opts: { reps: number; writes: number; del
     if (opts.delays) await call('POST', `${PRIMARY}/admin/replication-delays`, { delays: before.delays }).catch(() => undefined);
   }
   return {
+    engine,
     writes_per_rep: opts.writes,
     configured_delays_ms: configured,
     configured_slowest_ms: slowest,
@@ -71,6 +114,7 @@ export async function benchReplication(opts: { reps: number; writes: number; del
     window_max_ms: measured(maxes),
     window_error_ms: measured(errors).median,
     window_error_ms_spread: measured(errors),
+    replica_window_error_ms: Object.fromEntries(Object.entries(replicaErrors).map(([r, e]) => [r, measured(e)])),
   };
 }
 
