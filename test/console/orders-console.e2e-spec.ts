@@ -73,4 +73,23 @@ describe('console: orders page in a real browser', () => {
     }
     await browser.screenshot('orders-safe');
   });
+
+  it('"Zombie producer" fences the live producer: the page names it and its successor, and orders go on', async () => {
+    const { page } = browser;
+    const zombie = page.locator('[data-testid="zombie"]');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="zombie"]') as { disabled?: boolean } | null)?.disabled === false, undefined, {
+      timeout: 60_000,
+    });
+    await zombie.click();
+    const badge = page.locator('[data-testid="fenced-producer"]');
+    await badge.waitFor({ timeout: 60_000 });
+    expect(await badge.innerText()).toMatch(/producer-1#\d+ → .*producer-1#\d+/);
+    await page.waitForFunction(() => /INVALID_PRODUCER_EPOCH/.test(document.querySelector('[data-testid="message"]')?.textContent ?? ''), undefined, {
+      timeout: 60_000,
+    });
+    await attack(page, 90_000);
+    await waitForFigure('produced', '10');
+    await waitForFigure('unique', '10');
+    await browser.screenshot('orders-zombie');
+  });
 });
