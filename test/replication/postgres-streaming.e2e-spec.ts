@@ -342,6 +342,43 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       expect(healed.body.standby.cut_off).toBe(false);
     });
   });
+
+  describe('a server of the trio not up', () => {
+    let other: RunningApp;
+    let otherPrimary: string;
+
+    // A second primary node whose replica2 URL leads nowhere, beside the first (the engine selection is shared through Redis).
+    beforeAll(async () => {
+      other = await startApp({
+        LABS: 'replication:primary',
+        NODE_PORTS_SHIFT: String(Number(process.env.NODE_PORTS_SHIFT ?? 0) + 100),
+        PG_STREAMING_REPLICA2_URL: 'postgres://postgres@127.0.0.1:1/labs_streaming',
+      });
+      otherPrimary = nodeUrl(other, 'replication', 'primary');
+    });
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    it('selecting postgres-streaming is refused with 409 naming the server; while selected, requests answer 503 naming it', async () => {
+      const refused = await post(`${otherPrimary}/admin/replication-engine`, { engine: 'postgres-streaming' });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'REPLICATION.ENGINE_UNAVAILABLE', details: { engine: 'postgres-streaming' } });
+      expect(refused.body.message).toContain('replica2 (postgres://postgres@127.0.0.1:1/labs_streaming)');
+      expect(refused.body.message).toContain('npm run infra');
+      // the first app selected it: this one cannot serve it, and says why instead of hanging or 500
+      expect((await get(`${primary}/admin/replication-engine`)).body.engine).toBe('postgres-streaming');
+      const write = await post(`${otherPrimary}/data`, { key: 'nowhere', value: 1 });
+      expect(write.status).toBe(503);
+      expect(write.body).toMatchObject({ code: 'REPLICATION.ENGINE_UNAVAILABLE' });
+      expect(write.body.message).toContain('replica2');
+      const health = await get(`${otherPrimary}/health`);
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ engine: 'postgres-streaming', available: false, standbys: { replica1: { up: true }, replica2: { up: false } } });
+      // the first app's trio is untouched
+      expect((await get(`${primary}/health`)).body).toMatchObject({ available: true });
+    });
+  });
 });
 
 function countBy(values: string[]): Record<string, number> {

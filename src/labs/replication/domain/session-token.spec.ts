@@ -22,3 +22,16 @@ describe('session token', () => {
     expect(observe(s, 0, { read: 100 })).toEqual(s);
   });
 });
+
+describe('session token under postgres-streaming', () => {
+  it('carries the last commit LSN and the highest seen LSN, each only moving forward', () => {
+    let s = observe(EMPTY_SESSION, 1, { wrote: { version: 1, at: 1000, lsn: '0/10' } });
+    s = observe(s, 1, { read: 1, readLsn: '0/20' });
+    s = observe(s, 1, { read: 1, readLsn: '0/18' });
+    expect(s).toMatchObject({ w: 1, l: '0/10', s: '0/20' });
+    expect(decodeSession(encodeSession(s))).toEqual(s);
+    expect(decodeSession(encodeSession({ ...s, l: 'not-an-lsn' }))).toBeUndefined();
+    // a token from before the streaming engine (no LSNs) stays valid
+    expect(decodeSession(encodeSession({ e: 1, w: 2, t: 3, r: 4 }))).toEqual({ e: 1, w: 2, t: 3, r: 4 });
+  });
+});
