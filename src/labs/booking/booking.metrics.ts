@@ -37,7 +37,7 @@ type GaugeSource = (gauge: Gauge<string>) => Promise<void>;
  */
 const gaugeSources = new Map<string, GaugeSource>();
 
-export function setGaugeSource(name: string, source: GaugeSource | undefined): void {
+function setGaugeSource(name: string, source: GaugeSource | undefined): void {
   if (source) gaugeSources.set(name, source);
   else gaugeSources.delete(name);
 }
@@ -155,5 +155,24 @@ export class BookingMetrics {
 
   lockExpired(strategy: string): void {
     this.lockExpirations.inc({ strategy });
+  }
+
+  /** From now on each scrape reads `available_seats` and `current_locking_strategy` from these sources. */
+  readGaugesFrom(sources: {
+    availableSeats: () => Promise<Array<{ eventId: number; available: number }>>;
+    strategy: () => Promise<string>;
+  }): void {
+    setGaugeSource(AVAILABLE_SEATS, async (gauge) => {
+      gauge.reset();
+      for (const { eventId, available } of await sources.availableSeats()) gauge.set({ event_id: String(eventId) }, available);
+    });
+    setGaugeSource(CURRENT_LOCKING_STRATEGY, async (gauge) => {
+      gauge.set(STRATEGY_GAUGE_VALUE[await sources.strategy()] ?? -1);
+    });
+  }
+
+  stopReadingGauges(): void {
+    setGaugeSource(AVAILABLE_SEATS, undefined);
+    setGaugeSource(CURRENT_LOCKING_STRATEGY, undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { LabWiring, wireLab } from '../../platform/config/lab-wiring';
 import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { BookingAdminController } from './api/booking-admin.controller';
 import { BookingController } from './api/booking.controller';
@@ -19,33 +20,37 @@ import { NoneSeatLockingStrategy } from './strategies/none.seat-locking.strategy
 import { OptimisticSeatLockingStrategy } from './strategies/optimistic.seat-locking.strategy';
 import { PessimisticSeatLockingStrategy } from './strategies/pessimistic.seat-locking.strategy';
 
+/** Shared providers always (strategies included, so /admin/labs lists them); each node adds its controllers and stateful services. */
+const BOOKING_WIRING: LabWiring<typeof BOOKING_LAB> = {
+  lab: BOOKING_LAB,
+  shared: [
+    ...bookingMetricProviders,
+    labDatabaseProvider(BOOKING_LAB),
+    BookingMetrics,
+    EventRepository,
+    BookingRepository,
+    NoneSeatLockingStrategy,
+    PessimisticSeatLockingStrategy,
+    OptimisticSeatLockingStrategy,
+    DistributedSeatLockingStrategy,
+    FencedSeatLockingStrategy,
+    LocalSeatLockingStrategy,
+    BookingSettingsService,
+    BookSeatService,
+    BookingAdminService,
+    BookingReset,
+    CompareStrategiesService,
+    BookingExperiment,
+  ],
+  nodes: {
+    booking: { controllers: [BookingController, BookingAdminController], providers: [] },
+  },
+};
+
 /** The seat-booking lab: one node, `booking`, on the seed's port 8000. */
 @Module({})
 export class BookingModule {
   static register(nodes: string[]): DynamicModule {
-    const serves = nodes.includes('booking');
-    return {
-      module: BookingModule,
-      controllers: serves ? [BookingController, BookingAdminController] : [],
-      providers: [
-        ...bookingMetricProviders,
-        labDatabaseProvider(BOOKING_LAB),
-        BookingMetrics,
-        EventRepository,
-        BookingRepository,
-        NoneSeatLockingStrategy,
-        PessimisticSeatLockingStrategy,
-        OptimisticSeatLockingStrategy,
-        DistributedSeatLockingStrategy,
-        FencedSeatLockingStrategy,
-        LocalSeatLockingStrategy,
-        BookingSettingsService,
-        BookSeatService,
-        BookingAdminService,
-        BookingReset,
-        CompareStrategiesService,
-        BookingExperiment,
-      ],
-    };
+    return wireLab(BookingModule, BOOKING_WIRING, nodes);
   }
 }

@@ -3,13 +3,7 @@ import { RedisService } from '../../../platform/redis/redis.service';
 import { StrategySelectionService } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { BookingException } from '../booking.errors';
-import {
-  AVAILABLE_SEATS,
-  BookingMetrics,
-  CURRENT_LOCKING_STRATEGY,
-  STRATEGY_GAUGE_VALUE,
-  setGaugeSource,
-} from '../booking.metrics';
+import { BookingMetrics } from '../booking.metrics';
 import { BookingRepository, DoubleBooking, StatusCounts, StrategyStats } from '../persistence/booking.repository';
 import { EventRepository } from '../persistence/event.repository';
 
@@ -32,20 +26,11 @@ export class BookingAdminService implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     this.metrics.initialise(this.strategies());
-    setGaugeSource(AVAILABLE_SEATS, async (gauge) => {
-      gauge.reset();
-      for (const { eventId, available } of await this.events.availableByEvent()) {
-        gauge.set({ event_id: String(eventId) }, available);
-      }
-    });
-    setGaugeSource(CURRENT_LOCKING_STRATEGY, async (gauge) => {
-      gauge.set(STRATEGY_GAUGE_VALUE[await this.currentStrategy()] ?? -1);
-    });
+    this.metrics.readGaugesFrom({ availableSeats: () => this.events.availableByEvent(), strategy: () => this.currentStrategy() });
   }
 
   onApplicationShutdown(): void {
-    setGaugeSource(AVAILABLE_SEATS, undefined);
-    setGaugeSource(CURRENT_LOCKING_STRATEGY, undefined);
+    this.metrics.stopReadingGauges();
   }
 
   strategies(): string[] {

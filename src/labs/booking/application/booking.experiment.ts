@@ -14,6 +14,7 @@ import {
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
 import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
+import { RunSwitch, restoreAfterRun, selectForRun, stepParam } from '../../../platform/experiments/run-restore';
 import { StrategySelectionService } from '../../../platform/strategy';
 import { BOOKING_LAB, BOOKING_NODE, BookingSettings, SEAT_LOCKING_PORT, SEED_EVENT_ID } from '../booking.config';
 import { BookValue, checkBookingHistory } from '../domain/booking-history.checker';
@@ -38,12 +39,22 @@ const RACE_FAULT = 'wide-race-window';
 export class BookingExperiment extends LabExperiment {
   readonly lab = BOOKING_LAB;
 
+  /** The port a run switches, and the settings kept beside it to restore. */
+  private readonly seatLocking: RunSwitch<BookingSettings>;
+
   constructor(
-    private readonly selection: StrategySelectionService,
+    selection: StrategySelectionService,
     private readonly admin: BookingAdminService,
     private readonly settings: BookingSettingsService,
   ) {
     super();
+    this.seatLocking = {
+      selection,
+      lab: BOOKING_LAB,
+      port: SEAT_LOCKING_PORT,
+      readSettings: () => this.settings.current(),
+      writeSettings: (previous) => this.settings.update(previous),
+    };
   }
 
   catalog(): ExperimentCatalogEntry {
@@ -94,12 +105,11 @@ export class BookingExperiment extends LabExperiment {
 
   /** Fresh seed event, default settings, no armed fault, the strategy selected; what was there is kept to restore. */
   async prepare(ctx: Omit<ExperimentRunContext, 'setup'>): Promise<Record<string, unknown>> {
-    const [previousStrategy, previousSettings] = await Promise.all([this.admin.currentStrategy(), this.settings.current()]);
+    const restorePoint = await selectForRun(this.seatLocking, ctx.strategy);
     await this.settings.disarmPauseFault();
     const settings = await this.settings.restoreDefaults();
-    await this.selection.select(BOOKING_LAB, SEAT_LOCKING_PORT, ctx.strategy);
     await this.admin.reset(SEED_EVENT_ID);
-    return { event_id: SEED_EVENT_ID, settings, previous_strategy: previousStrategy, previous_settings: previousSettings };
+    return { event_id: SEED_EVENT_ID, settings, ...restorePoint };
   }
 
   plan(rng: Rng, params: WorkloadParams): PlannedOp[] {
@@ -153,10 +163,10 @@ export class BookingExperiment extends LabExperiment {
   async startFault(step: NemesisStep): Promise<void> {
     const params = step.params ?? {};
     if (step.fault === PAUSE_FAULT) {
-      await this.settings.update({ lock_ttl_ms: bounded(params.lock_ttl_ms, 150, 50, 60_000) });
-      await this.settings.armPauseFault(bounded(params.pause_ms, 600, 1, 60_000), bounded(params.holders, 2, 1, 1000));
+      await this.settings.update({ lock_ttl_ms: stepParam(params.lock_ttl_ms, 150, 50, 60_000) });
+      await this.settings.armPauseFault(stepParam(params.pause_ms, 600, 1, 60_000), stepParam(params.holders, 2, 1, 1000));
     } else if (step.fault === RACE_FAULT) {
-      await this.settings.update({ race_window_ms: bounded(params.race_window_ms, 150, 0, 10_000) });
+      await this.settings.update({ race_window_ms: stepParam(params.race_window_ms, 150, 0, 10_000) });
     } else {
       throw new Error(`booking has no fault "${step.fault}"`);
     }
@@ -177,10 +187,7 @@ export class BookingExperiment extends LabExperiment {
   /** The strategy and settings the lab had before; the event keeps the run's bookings to look at. */
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
     await this.settings.disarmPauseFault();
-    const previous = ctx.setup.previous_settings as BookingSettings | undefined;
-    if (previous) await this.settings.update(previous);
-    const strategy = ctx.setup.previous_strategy as string | undefined;
-    if (strategy) await this.selection.select(BOOKING_LAB, SEAT_LOCKING_PORT, strategy);
+    await restoreAfterRun(this.seatLocking, ctx.setup);
   }
 }
 
@@ -192,9 +199,4 @@ function pauseSchedule(rng: Rng, params: WorkloadParams): NemesisStep[] {
     steps.push({ at_ms: at, fault: PAUSE_FAULT, params: { pause_ms: 600, lock_ttl_ms: 150, holders: 2 }, duration_ms: 900 });
   }
   return steps;
-}
-
-function bounded(value: unknown, fallback: number, min: number, max: number): number {
-  const n = typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-  return Math.min(max, Math.max(min, Math.round(n)));
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
+import { NoneSeatLockingStrategy } from './none.seat-locking.strategy';
 import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
 
 /** At most this many seats held at once by one process; beyond it a request is refused, never queued. */
@@ -33,7 +33,7 @@ export const LOCAL_LOCKS_MAX = 10_000;
 export class LocalSeatLockingStrategy extends SeatLockingStrategy {
   private readonly held = new Set<number>();
 
-  constructor(private readonly db: LabDatabase) {
+  constructor(private readonly unguarded: NoneSeatLockingStrategy) {
     super();
   }
 
@@ -43,23 +43,8 @@ export class LocalSeatLockingStrategy extends SeatLockingStrategy {
     }
     this.held.add(seat.id);
     try {
-      const [current] = await this.db.query<{ is_booked: boolean; booked_by: string | null }>(
-        `SELECT is_booked, booked_by FROM booking.seats WHERE id = $1`,
-        [seat.id],
-      );
-      if (current.is_booked) {
-        return { status: 'already_booked', bookedBy: current.booked_by, attempts: 1, retries: 0, contended: false };
-      }
-
-      await context.raceWindow();
-
-      await this.db.execute(
-        `UPDATE booking.seats
-            SET is_booked = TRUE, booked_by = $2, booked_at = now(), version = version + 1
-          WHERE id = $1`,
-        [seat.id, customerId],
-      );
-      return { status: 'reserved', attempts: 1, retries: 0, contended: false };
+      // The very read-then-write of `none`; only this process's other requests wait outside.
+      return await this.unguarded.reserve(seat, customerId, context);
     } finally {
       this.held.delete(seat.id);
     }

@@ -1,9 +1,9 @@
 import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { MAX_INT4, ToInteger } from './transforms';
+import { MAX_INT4, ToInt } from '../../../../platform/http/query-transforms';
 
 export class BookSeatRequestDto {
   /** The event, e.g. 1 (the seed event). */
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(MAX_INT4)

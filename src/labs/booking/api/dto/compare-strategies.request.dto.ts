@@ -1,10 +1,10 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { MAX_INT4, ToInteger } from './transforms';
+import { MAX_INT4, ToInt } from '../../../../platform/http/query-transforms';
 
 export class CompareStrategiesRequestDto {
   /** Event to attack (default 1); it is reset before each strategy. */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(MAX_INT4)
@@ -19,7 +19,7 @@ export class CompareStrategiesRequestDto {
 
   /** Concurrent requests per strategy, 2–200 (default 20). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(2)
   @Max(200)

@@ -1,8 +1,8 @@
 import { IsInt, Max, Min } from 'class-validator';
-import { MAX_INT4, ToInteger } from './transforms';
+import { MAX_INT4, ToInt } from '../../../../platform/http/query-transforms';
 
 export class EventIdParamsDto {
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(MAX_INT4)

@@ -1,5 +1,5 @@
 import { IsBoolean, IsOptional } from 'class-validator';
-import { ToBoolean } from './transforms';
+import { ToBoolean } from '../../../../platform/http/query-transforms';
 
 export class ListSeatsQueryDto {
   /** Only unbooked seats, each with just seat_number, section and row_name. */

@@ -1,9 +1,9 @@
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ToInteger } from './transforms';
+import { ToInt } from '../../../../platform/http/query-transforms';
 
 export class PauseHolderFaultRequestDto {
   /** How long each paused holder stalls inside its critical section, 1–60000 ms. */
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(60000)
@@ -11,7 +11,7 @@ export class PauseHolderFaultRequestDto {
 
   /** How many of the next critical sections pause (default 1: "the" lock holder). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(1000)

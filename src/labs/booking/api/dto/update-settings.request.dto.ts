@@ -1,11 +1,11 @@
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ToInteger } from './transforms';
+import { ToInt } from '../../../../platform/http/query-transforms';
 
 /** A partial update: fields left out keep their value. */
 export class UpdateSettingsRequestDto {
   /** Pause between reading and writing the seat, 0–5000 ms (default 50). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(5000)
@@ -13,7 +13,7 @@ export class UpdateSettingsRequestDto {
 
   /** Redis seat-lock TTL, 50–60000 ms (default 5000). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(50)
   @Max(60000)
@@ -21,7 +21,7 @@ export class UpdateSettingsRequestDto {
 
   /** Optimistic attempts in total, 1–10 (default 3). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(10)
@@ -29,7 +29,7 @@ export class UpdateSettingsRequestDto {
 
   /** First optimistic back-off, doubled after each conflict, 0–1000 ms (default 10). */
   @IsOptional()
-  @ToInteger()
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(1000)
