@@ -3,7 +3,7 @@ import { DEFAULT_BOOKING_SETTINGS } from '../booking.config';
 import type { BookingMetrics } from '../booking.metrics';
 import type { BookingRepository } from '../persistence/booking.repository';
 import type { EventRepository } from '../persistence/event.repository';
-import type { ReservationOutcome, SeatLockingStrategy } from '../strategies/seat-locking.port';
+import type { ReservationOutcome, SeatLockingPort } from '../strategies/seat-locking.port';
 import { BookSeatService } from './book-seat.service';
 import type { BookingSettingsService } from './booking-settings.service';
 
@@ -19,7 +19,7 @@ function setup(options: {
   eventExists?: boolean;
 }) {
   const key = options.key ?? 'pessimistic';
-  const strategy: SeatLockingStrategy = {
+  const strategy: SeatLockingPort = {
     reserve: async () => {
       if (options.outcome instanceof Error) throw options.outcome;
       return options.outcome!;

@@ -12,7 +12,7 @@ import {
   ReservationContext,
   ReservationOutcome,
   SeatLockingKey,
-  SeatLockingStrategy,
+  SeatLockingPort,
   SeatRef,
 } from '../strategies/seat-locking.port';
 import { BookingSettingsService } from './booking-settings.service';
@@ -75,12 +75,12 @@ export class BookSeatService {
     });
   }
 
-  private async resolve(): Promise<{ key: string; strategy: SeatLockingStrategy }> {
-    return this.selection.resolve<SeatLockingStrategy>(BOOKING_LAB, SEAT_LOCKING_PORT);
+  private async resolve(): Promise<{ key: string; strategy: SeatLockingPort }> {
+    return this.selection.resolve<SeatLockingPort>(BOOKING_LAB, SEAT_LOCKING_PORT);
   }
 
-  private instance(key: string): { key: string; strategy: SeatLockingStrategy } {
-    const found = this.selection.instances<SeatLockingStrategy>(BOOKING_LAB, SEAT_LOCKING_PORT).find((s) => s.key === key);
+  private instance(key: string): { key: string; strategy: SeatLockingPort } {
+    const found = this.selection.instances<SeatLockingPort>(BOOKING_LAB, SEAT_LOCKING_PORT).find((s) => s.key === key);
     if (!found) {
       throw new BookingException(BookingErrorCode.UnknownStrategy, `Unknown strategy "${key}"`, 'invalid');
     }

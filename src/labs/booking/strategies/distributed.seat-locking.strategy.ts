@@ -4,7 +4,7 @@ import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { NoneSeatLockingStrategy } from './none.seat-locking.strategy';
 import { underSeatLock } from './seat-lock';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /**
  * Distributed: a Redlock lease on `seat_lock:{event}:{seat}` guards read-then-write across app
@@ -21,7 +21,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description:
     'Redlock lease on seat_lock:{event}:{seat} (TTL lock_ttl_ms, no wait). Unsafe when the holder stalls past the TTL.',
 })
-export class DistributedSeatLockingStrategy extends SeatLockingStrategy {
+export class DistributedSeatLockingStrategy extends SeatLockingPort {
   constructor(
     private readonly unguarded: NoneSeatLockingStrategy,
     private readonly redis: RedisService,

@@ -4,7 +4,7 @@ import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { underSeatLock } from './seat-lock';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /**
  * Fenced: the Redlock lease of `distributed`, plus a fencing token the database enforces
@@ -23,7 +23,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   description:
     'Redlock lease plus a fencing token (PostgreSQL sequence) checked in the UPDATE: a holder past its TTL cannot write.',
 })
-export class FencedSeatLockingStrategy extends SeatLockingStrategy {
+export class FencedSeatLockingStrategy extends SeatLockingPort {
   constructor(
     private readonly db: LabDatabase,
     private readonly redis: RedisService,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
 import { NoneSeatLockingStrategy } from './none.seat-locking.strategy';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /** At most this many seats held at once by one process; beyond it a request is refused, never queued. */
 export const LOCAL_LOCKS_MAX = 10_000;
@@ -30,7 +30,7 @@ export const LOCAL_LOCKS_MAX = 10_000;
   key: SeatLockingKey.Local,
   description: 'In-process lock per seat (no wait): safe with one instance, double-books with several behind a balancer.',
 })
-export class LocalSeatLockingStrategy extends SeatLockingStrategy {
+export class LocalSeatLockingStrategy extends SeatLockingPort {
   private readonly held = new Set<number>();
 
   constructor(private readonly unguarded: NoneSeatLockingStrategy) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /**
  * No locking: check, wait, write. Every request that reads the seat before the first write lands
@@ -17,7 +17,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   isDefault: true,
   description: 'No locking: read, wait race_window_ms, write. Concurrent requests all see the seat free and double-book.',
 })
-export class NoneSeatLockingStrategy extends SeatLockingStrategy {
+export class NoneSeatLockingStrategy extends SeatLockingPort {
   constructor(private readonly db: LabDatabase) {
     super();
   }

@@ -3,7 +3,7 @@ import { LabDatabase } from '../../../platform/database/lab-database';
 import { delay } from '../../../platform/faults';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /**
  * Optimistic: no lock while waiting. The read remembers `version`; the write succeeds only if the
@@ -18,7 +18,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   key: SeatLockingKey.Optimistic,
   description: 'Version column: UPDATE ... WHERE version = the version read; on 0 rows back off and retry (bounded).',
 })
-export class OptimisticSeatLockingStrategy extends SeatLockingStrategy {
+export class OptimisticSeatLockingStrategy extends SeatLockingPort {
   constructor(private readonly db: LabDatabase) {
     super();
   }

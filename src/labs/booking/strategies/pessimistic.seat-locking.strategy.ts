@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabDatabase } from '../../../platform/database/lab-database';
 import { LabStrategy } from '../../../platform/strategy';
 import { BOOKING_LAB, SEAT_LOCKING_PORT } from '../booking.config';
-import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStrategy, SeatRef } from './seat-locking.port';
+import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort, SeatRef } from './seat-locking.port';
 
 /**
  * Pessimistic: `SELECT ... FOR UPDATE` takes the seat's row lock inside a transaction, so the
@@ -25,7 +25,7 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingStra
   key: SeatLockingKey.Pessimistic,
   description: 'Row lock: SELECT ... FOR UPDATE in a READ COMMITTED transaction; waiters queue in PostgreSQL.',
 })
-export class PessimisticSeatLockingStrategy extends SeatLockingStrategy {
+export class PessimisticSeatLockingStrategy extends SeatLockingPort {
   constructor(private readonly db: LabDatabase) {
     super();
   }

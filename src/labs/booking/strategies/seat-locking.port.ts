@@ -39,7 +39,7 @@ export type ReservationOutcome = ReservationFacts &
   );
 
 /** The port: how a request turns "I want this seat" into a write that should happen at most once. */
-export abstract class SeatLockingStrategy {
+export abstract class SeatLockingPort {
   abstract reserve(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome>;
 }
 
