@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { BANK_LAB, BANK_NODE } from './bank.config';
-import { bankMetricProviders } from './bank.metrics';
+import { LabWiring, wireLab } from '../../platform/config/lab-wiring';
+import { BANK_LAB } from './bank.config';
+import { BankMetrics, bankMetricProviders } from './bank.metrics';
 import { BankAdminController } from './api/bank-admin.controller';
 import { BankController } from './api/bank.controller';
 import { BankAccountsService } from './application/bank-accounts.service';
@@ -17,30 +18,35 @@ import { SafeTransferStrategy } from './strategies/safe.transfer.strategy';
 import { SerializableTransferStrategy } from './strategies/serializable.transfer.strategy';
 import { VulnerableTransferStrategy } from './strategies/vulnerable.transfer.strategy';
 
+/** Shared providers always (strategies included, so /admin/labs lists them); each node adds its controllers and stateful services. */
+const BANK_WIRING: LabWiring<typeof BANK_LAB> = {
+  lab: BANK_LAB,
+  shared: [
+    ...bankMetricProviders,
+    BankMetrics,
+    labDatabaseProvider(BANK_LAB),
+    BankRepository,
+    RaceWindowService,
+    BankSettingsService,
+    BankAccountsService,
+    BankReset,
+    TransferMoneyService,
+    VulnerableTransferStrategy,
+    SafeTransferStrategy,
+    ReadCommittedTransferStrategy,
+    RepeatableReadTransferStrategy,
+    SerializableTransferStrategy,
+    BankExperiment,
+  ],
+  nodes: {
+    bank: { controllers: [BankController, BankAdminController], providers: [] },
+  },
+};
+
 /** The transfer-race lab: one node, `bank` (seed port 8000). */
 @Module({})
 export class BankModule {
   static register(nodes: string[]): DynamicModule {
-    const serves = nodes.includes(BANK_NODE);
-    return {
-      module: BankModule,
-      controllers: serves ? [BankController, BankAdminController] : [],
-      providers: [
-        ...bankMetricProviders,
-        labDatabaseProvider(BANK_LAB),
-        BankRepository,
-        RaceWindowService,
-        BankSettingsService,
-        BankAccountsService,
-        BankReset,
-        TransferMoneyService,
-        VulnerableTransferStrategy,
-        SafeTransferStrategy,
-        ReadCommittedTransferStrategy,
-        RepeatableReadTransferStrategy,
-        SerializableTransferStrategy,
-        BankExperiment,
-      ],
-    };
+    return wireLab(BankModule, BANK_WIRING, nodes);
   }
 }

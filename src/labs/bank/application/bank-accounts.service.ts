@@ -1,9 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import { Gauge } from 'prom-client';
-import { BANK_SERVICE } from '../bank.config';
 import { BankException } from '../bank.errors';
-import { BankMetric } from '../bank.metrics';
+import { BankMetrics } from '../bank.metrics';
 import { AccountRow, BankRepository } from '../persistence/bank.repository';
 import { InvariantsReport, checkInvariants } from './bank-invariants';
 import { toAmount, toCents } from '../domain/money';
@@ -19,7 +16,7 @@ export interface AccountView {
 export class BankAccountsService implements OnApplicationBootstrap {
   constructor(
     private readonly accounts: BankRepository,
-    @InjectMetric(BankMetric.AccountBalance) private readonly balances: Gauge<string>,
+    private readonly metrics: BankMetrics,
   ) {}
 
   /**
@@ -28,10 +25,9 @@ export class BankAccountsService implements OnApplicationBootstrap {
    * would show a balance the account no longer has.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const gauge = this.balances as Gauge<string> & { collect?: () => Promise<void> };
-    gauge.collect = async () => {
+    this.metrics.readBalancesOnScrape(async () => {
       this.publish(await this.accounts.listAccounts().catch(() => []));
-    };
+    });
     this.publish(await this.accounts.listAccounts());
   }
 
@@ -72,7 +68,7 @@ export class BankAccountsService implements OnApplicationBootstrap {
 
   private publish(accounts: AccountRow[]): void {
     for (const account of accounts) {
-      this.balances.set({ account_id: account.id, service: BANK_SERVICE }, toAmount(toCents(account.balance)));
+      this.metrics.balance(account.id, toAmount(toCents(account.balance)));
     }
   }
 }

@@ -14,11 +14,13 @@ import {
   WorkloadParams,
 } from '../../../platform/experiments/experiment.contract';
 import { experimentHttp, outcomeOfError } from '../../../platform/experiments/experiment-http';
-import { BANK_LIMITS, BANK_NODE, BANK_LAB } from '../bank.config';
+import { RunSwitch, restoreAfterRun, selectForRun, stepParam } from '../../../platform/experiments/run-restore';
+import { StrategySelectionService } from '../../../platform/strategy';
+import { BANK_LIMITS, BANK_NODE, BANK_LAB, RaceWindowSettings } from '../bank.config';
 import { BalancesValue, checkBankHistory, TransferResult, TransferValue } from '../domain/bank-history.checker';
-import { TransferStrategyKey } from '../strategies/transfer.port';
+import { TRANSFER_PORT, TransferStrategyKey } from '../strategies/transfer.port';
 import { BankAccountsService } from './bank-accounts.service';
-import { BankSettingsService, BankSettingsView } from './bank-settings.service';
+import { BankSettingsService } from './bank-settings.service';
 
 const DELAY_FAULT = 'delay';
 /** The seed accounts: the plan must not depend on I/O, so they are named here (prepare checks them). */
@@ -37,11 +39,25 @@ const BARRIER_FAULT = 'barrier';
 export class BankExperiment extends LabExperiment {
   readonly lab = BANK_LAB;
 
+  /** The port a run switches, and the race-window settings kept beside it to restore. */
+  private readonly transfer: RunSwitch<RaceWindowSettings>;
+
   constructor(
     private readonly accounts: BankAccountsService,
     private readonly settings: BankSettingsService,
+    selection: StrategySelectionService,
   ) {
     super();
+    this.transfer = {
+      selection,
+      lab: BANK_LAB,
+      port: TRANSFER_PORT,
+      readSettings: async () => {
+        const { delay_enabled, delay_ms, barrier_enabled, barrier_count, barrier_timeout_ms } = await this.settings.view();
+        return { delay_enabled, delay_ms, barrier_enabled, barrier_count, barrier_timeout_ms };
+      },
+      writeSettings: (previous) => this.settings.update(previous),
+    };
   }
 
   catalog(): ExperimentCatalogEntry {
@@ -89,10 +105,10 @@ export class BankExperiment extends LabExperiment {
     };
   }
 
-  /** Opening balances back, delay and barrier off, the strategy selected; the previous settings kept to restore. */
+  /** Opening balances back, delay and barrier off, the strategy selected; the previous strategy and settings kept to restore. */
   async prepare(ctx: Omit<ExperimentRunContext, 'setup'>): Promise<Record<string, unknown>> {
-    const previous = await this.settings.view();
-    await this.settings.update({ transfer_strategy: ctx.strategy, delay_enabled: false, barrier_enabled: false });
+    const restorePoint = await selectForRun(this.transfer, ctx.strategy);
+    await this.settings.update({ delay_enabled: false, barrier_enabled: false });
     const accounts = await this.accounts.reset();
     const ids = accounts.map((a) => a.id).sort();
     if (ids.join() !== [...PLANNED_ACCOUNTS].sort().join()) {
@@ -100,7 +116,7 @@ export class BankExperiment extends LabExperiment {
     }
     const initial: BalancesValue = {};
     for (const a of accounts) initial[a.id] = a.balance;
-    return { initial, accounts: accounts.map((a) => a.id), previous };
+    return { initial, accounts: accounts.map((a) => a.id), ...restorePoint };
   }
 
   plan(rng: Rng, params: WorkloadParams): PlannedOp[] {
@@ -162,12 +178,12 @@ export class BankExperiment extends LabExperiment {
   async startFault(step: NemesisStep): Promise<void> {
     const params = step.params ?? {};
     if (step.fault === DELAY_FAULT) {
-      await this.settings.update({ delay_enabled: true, delay_ms: bounded(params.ms, 50, 1, BANK_LIMITS.maxDelayMs) });
+      await this.settings.update({ delay_enabled: true, delay_ms: stepParam(params.ms, 50, 1, BANK_LIMITS.maxDelayMs) });
     } else if (step.fault === BARRIER_FAULT) {
       await this.settings.update({
         barrier_enabled: true,
-        barrier_count: bounded(params.count, 2, 2, BANK_LIMITS.maxBarrierCount),
-        barrier_timeout_ms: bounded(params.timeout_ms, 200, BANK_LIMITS.minBarrierTimeoutMs, BANK_LIMITS.maxBarrierTimeoutMs),
+        barrier_count: stepParam(params.count, 2, 2, BANK_LIMITS.maxBarrierCount),
+        barrier_timeout_ms: stepParam(params.timeout_ms, 200, BANK_LIMITS.minBarrierTimeoutMs, BANK_LIMITS.maxBarrierTimeoutMs),
       });
     } else {
       throw new Error(`bank has no fault "${step.fault}"`);
@@ -182,16 +198,7 @@ export class BankExperiment extends LabExperiment {
   check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkBankHistory(history, context);
 
   override async teardown(ctx: ExperimentRunContext): Promise<void> {
-    const previous = ctx.setup.previous as BankSettingsView | undefined;
-    if (!previous) return;
-    await this.settings.update({
-      transfer_strategy: previous.transfer_strategy,
-      delay_enabled: previous.delay_enabled,
-      delay_ms: previous.delay_ms,
-      barrier_enabled: previous.barrier_enabled,
-      barrier_count: previous.barrier_count,
-      barrier_timeout_ms: previous.barrier_timeout_ms,
-    });
+    await restoreAfterRun(this.transfer, ctx.setup);
   }
 }
 
@@ -214,7 +221,3 @@ function bankSchedule(name: string, rng: Rng, params: WorkloadParams): NemesisSt
   }
 }
 
-function bounded(value: unknown, fallback: number, min: number, max: number): number {
-  const n = typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-  return Math.min(max, Math.max(min, Math.round(n)));
-}

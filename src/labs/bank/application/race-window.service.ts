@@ -1,6 +1,4 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import { Counter, Gauge } from 'prom-client';
 import { Barrier, BarrierOutcome, SharedBarrier, delay } from '../../../platform/faults';
 import { AppConfig } from '../../../platform/config/app-config';
 import { RedisService } from '../../../platform/redis/redis.service';
@@ -12,7 +10,7 @@ import {
   RACE_WINDOW_SETTINGS,
   RaceWindowSettings,
 } from '../bank.config';
-import { BankMetric } from '../bank.metrics';
+import { BankMetrics } from '../bank.metrics';
 import type { RaceWindow } from '../strategies/transfer.port';
 
 export interface BarrierReport {
@@ -51,8 +49,7 @@ export class RaceWindowService implements OnModuleInit {
     config: AppConfig,
     redis: RedisService,
     private readonly runtime: RuntimeSettingsService,
-    @InjectMetric(BankMetric.BarrierWaiting) private readonly waitingGauge: Gauge<string>,
-    @InjectMetric(BankMetric.BarrierWaits) private readonly waits: Counter<string>,
+    private readonly metrics: BankMetrics,
   ) {
     if (config.isSupervised) {
       this.shared = new SharedBarrier(redis.client, 'labs:bank:barrier', DEFAULT_RACE_WINDOW.barrier_count, DEFAULT_RACE_WINDOW.barrier_timeout_ms);
@@ -60,7 +57,7 @@ export class RaceWindowService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.waitingGauge.set({ service: BANK_SERVICE }, 0);
+    this.metrics.barrierWaitingNow(0);
   }
 
   settings(): Promise<RaceWindowSettings> {
@@ -119,10 +116,10 @@ export class RaceWindowService implements OnModuleInit {
     } else {
       this.logger.log(`Waiting at barrier (${this.barrier.waiting}/${settings.barrier_count}) [${transferId}]`);
     }
-    this.waitingGauge.set({ service: BANK_SERVICE }, this.barrier.waiting);
+    this.metrics.barrierWaitingNow(this.barrier.waiting);
     const outcome = await arrival;
-    this.waitingGauge.set({ service: BANK_SERVICE }, this.barrier.waiting);
-    this.waits.inc({ outcome: outcome.status, service: BANK_SERVICE });
+    this.metrics.barrierWaitingNow(this.barrier.waiting);
+    this.metrics.barrierWait(outcome.status);
     const waited = Date.now() - started;
     if (outcome.status === 'timed_out') {
       this.logger.warn(
@@ -145,16 +142,16 @@ export class RaceWindowService implements OnModuleInit {
     shared.follow(settings.barrier_count, settings.barrier_timeout_ms);
     const started = Date.now();
     this.sharedWaiting += 1;
-    this.waitingGauge.set({ service: BANK_SERVICE }, this.sharedWaiting);
+    this.metrics.barrierWaitingNow(this.sharedWaiting);
     this.logger.log(`Waiting at the shared barrier (count ${settings.barrier_count}, every instance) [${transferId}]`);
     let outcome: BarrierOutcome;
     try {
       outcome = await shared.arrive();
     } finally {
       this.sharedWaiting -= 1;
-      this.waitingGauge.set({ service: BANK_SERVICE }, this.sharedWaiting);
+      this.metrics.barrierWaitingNow(this.sharedWaiting);
     }
-    this.waits.inc({ outcome: outcome.status, service: BANK_SERVICE });
+    this.metrics.barrierWait(outcome.status);
     const waited = Date.now() - started;
     if (outcome.status === 'timed_out') {
       return { status: outcome.status, generation: outcome.generation, waited_ms: waited, arrived: outcome.arrived, needed: outcome.needed };
@@ -166,6 +163,6 @@ export class RaceWindowService implements OnModuleInit {
   private reconfigureBarrier(settings: RaceWindowSettings): void {
     this.barrier.reconfigure(settings.barrier_count, settings.barrier_timeout_ms);
     this.barrierTimeoutMs = settings.barrier_timeout_ms;
-    this.waitingGauge.set({ service: BANK_SERVICE }, 0);
+    this.metrics.barrierWaitingNow(0);
   }
 }

@@ -1,12 +1,10 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { randomUUID } from 'node:crypto';
-import { Counter, Gauge, Histogram } from 'prom-client';
 import { withSpan } from '../../../platform/observability/tracing';
 import { StrategySelectionService } from '../../../platform/strategy';
 import { BANK_LAB, BANK_SERVICE } from '../bank.config';
 import { BankErrorCode, BankException } from '../bank.errors';
-import { BankMetric } from '../bank.metrics';
+import { BankMetrics } from '../bank.metrics';
 import { BankRepository, TransferLogRow } from '../persistence/bank.repository';
 import type { SqlExecutor } from '../../../platform/database/lab-database';
 import {
@@ -44,16 +42,11 @@ export class TransferMoneyService implements OnModuleInit {
     private readonly accounts: BankRepository,
     private readonly selection: StrategySelectionService,
     private readonly raceWindow: RaceWindowService,
-    @InjectMetric(BankMetric.Transfers) private readonly transfers: Counter<string>,
-    @InjectMetric(BankMetric.RaceConditionHits) private readonly raceHits: Counter<string>,
-    @InjectMetric(BankMetric.DoubleSpends) private readonly doubleSpends: Counter<string>,
-    @InjectMetric(BankMetric.TransferDuration) private readonly duration: Histogram<string>,
-    @InjectMetric(BankMetric.ConcurrentTransfers) private readonly inFlight: Gauge<string>,
-    @InjectMetric(BankMetric.Retries) private readonly retries: Counter<string>,
+    private readonly metrics: BankMetrics,
   ) {}
 
   onModuleInit(): void {
-    this.inFlight.set({ service: BANK_SERVICE }, 0);
+    this.metrics.transfersInFlight(0);
   }
 
   async transfer(request: TransferRequest): Promise<TransactionLogView> {
@@ -78,7 +71,7 @@ export class TransferMoneyService implements OnModuleInit {
     const startedAt = new Date();
     const started = performance.now();
     const opened = this.raceWindow.open(settings, id);
-    this.inFlight.inc({ service: BANK_SERVICE });
+    this.metrics.transfersInFlight(1);
     try {
       return await withSpan(
         'transfer',
@@ -98,7 +91,7 @@ export class TransferMoneyService implements OnModuleInit {
             to: request.to,
             amount,
             window: opened.window,
-            retried: (reason) => this.retries.inc({ strategy: key, reason, service: BANK_SERVICE }),
+            retried: (reason) => this.metrics.retried(key, reason),
             journal: async (db: SqlExecutor, outcome: TransferOutcome) => {
               const row = this.logRow(id, startedAt, started, request, amount, key, outcome, db);
               await this.accounts.recordTransfer(db, row);
@@ -108,8 +101,7 @@ export class TransferMoneyService implements OnModuleInit {
           const outcome = await strategy.transfer(command);
           const { balances } = outcome;
           const seconds = (performance.now() - started) / 1000;
-          this.duration.observe({ strategy: key, service: BANK_SERVICE }, seconds);
-          this.transfers.inc({ status: STATUS_LABEL[outcome.status], strategy: key, service: BANK_SERVICE });
+          this.metrics.transfer(key, STATUS_LABEL[outcome.status], seconds);
           span.setAttributes({
             'transfer.status': outcome.status,
             'transfer.attempts': outcome.attempts,
@@ -122,8 +114,7 @@ export class TransferMoneyService implements OnModuleInit {
           if (barrier) span.setAttribute('transfer.barrier', barrier.status);
           if (outcome.status === 'success') {
             if (balances.fromAfter < 0) {
-              this.raceHits.inc({ strategy: key, service: BANK_SERVICE });
-              this.doubleSpends.inc({ strategy: key, service: BANK_SERVICE });
+              this.metrics.doubleSpend(key);
               span.setAttributes({
                 'race_condition.detected': true,
                 'race_condition.negative_balance': toAmount(balances.fromAfter),
@@ -137,7 +128,7 @@ export class TransferMoneyService implements OnModuleInit {
         },
       );
     } finally {
-      this.inFlight.dec({ service: BANK_SERVICE });
+      this.metrics.transfersInFlight(-1);
     }
   }
 

@@ -1,18 +1,18 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BANK_LIMITS } from '../../bank.config';
 import { ISOLATION_KEYS } from '../../strategies/transfer.port';
-import { QueryBoolean, QueryInt } from './query-transforms';
+import { ToBoolean, ToInt } from '../../../../platform/http/query-transforms';
 
 export class DelayQueryDto {
   /** Default true, as in the seed. */
   @IsOptional()
-  @QueryBoolean()
+  @ToBoolean()
   @IsBoolean()
   enabled?: boolean;
 
   /** Milliseconds of each debug delay; left unchanged when omitted. */
   @IsOptional()
-  @QueryInt()
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(BANK_LIMITS.maxDelayMs)
@@ -22,13 +22,13 @@ export class DelayQueryDto {
 export class BarrierQueryDto {
   /** Default true, as in the seed. */
   @IsOptional()
-  @QueryBoolean()
+  @ToBoolean()
   @IsBoolean()
   enabled?: boolean;
 
   /** How many transfers the barrier holds and releases together; left unchanged when omitted. */
   @IsOptional()
-  @QueryInt()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(BANK_LIMITS.maxBarrierCount)
@@ -36,7 +36,7 @@ export class BarrierQueryDto {
 
   /** How long a waiter waits for the others before going on alone; left unchanged when omitted. */
   @IsOptional()
-  @QueryInt()
+  @ToInt()
   @IsInt()
   @Min(BANK_LIMITS.minBarrierTimeoutMs)
   @Max(BANK_LIMITS.maxBarrierTimeoutMs)
@@ -46,7 +46,7 @@ export class BarrierQueryDto {
 export class SafeModeQueryDto {
   /** true selects the `safe` transfer strategy, false the `vulnerable` one; default true. */
   @IsOptional()
-  @QueryBoolean()
+  @ToBoolean()
   @IsBoolean()
   enabled?: boolean;
 }
@@ -60,7 +60,7 @@ export class IsolationQueryDto {
 export class TransactionsQueryDto {
   /** How many of the latest log entries to return (1..1000, default 20), oldest first. */
   @IsOptional()
-  @QueryInt()
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(BANK_LIMITS.maxTransactionsLimit)
