@@ -11,7 +11,7 @@ import {
   TRANSFER_PORT,
   TransferCommand,
   TransferOutcome,
-  TransferStrategy,
+  TransferPort,
   TransferStrategyKey,
 } from '../strategies/transfer.port';
 import { toAmount, toCents, toDecimal } from '../domain/money';
@@ -63,7 +63,7 @@ export class TransferMoneyService implements OnModuleInit {
     }
     const [found, { key, strategy }, settings] = await Promise.all([
       this.accounts.existingIds([request.from, request.to]),
-      this.selection.resolve<TransferStrategy>(BANK_LAB, TRANSFER_PORT),
+      this.selection.resolve<TransferPort>(BANK_LAB, TRANSFER_PORT),
       this.raceWindow.settings(),
     ]);
     for (const id of [request.from, request.to]) if (!found.has(id)) throw BankException.accountNotFound(id);

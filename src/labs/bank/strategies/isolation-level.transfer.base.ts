@@ -3,7 +3,7 @@ import { toCents, toDecimal } from '../domain/money';
 import { IsolationLevel, LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
 import { retryTransaction } from './transaction-retry';
-import { TransferCommand, TransferOutcome, TransferStrategy } from './transfer.port';
+import { TransferCommand, TransferOutcome, TransferPort } from './transfer.port';
 
 /**
  * The vulnerable check-then-act, moved inside ONE transaction at a chosen isolation level and
@@ -14,7 +14,7 @@ import { TransferCommand, TransferOutcome, TransferStrategy } from './transfer.p
  * A transaction that PostgreSQL aborts with 40001 (serialization failure) or 40P01 (deadlock) is run
  * again from BEGIN, after a short random back-off; the barrier is passed only once.
  */
-export abstract class IsolationLevelTransferStrategy extends TransferStrategy {
+export abstract class IsolationLevelTransferStrategy extends TransferPort {
   protected abstract readonly isolation: IsolationLevel;
 
   constructor(

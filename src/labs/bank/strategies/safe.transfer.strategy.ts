@@ -4,7 +4,7 @@ import { BANK_LAB } from '../bank.config';
 import { toCents, toDecimal } from '../domain/money';
 import { LabDatabase } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
-import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, TransferStrategyKey } from './transfer.port';
+import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferPort, TransferStrategyKey } from './transfer.port';
 
 /**
  * One transaction; both rows locked before the check, in one global order (by id):
@@ -24,7 +24,7 @@ import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, Tran
   key: TransferStrategyKey.Safe,
   description: 'One transaction, both rows locked FOR UPDATE in id order before the check: no double spend, no deadlock',
 })
-export class SafeTransferStrategy extends TransferStrategy {
+export class SafeTransferStrategy extends TransferPort {
   constructor(
     private readonly db: LabDatabase,
     private readonly accounts: BankRepository,

@@ -62,6 +62,6 @@ export interface TransferCommand {
 export type RetryReason = TransactionRetryReason;
 
 /** Moves `amount` from one account to another; each implementation leaves a different window open. */
-export abstract class TransferStrategy {
+export abstract class TransferPort {
   abstract transfer(command: TransferCommand): Promise<TransferOutcome>;
 }

@@ -4,7 +4,7 @@ import { BANK_LAB } from '../bank.config';
 import { toCents, toDecimal } from '../domain/money';
 import { LabDatabase, SqlExecutor } from '../../../platform/database/lab-database';
 import { BankRepository } from '../persistence/bank.repository';
-import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, TransferStrategyKey } from './transfer.port';
+import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferPort, TransferStrategyKey } from './transfer.port';
 
 /**
  * Check-then-act in separate autocommit statements, with the seed's await points:
@@ -36,7 +36,7 @@ import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferStrategy, Tran
   isDefault: true,
   description: 'Read, check, then debit in separate statements: concurrent transfers both pass the check (double spend)',
 })
-export class VulnerableTransferStrategy extends TransferStrategy {
+export class VulnerableTransferStrategy extends TransferPort {
   constructor(
     private readonly db: LabDatabase,
     private readonly accounts: BankRepository,
