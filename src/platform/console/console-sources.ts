@@ -11,42 +11,36 @@ export interface ConsoleSource {
   path: string;
 }
 
+/** The reads of one node, `{ key: path }` in the order the page lists them. */
+function reads(node: string, paths: Record<string, string>): ConsoleSource[] {
+  return Object.entries(paths).map(([key, path]) => ({ key, node, path }));
+}
+
+/** The same path on each of several nodes (regions, replicas), each keyed by its node. */
+function onEach(nodes: string[], path: string): ConsoleSource[] {
+  return nodes.map((node) => ({ key: node, node, path }));
+}
+
 export const CONSOLE_SOURCES: Record<LabName, ConsoleSource[]> = {
-  booking: [
-    { key: 'seats', node: 'booking', path: '/events/1/seats' },
-    { key: 'double_bookings', node: 'booking', path: '/admin/double-bookings' },
-    { key: 'stats', node: 'booking', path: '/admin/stats' },
-    { key: 'settings', node: 'booking', path: '/admin/settings' },
-  ],
-  bank: [
-    { key: 'accounts', node: 'bank', path: '/accounts' },
-    { key: 'invariants', node: 'bank', path: '/invariants' },
-    { key: 'settings', node: 'bank', path: '/admin/settings' },
-    { key: 'transactions', node: 'bank', path: '/transactions' },
-  ],
+  booking: reads('booking', {
+    seats: '/events/1/seats',
+    double_bookings: '/admin/double-bookings',
+    stats: '/admin/stats',
+    settings: '/admin/settings',
+  }),
+  bank: reads('bank', { accounts: '/accounts', invariants: '/invariants', settings: '/admin/settings', transactions: '/transactions' }),
   orders: [
-    { key: 'producer', node: 'producer', path: '/config' },
-    { key: 'produced', node: 'producer', path: '/stats' },
-    { key: 'consumer', node: 'consumer', path: '/config' },
-    { key: 'stats', node: 'api', path: '/stats' },
-    { key: 'duplicates', node: 'api', path: '/stats/duplicates' },
-    { key: 'lag', node: 'api', path: '/kafka/lag' },
+    ...reads('producer', { producer: '/config', produced: '/stats' }),
+    ...reads('consumer', { consumer: '/config' }),
+    ...reads('api', { stats: '/stats', duplicates: '/stats/duplicates', lag: '/kafka/lag' }),
   ],
   counter: [
-    { key: 'us-east', node: 'us-east', path: '/counters' },
-    { key: 'us-west', node: 'us-west', path: '/counters' },
-    { key: 'eu-west', node: 'eu-west', path: '/counters' },
-    { key: 'strong', node: 'strong', path: '/counters' },
-    { key: 'gateway', node: 'gateway', path: '/api/counters' },
-    { key: 'convergence', node: 'gateway', path: '/api/convergence' },
-    { key: 'sync', node: 'gateway', path: '/admin/sync-settings' },
+    ...onEach(['us-east', 'us-west', 'eu-west', 'strong'], '/counters'),
+    ...reads('gateway', { gateway: '/api/counters', convergence: '/api/convergence', sync: '/admin/sync-settings' }),
   ],
   replication: [
-    { key: 'primary', node: 'primary', path: '/version' },
-    { key: 'replica1', node: 'replica1', path: '/version' },
-    { key: 'replica2', node: 'replica2', path: '/version' },
-    { key: 'delays', node: 'primary', path: '/admin/replication-delays' },
-    { key: 'read_strategy', node: 'client', path: '/admin/read-strategy' },
-    { key: 'staleness', node: 'client', path: '/staleness-report' },
+    ...onEach(['primary', 'replica1', 'replica2'], '/version'),
+    ...reads('primary', { delays: '/admin/replication-delays' }),
+    ...reads('client', { read_strategy: '/admin/read-strategy', staleness: '/staleness-report' }),
   ],
 };
