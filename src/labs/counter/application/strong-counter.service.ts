@@ -8,7 +8,7 @@ import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterP
 import { CounterErrorCode, CounterException, fromStore } from '../counter.errors';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
-const storeOf = (key: string) => (key === StrongCounterKey.REDIS_INCR ? 'redis' : 'postgres');
+const storeOf = (key: string) => (key === StrongCounterKey.RedisIncr ? 'redis' : 'postgres');
 
 /** The strongly consistent counter node (seed port 8004), the baseline the CRDT is compared with. */
 @Injectable()

@@ -13,7 +13,7 @@ import { GLOBAL_VIEW_PORT, GlobalViewKey, GlobalViewPort, RegionView } from './g
 @LabStrategy({
   lab: LAB,
   port: GLOBAL_VIEW_PORT,
-  key: GlobalViewKey.CRDT_MERGE,
+  key: GlobalViewKey.CrdtMerge,
   isDefault: true,
   description: 'merge all node maps (per-node max), then sum: counts both sides of a partition',
 })

@@ -3,8 +3,8 @@ import { GCounter } from '../crdt/g-counter';
 export const GLOBAL_VIEW_PORT = 'global-view';
 
 export const GlobalViewKey = {
-  CRDT_MERGE: 'crdt-merge',
-  MAX_OF_TOTALS: 'max-of-totals',
+  CrdtMerge: 'crdt-merge',
+  MaxOfTotals: 'max-of-totals',
 } as const;
 export type GlobalViewKey = (typeof GlobalViewKey)[keyof typeof GlobalViewKey];
 

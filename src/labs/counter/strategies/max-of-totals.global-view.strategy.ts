@@ -12,7 +12,7 @@ import { GLOBAL_VIEW_PORT, GlobalViewKey, GlobalViewPort, RegionView } from './g
 @LabStrategy({
   lab: LAB,
   port: GLOBAL_VIEW_PORT,
-  key: GlobalViewKey.MAX_OF_TOTALS,
+  key: GlobalViewKey.MaxOfTotals,
   description: "the seed's max of regional totals: undercounts during a partition",
 })
 export class MaxOfTotalsGlobalViewStrategy extends GlobalViewPort {

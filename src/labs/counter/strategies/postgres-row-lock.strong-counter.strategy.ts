@@ -16,7 +16,7 @@ import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterP
 @LabStrategy({
   lab: LAB,
   port: STRONG_COUNTER_PORT,
-  key: StrongCounterKey.POSTGRES_ROW_LOCK,
+  key: StrongCounterKey.PostgresRowLock,
   isDefault: true,
   description: 'PostgreSQL row locked FOR UPDATE during the coordination delay: serialized, linearizable',
 })

@@ -30,7 +30,7 @@ return {1, string.format('%d', value)}
 @LabStrategy({
   lab: LAB,
   port: STRONG_COUNTER_PORT,
-  key: StrongCounterKey.REDIS_INCR,
+  key: StrongCounterKey.RedisIncr,
   description: 'Redis INCRBY: atomic, linearizable, no lock to wait for',
 })
 export class RedisIncrStrongCounterStrategy extends StrongCounterPort {

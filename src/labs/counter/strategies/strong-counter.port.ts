@@ -1,8 +1,8 @@
 export const STRONG_COUNTER_PORT = 'strong-counter';
 
 export const StrongCounterKey = {
-  POSTGRES_ROW_LOCK: 'postgres-row-lock',
-  REDIS_INCR: 'redis-incr',
+  PostgresRowLock: 'postgres-row-lock',
+  RedisIncr: 'redis-incr',
 } as const;
 export type StrongCounterKey = (typeof StrongCounterKey)[keyof typeof StrongCounterKey];
 

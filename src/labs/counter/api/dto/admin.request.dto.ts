@@ -1,5 +1,6 @@
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { COUNTER_NAME_MESSAGE, COUNTER_NAME_PATTERN, ToBoolean, ToInt } from './counter-validation';
+import { ToBoolean, ToInt } from '../../../../platform/http/query-transforms';
+import { COUNTER_NAME_MESSAGE, COUNTER_NAME_PATTERN } from './counter-validation';
 
 export class PartitionRequestDto {
   @IsBoolean()

@@ -1,4 +1,3 @@
-import { Transform } from 'class-transformer';
 import { LabException } from '../../../../platform/http/lab-exception';
 import { ValidateBy, ValidationOptions } from 'class-validator';
 import { MAX_ENTRY, NODE_IDS } from '../../counter.config';
@@ -47,20 +46,6 @@ export function IsPnCountMap(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
-
-/** Query-string booleans as the seed's FastAPI accepted them; anything else stays a string and fails @IsBoolean. */
-export const ToBoolean = () =>
-  Transform(({ value }: { value: unknown }) => {
-    if (typeof value !== 'string') return value;
-    const v = value.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(v)) return true;
-    if (['false', '0', 'no', 'off'].includes(v)) return false;
-    return value;
-  });
-
-/** Query-string integers; anything that is not an integer literal stays a string and fails @IsInt. */
-export const ToInt = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value));
 
 /** The seed required a JSON body on writes (every field has a default, but an empty request is a mistake). */
 export function assertJsonBody(req: { headers: Record<string, string | string[] | undefined> }): void {
