@@ -6,6 +6,7 @@ import { KafkaService } from '../../src/platform/kafka/kafka.service';
 import { nodeUrl, startApp } from '../utils/app';
 import { eventually, runConcurrently } from '../utils/concurrency';
 import { get, post } from '../utils/http';
+import { Body, order, ordersKit } from './orders-kit';
 
 /**
  * The orders lab's batch paths on the real broker and database:
@@ -14,14 +15,6 @@ import { get, post } from '../utils/http';
  * concurrent single orders share Kafka transactions (group commit).
  */
 
-type Body = Record<string, any>;
-
-const order = (customer: string, extra: Body = {}): Body => ({
-  customer_id: customer,
-  items: [{ name: `Item ${customer}`, quantity: 1, price: 10 }],
-  total_amount: 10,
-  ...extra,
-});
 
 interface DeadLetter {
   key: string | null;
@@ -41,47 +34,8 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
   let dlqReader: Consumer;
   const deadLetters: DeadLetter[] = [];
 
-  const consumerNode = async () => {
-    const res = await get(`${app.url}/admin/labs/orders`);
-    return res.body.nodes.find((n: { node: string }) => n.node === 'consumer') as { up: boolean; crashes: number };
-  };
-  const consumerRunning = () =>
-    eventually(
-      () => get(`${C}/health`).catch(() => ({ status: 0, body: {} }) as { status: number; body: Body }),
-      (r) => r.status === 200 && r.body.kafka_consumer_running === true,
-      { timeoutMs: 60000, intervalMs: 200 },
-    );
-  const drained = () => eventually(() => get(`${A}/kafka/lag`), (r) => r.status === 200 && r.body.total_lag === 0, { timeoutMs: 90000, intervalMs: 250 });
-  const stats = async () => (await get(`${A}/stats`)).body as Body;
-  const metric = async (name: string, labels: Record<string, string> = {}) => {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-    }
-    return sum;
-  };
-  const defaults = async () => {
-    await consumerRunning();
-    expect(
-      (await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, transaction_linger_ms: 5, max_orders_per_transaction: 200 })).status,
-    ).toBe(200);
-    const res = await post(`${C}/config`, {
-      processing_mode: 'exactly-once',
-      enable_idempotency: true,
-      failure_rate: 0,
-      crash_after_messages: 0,
-      crash_point: 'after-db-write',
-      restart_after_ms: 300,
-    });
-    expect(res.status).toBe(200);
-    await consumerRunning();
-  };
-  const resetAll = async () => {
-    await drained();
-    expect((await post(`${A}/reset`)).status).toBe(200);
-  };
+  const { consumerNode, consumerRunning, drained, stats, metric, resetAll, ...kit } = ordersKit(() => app);
+  const defaults = () => kit.defaults({ producer: { transaction_linger_ms: 5, max_orders_per_transaction: 200 }, restartAfterMs: 300 });
   const storedIds = async () => ((await db.query(`SELECT order_id FROM orders.orders`)) as Array<{ order_id: string }>).map((r) => r.order_id);
   /** Publishes through the producer's batch endpoint (one Kafka transaction per 100). */
   const publish = async (prefix: string, count: number): Promise<string[]> => {

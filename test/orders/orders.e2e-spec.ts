@@ -4,20 +4,13 @@ import { LabDatabase } from '../../src/platform/database/lab-database';
 import { nodeUrl, startApp } from '../utils/app';
 import { eventually, portOpen, runConcurrently } from '../utils/concurrency';
 import { get, post, request } from '../utils/http';
+import { Body, order, ordersKit } from './orders-kit';
 
 /**
  * The orders lab on the real Kafka broker, PostgreSQL and Redis: the seed runbook's parts, crashes
  * between the database write and the offset commit, aborted transactions, and bad input.
  */
 
-type Body = Record<string, any>;
-
-const order = (customer: string, extra: Body = {}): Body => ({
-  customer_id: customer,
-  items: [{ name: `Item ${customer}`, quantity: 1, price: 10 }],
-  total_amount: 10,
-  ...extra,
-});
 
 /** A small seeded PRNG so a failing crash schedule can be replayed (the seed is printed). */
 function prng(seed: number): () => number {
@@ -38,57 +31,8 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
   let A: string;
   let db: LabDatabase;
 
-  const consumerNode = async () => {
-    const res = await get(`${app.url}/admin/labs/orders`);
-    return res.body.nodes.find((n: { node: string }) => n.node === 'consumer') as { up: boolean; crashes: number };
-  };
-
-  const consumerRunning = () =>
-    eventually(
-      () => get(`${C}/health`).catch(() => ({ status: 0, body: {} }) as { status: number; body: Body }),
-      (r) => r.status === 200 && r.body.kafka_consumer_running === true,
-      { timeoutMs: 60000, intervalMs: 200 },
-    );
-
-  const drained = () =>
-    eventually(
-      () => get(`${A}/kafka/lag`),
-      (r) => r.status === 200 && r.body.total_lag === 0,
-      { timeoutMs: 90000, intervalMs: 250 },
-    );
-
-  const stats = async () => (await get(`${A}/stats`)).body as Body;
-
-  /** Sum of a metric's samples whose labels include `labels` (one process-wide registry: compare deltas). */
-  const metric = async (name: string, labels: Record<string, string> = {}) => {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-    }
-    return sum;
-  };
-
-  const defaults = async () => {
-    await consumerRunning();
-    expect((await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status).toBe(200);
-    const res = await post(`${C}/config`, {
-      processing_mode: 'exactly-once',
-      enable_idempotency: true,
-      failure_rate: 0,
-      crash_after_messages: 0,
-      crash_point: 'after-db-write',
-      restart_after_ms: 500,
-    });
-    expect(res.status).toBe(200);
-    await consumerRunning();
-  };
-
-  const resetAll = async () => {
-    await drained();
-    expect((await post(`${A}/reset`)).status).toBe(200);
-  };
+  const { consumerNode, consumerRunning, drained, stats, metric, resetAll, ...kit } = ordersKit(() => app);
+  const defaults = () => kit.defaults({ restartAfterMs: 500 });
 
   beforeAll(async () => {
     app = await startApp({ LABS: 'orders' });
