@@ -1,5 +1,6 @@
 import { ReplicationExperiment } from './application/replication.experiment';
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { LabWiring, NodeWiring, wireLab } from '../../platform/config/lab-wiring';
 import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { NodeLifecycleService } from '../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../platform/http/node-client.service';
@@ -18,7 +19,7 @@ import { PrimaryController } from './nodes/primary/primary.controller';
 import { createReplicaController } from './nodes/replica/replica.controller';
 import { PrimaryLogRepository } from './persistence/primary-log.repository';
 import { ReplicaStoreRepository } from './persistence/replica-store.repository';
-import { LAB, ReplicaName, isReplicaName } from './replication.config';
+import { LAB, ReplicaName } from './replication.config';
 import { ReplicationMetrics, replicationMetricProviders } from './replication.metrics';
 import { AnyReplicaReadRoutingStrategy } from './strategies/any-replica.read-routing.strategy';
 import { BoundedStalenessReadRoutingStrategy } from './strategies/bounded-staleness.read-routing.strategy';
@@ -44,6 +45,49 @@ function replicaNodeProvider(name: ReplicaName): Provider {
   };
 }
 
+/** One replica node: its controller and its service (under the replica's own token); the store the replicas share. */
+const replicaNode = (name: ReplicaName): NodeWiring => ({
+  controllers: [createReplicaController(name)],
+  providers: [ReplicaStoreRepository, replicaNodeProvider(name)],
+});
+
+/**
+ * Shared providers always: the strategies of both ports (the read-routing ones with the cluster
+ * gateway they read through) are registered whatever nodes run, so `/admin/labs` lists every port
+ * even with `LABS=replication:primary`; every node resolves the engine (the selection lives in
+ * Redis) and may reach the streaming servers. Each node adds its controllers and stateful services.
+ */
+const REPLICATION_WIRING: LabWiring<typeof LAB> = {
+  lab: LAB,
+  shared: [
+    ...replicationMetricProviders,
+    ReplicationMetrics,
+    labDatabaseProvider(LAB),
+    StreamingClusterService,
+    ReplicationDelaysService,
+    ReplicationEngineService,
+    AppLogReplicationEngine,
+    PostgresStreamingReplicationEngine,
+    ClusterGatewayService,
+    PrimaryOnlyReadRoutingStrategy,
+    AnyReplicaReadRoutingStrategy,
+    ReadYourWritesReadRoutingStrategy,
+    MonotonicReadsReadRoutingStrategy,
+    BoundedStalenessReadRoutingStrategy,
+    ReplicationExperiment,
+    ReplicationReset,
+  ],
+  nodes: {
+    primary: { controllers: [PrimaryController], providers: [PrimaryLogRepository, ReplicationShipperService, PrimaryService] },
+    replica1: replicaNode('replica1'),
+    replica2: replicaNode('replica2'),
+    client: {
+      controllers: [ClientController],
+      providers: [StalenessReportService, ConsistencyProbeService, ConsistencyMonitorService, SessionReadService],
+    },
+  },
+};
+
 /**
  * The eventual-consistency lab: a primary with a durable ordered log, two replicas fed over HTTP
  * after a delay, and a client that measures staleness and routes session reads. Only the nodes this
@@ -52,45 +96,6 @@ function replicaNodeProvider(name: ReplicaName): Provider {
 @Module({})
 export class ReplicationModule {
   static register(nodes: string[]): DynamicModule {
-    const controllers: Type<unknown>[] = [];
-    const providers: Provider[] = [
-      ...replicationMetricProviders,
-      ReplicationMetrics,
-      ReplicationExperiment,
-      ReplicationReset,
-      labDatabaseProvider(LAB),
-      // Every node resolves the engine (the selection lives in Redis) and may reach the streaming servers.
-      StreamingClusterService,
-      ReplicationDelaysService,
-      ReplicationEngineService,
-      AppLogReplicationEngine,
-      PostgresStreamingReplicationEngine,
-    ];
-    if (nodes.includes('primary')) {
-      controllers.push(PrimaryController);
-      providers.push(PrimaryLogRepository, ReplicationShipperService, PrimaryService);
-    }
-    const replicas = nodes.filter(isReplicaName);
-    if (replicas.length > 0) providers.push(ReplicaStoreRepository);
-    for (const replica of replicas) {
-      controllers.push(createReplicaController(replica));
-      providers.push(replicaNodeProvider(replica));
-    }
-    if (nodes.includes('client')) {
-      controllers.push(ClientController);
-      providers.push(
-        ClusterGatewayService,
-        StalenessReportService,
-        ConsistencyProbeService,
-        ConsistencyMonitorService,
-        SessionReadService,
-        PrimaryOnlyReadRoutingStrategy,
-        AnyReplicaReadRoutingStrategy,
-        ReadYourWritesReadRoutingStrategy,
-        MonotonicReadsReadRoutingStrategy,
-        BoundedStalenessReadRoutingStrategy,
-      );
-    }
-    return { module: ReplicationModule, controllers, providers };
+    return wireLab(ReplicationModule, REPLICATION_WIRING, nodes);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsInt,
   IsObject,
@@ -15,11 +15,10 @@ import {
   IsIn,
   Matches,
 } from 'class-validator';
+import { ToInt } from '../../../../platform/http/query-transforms';
 import { IsPresent, LogEntryDto } from '../../application/primary-replies.dto';
 import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS, ReplicationEngineKey } from '../../replication.config';
 
-/** Query strings arrive as text: turn digit strings into numbers so @IsInt can judge them. */
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 
 export class WriteDataRequestDto {
   @ApiProperty({ example: 'greeting' })
@@ -60,7 +59,7 @@ export class SetReplicationDelaysRequestDto {
 export class PrimaryVersionQueryDto {
   @ApiPropertyOptional({ description: 'A replica’s version: the answer then says how far behind it is' })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(MAX_LSN)
@@ -68,7 +67,7 @@ export class PrimaryVersionQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(MAX_EPOCH)
@@ -78,7 +77,7 @@ export class PrimaryVersionQueryDto {
 export class LogQueryDto {
   @ApiPropertyOptional({ description: 'Entries with an LSN above this', default: 0 })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(MAX_LSN)
@@ -86,7 +85,7 @@ export class LogQueryDto {
 
   @ApiPropertyOptional({ default: REPLICATION_DEFAULTS.batchLimit })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(REPLICATION_DEFAULTS.batchLimit)
@@ -119,7 +118,7 @@ export class ReplicateRequestDto {
 export class ReplicaReadQueryDto {
   @ApiPropertyOptional({ description: 'Answer only once this version is applied (or wait_ms passed)' })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(MAX_LSN)
@@ -136,7 +135,7 @@ export class ReplicaReadQueryDto {
 
   @ApiPropertyOptional({ description: 'How long to wait for min_version / min_lsn, ms', default: 0 })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(30000)
@@ -146,7 +145,7 @@ export class ReplicaReadQueryDto {
 export class ReplicaResetQueryDto {
   @ApiPropertyOptional({ description: 'The primary’s new epoch (sent by the primary’s reset); applied only once the primary confirms it' })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(1)
   @Max(MAX_EPOCH)
@@ -156,7 +155,7 @@ export class ReplicaResetQueryDto {
 export class WriteAndWaitQueryDto {
   @ApiPropertyOptional({ default: 5000 })
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(60000)
