@@ -5,7 +5,7 @@ import { EMPTY_SESSION, Session, decodeSession, encodeSession, observe } from '.
 import { DEFAULT_READ_SETTINGS, LAB, READ_ROUTING_PORT, ReadSettings } from '../replication.config';
 import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
 import { ReplicationMetrics } from '../replication.metrics';
-import { ReadRoutingStrategy } from '../strategies/read-routing.port';
+import { ReadRoutingPort } from '../strategies/read-routing.port';
 import { ClusterGatewayService } from '../persistence/cluster-gateway.service';
 import { StalenessReportService } from './staleness-report.service';
 
@@ -34,7 +34,7 @@ export class SessionReadService {
   async read(key: string, token?: string) {
     const session = parseToken(token);
     const [{ key: strategyKey, strategy }, settings] = await Promise.all([
-      this.selection.resolve<ReadRoutingStrategy>(LAB, READ_ROUTING_PORT),
+      this.selection.resolve<ReadRoutingPort>(LAB, READ_ROUTING_PORT),
       this.readSettings(),
     ]);
     const routed = await strategy.read({ key, session, settings });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
-import { ReadRequest, ReadRoutingStrategy, RoutedRead, served, shuffled } from './read-routing.port';
+import { ReadRequest, ReadRoutingPort, RoutedRead, served, shuffled } from './read-routing.port';
 
 /**
  * Reads go to whichever replica is picked, as it is. The window is the replica's lag: a read right
@@ -17,7 +17,7 @@ import { ReadRequest, ReadRoutingStrategy, RoutedRead, served, shuffled } from '
   isDefault: true,
   description: 'Read any replica as it is: stale reads, missed own writes, non-monotonic reads',
 })
-export class AnyReplicaReadRoutingStrategy extends ReadRoutingStrategy {
+export class AnyReplicaReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
     super();
   }

@@ -3,7 +3,7 @@ import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
 import { reachedLsn } from '../domain/lsn';
-import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
+import { ReadRequest, ReadRoutingPort, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
 
 /**
  * A replica serves only while it is at most max_versions_behind versions AND max_ms_behind ms
@@ -23,7 +23,7 @@ import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuf
   key: ReadStrategyKey.BoundedStaleness,
   description: 'Replica within max_versions_behind / max_ms_behind of the primary (own writes may be missed within it); else the primary',
 })
-export class BoundedStalenessReadRoutingStrategy extends ReadRoutingStrategy {
+export class BoundedStalenessReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
     super();
   }

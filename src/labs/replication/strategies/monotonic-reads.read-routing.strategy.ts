@@ -3,7 +3,7 @@ import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
 import { reachedLsn } from '../domain/lsn';
-import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
+import { ReadRequest, ReadRoutingPort, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
 
 /**
  * Monotonic reads only: a replica serves if it is at least at the highest version this session has
@@ -21,7 +21,7 @@ import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuf
   key: ReadStrategyKey.MonotonicReads,
   description: 'Any replica at or past the highest version the session has read (own writes may be missed); else the primary',
 })
-export class MonotonicReadsReadRoutingStrategy extends ReadRoutingStrategy {
+export class MonotonicReadsReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
     super();
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, ReadStrategyKey } from '../replication.config';
-import { ReadRequest, ReadRoutingStrategy, RoutedRead, served } from './read-routing.port';
+import { ReadRequest, ReadRoutingPort, RoutedRead, served } from './read-routing.port';
 
 /**
  * Every read goes to the primary: no window at all — each read sees every committed write — but
@@ -15,7 +15,7 @@ import { ReadRequest, ReadRoutingStrategy, RoutedRead, served } from './read-rou
   key: ReadStrategyKey.PrimaryOnly,
   description: 'Read from the primary: always fresh, no read scaling',
 })
-export class PrimaryOnlyReadRoutingStrategy extends ReadRoutingStrategy {
+export class PrimaryOnlyReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
     super();
   }

@@ -25,7 +25,7 @@ export type RoutedRead =
   | { status: 'unavailable'; reason: string };
 
 /** Where a client read goes: the port of the read strategies, resolved on every read. */
-export abstract class ReadRoutingStrategy {
+export abstract class ReadRoutingPort {
   abstract read(request: ReadRequest): Promise<RoutedRead>;
 }
 

@@ -3,7 +3,7 @@ import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { ClusterGatewayService, errorMessage } from '../persistence/cluster-gateway.service';
 import { LAB, READ_ROUTING_PORT, REPLICA_NAMES, ReadStrategyKey } from '../replication.config';
 import { maxLsn, reachedLsn } from '../domain/lsn';
-import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
+import { ReadRequest, ReadRoutingPort, RoutedRead, fromPrimary, served, shuffled } from './read-routing.port';
 
 /**
  * The session token carries the last version this client wrote (and the highest it read). A
@@ -24,7 +24,7 @@ import { ReadRequest, ReadRoutingStrategy, RoutedRead, fromPrimary, served, shuf
   key: ReadStrategyKey.ReadYourWrites,
   description: 'Replica serves once it has the session’s last write (waits up to max_wait_ms), else the primary',
 })
-export class ReadYourWritesReadRoutingStrategy extends ReadRoutingStrategy {
+export class ReadYourWritesReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
     super();
   }
