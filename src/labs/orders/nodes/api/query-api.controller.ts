@@ -6,7 +6,7 @@ import { ListOrdersQueryDto } from '../../api/dto/list-orders.query.dto';
 import { OrderQueriesService } from '../../application/order-queries.service';
 import { DELIVERY_SEMANTICS } from '../../domain/delivery-semantics';
 import { ORDERS_NODES } from '../../orders.config';
-import { KafkaInspectionService } from './kafka-inspection.service';
+import { KafkaInspectionService } from '../../application/kafka-inspection.service';
 import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** Query api node (seed port 8003). */

@@ -8,7 +8,7 @@ import { OrdersSettingsService } from '../../application/orders-settings.service
 import { OrdersTopicsService } from '../../application/orders-topics.service';
 import { ORDERS_NODES } from '../../orders.config';
 import { IdempotencyKey } from '../../strategies/idempotency.port';
-import { OrderConsumer } from './order.consumer';
+import { OrderConsumer } from '../../application/order.consumer';
 
 /** Consumer node (seed port 8001). */
 @ApiTags('orders')

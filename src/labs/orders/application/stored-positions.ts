@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { ConsumerOffsetsRepository } from '../../persistence/consumer-offsets.repository';
+import { OrdersTopicsService } from './orders-topics.service';
+import { ConsumerOffsetsRepository } from '../persistence/consumer-offsets.repository';
 
 /**
  * The consumer's positions as PostgreSQL holds them (exactly-once processing with the idempotent

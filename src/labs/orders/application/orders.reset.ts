@@ -1,9 +1,9 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { LabResetHook, LabResetProvider } from '../../platform/reset/lab-reset.contract';
-import { OrderConsumer } from './nodes/consumer/order.consumer';
-import { ORDERS_LAB } from './orders.config';
-import { OrderQueriesService } from './application/order-queries.service';
-import { PublishOrdersService } from './application/publish-orders.service';
+import { LabResetHook, LabResetProvider } from '../../../platform/reset/lab-reset.contract';
+import { OrderConsumer } from './order.consumer';
+import { ORDERS_LAB } from '../orders.config';
+import { OrderQueriesService } from './order-queries.service';
+import { PublishOrdersService } from './publish-orders.service';
 
 /**
  * Orders' part of the one reset: processed_messages, orders and processing_log empty, the

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DependencyHealthService } from '../../../../platform/health/dependency-health.service';
-import { KafkaService } from '../../../../platform/kafka/kafka.service';
-import { withTimeout } from '../../../../platform/redis/redis.service';
-import { withSpan } from '../../../../platform/observability/tracing';
-import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { ORDERS_TIMINGS } from '../../orders.config';
-import { OrdersException, brokerUnavailable } from '../../orders.errors';
+import { DependencyHealthService } from '../../../platform/health/dependency-health.service';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { withTimeout } from '../../../platform/redis/redis.service';
+import { withSpan } from '../../../platform/observability/tracing';
+import { OrdersTopicsService } from './orders-topics.service';
+import { ORDERS_TIMINGS } from '../orders.config';
+import { OrdersException, brokerUnavailable } from '../orders.errors';
 
 /** The api node's view of the broker: topics, consumer groups, and the real group's lag (admin API). */
 @Injectable()

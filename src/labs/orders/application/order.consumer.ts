@@ -1,16 +1,16 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { CrashHook, CrashSignal, NodeLifecycleService } from '../../../../platform/faults';
-import { KafkaService } from '../../../../platform/kafka/kafka.service';
-import { STRATEGY_CHANGED, StrategyChangedEvent } from '../../../../platform/strategy';
-import { ConsumerMetricsService } from '../../application/consumer-metrics.service';
-import { OrdersSettingsService } from '../../application/orders-settings.service';
-import { OrdersTopicsService } from '../../application/orders-topics.service';
-import { BatchModes, DeliveredRecord, ProcessOrderBatchService } from '../../application/process-order-batch.service';
-import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../../orders.config';
-import { IdempotencyKey } from '../../strategies/idempotency.port';
-import { DeadLetterProducer } from '../../application/dead-letter.producer';
+import { CrashHook, CrashSignal, NodeLifecycleService } from '../../../platform/faults';
+import { KafkaService } from '../../../platform/kafka/kafka.service';
+import { STRATEGY_CHANGED, StrategyChangedEvent } from '../../../platform/strategy';
+import { ConsumerMetricsService } from './consumer-metrics.service';
+import { OrdersSettingsService } from './orders-settings.service';
+import { OrdersTopicsService } from './orders-topics.service';
+import { BatchModes, DeliveredRecord, ProcessOrderBatchService } from './process-order-batch.service';
+import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
+import { IdempotencyKey } from '../strategies/idempotency.port';
+import { DeadLetterProducer } from './dead-letter.producer';
 import { StoredPositions, TakeTurns } from './stored-positions';
 
 const NODE = ORDERS_NODES.consumer;
