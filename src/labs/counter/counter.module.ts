@@ -10,7 +10,7 @@ import { CoordinatorController } from './nodes/coordinator/coordinator.controlle
 import { GatewayController } from './nodes/gateway/gateway.controller';
 import { createRegionController } from './nodes/region/region.controller';
 import { CounterExperiment } from './application/counter.experiment';
-import { CounterReset } from './counter.reset';
+import { CounterReset } from './application/counter.reset';
 import { regionServiceProvider } from './nodes/region/region.providers';
 import { StrongCounterController } from './nodes/strong/strong.controller';
 import { RegionStateRepository } from './persistence/region-state.repository';

@@ -65,6 +65,11 @@ export interface SyncRound {
  * counting locally and refuses to exchange state until healed — so divergence lasts exactly as
  * long as the partition.
  */
+/** Each region's service lives under its own token: three nodes, one class, no shared state. */
+export function regionServiceToken(region: Region): string {
+  return `COUNTER_REGION_SERVICE:${region}`;
+}
+
 export class RegionCounterService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly nodeId: string;
   readonly service: string;

@@ -7,9 +7,8 @@ import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import { CounterNameParamDto, IncrementRequestDto, CounterAmountRequestDto } from '../../api/dto/increment.request.dto';
 import { PartitionRequestDto } from '../../api/dto/admin.request.dto';
 import { SyncRequestDto } from '../../api/dto/sync.request.dto';
-import { RegionCounterService } from '../../application/region-counter.service';
+import { RegionCounterService, regionServiceToken } from '../../application/region-counter.service';
 import { LAB, Region } from '../../counter.config';
-import { regionServiceToken } from './region.providers';
 import { ApiErrors } from '../../../../platform/http/openapi';
 
 /** The seed's regional counter API (ports 8001-8003), one controller class per region. */

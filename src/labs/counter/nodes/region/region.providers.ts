@@ -4,15 +4,10 @@ import { NetworkFaultsService } from '../../../../platform/faults/network-faults
 import { NodeLifecycleService } from '../../../../platform/faults/node-lifecycle.service';
 import { NodeClientService } from '../../../../platform/http/node-client.service';
 import { RuntimeSettingsService } from '../../../../platform/strategy/runtime-settings.service';
-import { RegionCounterService } from '../../application/region-counter.service';
+import { RegionCounterService, regionServiceToken } from '../../application/region-counter.service';
 import { Region } from '../../counter.config';
 import { CounterMetrics } from '../../counter.metrics';
 import { RegionStateRepository } from '../../persistence/region-state.repository';
-
-/** Each region's service lives under its own token: three nodes, one class, no shared state. */
-export function regionServiceToken(region: Region): string {
-  return `COUNTER_REGION_SERVICE:${region}`;
-}
 
 export function regionServiceProvider(region: Region): Provider {
   return {

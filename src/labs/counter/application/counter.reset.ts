@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { LabDatabase } from '../../platform/database/lab-database';
-import { RedisService } from '../../platform/redis/redis.service';
-import { LabResetHook, LabResetProvider } from '../../platform/reset/lab-reset.contract';
-import { RegionCounterService } from './application/region-counter.service';
-import { LAB, REGIONS } from './counter.config';
-import { regionServiceToken } from './nodes/region/region.providers';
-import { beginReset, endReset, holdReset } from './persistence/reset-fence';
+import { LabDatabase } from '../../../platform/database/lab-database';
+import { RedisService } from '../../../platform/redis/redis.service';
+import { LabResetHook, LabResetProvider } from '../../../platform/reset/lab-reset.contract';
+import { RegionCounterService, regionServiceToken } from './region-counter.service';
+import { LAB, REGIONS } from '../counter.config';
+import { beginReset, endReset, holdReset } from '../persistence/reset-fence';
 
 const SCAN_BATCH = 500;
 /** A bound on what one reset deletes (the lab caps its counter names far below this). */
