@@ -1,4 +1,5 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { LabWiring, wireLab } from '../../platform/config/lab-wiring';
 import { labDatabaseProvider } from '../../platform/database/database-pools.service';
 import { OrdersExperiment } from './application/orders.experiment';
 import { OrderQueriesService } from './application/order-queries.service';
@@ -30,48 +31,41 @@ import { ExactlyOnceProcessingStrategy } from './strategies/exactly-once.process
 import { IdempotentIdempotencyStrategy } from './strategies/idempotent.idempotency.strategy';
 import { NoneIdempotencyStrategy } from './strategies/none.idempotency.strategy';
 
-/** Stateless pieces every node may use; the strategies are registered whatever the nodes, so /admin/labs lists them. */
-const SHARED: Provider[] = [
-  ...ordersMetricProviders,
-  labDatabaseProvider(ORDERS_LAB),
-  OrdersSettingsService,
-  OrdersTopicsService,
-  OrdersRepository,
-  OrderQueriesService,
-  OrdersReset,
-  AtMostOnceDeliveryStrategy,
-  AtLeastOnceDeliveryStrategy,
-  ExactlyOnceDeliveryStrategy,
-  AtMostOnceProcessingStrategy,
-  AtLeastOnceProcessingStrategy,
-  ExactlyOnceProcessingStrategy,
-  IdempotentIdempotencyStrategy,
-  NoneIdempotencyStrategy,
-  OrdersExperiment,
-];
-
-/** Each node's controllers and stateful providers (Kafka clients, loops); nodes share nothing else in-process. */
-const NODES: Record<string, { controllers: Type<unknown>[]; providers: Provider[] }> = {
-  producer: { controllers: [ProducerController], providers: [OrderProducerService, ZombieProducerService, PublishOrdersService] },
-  consumer: {
-    controllers: [ConsumerController],
-    providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, StoredPositions, OrderConsumer],
+/** Shared providers always (strategies included, so /admin/labs lists them); each node adds its controllers and stateful services. */
+const ORDERS_WIRING: LabWiring<typeof ORDERS_LAB> = {
+  lab: ORDERS_LAB,
+  shared: [
+    ...ordersMetricProviders,
+    labDatabaseProvider(ORDERS_LAB),
+    OrdersSettingsService,
+    OrdersTopicsService,
+    OrdersRepository,
+    OrderQueriesService,
+    OrdersReset,
+    AtMostOnceDeliveryStrategy,
+    AtLeastOnceDeliveryStrategy,
+    ExactlyOnceDeliveryStrategy,
+    AtMostOnceProcessingStrategy,
+    AtLeastOnceProcessingStrategy,
+    ExactlyOnceProcessingStrategy,
+    IdempotentIdempotencyStrategy,
+    NoneIdempotencyStrategy,
+    OrdersExperiment,
+  ],
+  nodes: {
+    producer: { controllers: [ProducerController], providers: [OrderProducerService, ZombieProducerService, PublishOrdersService] },
+    consumer: {
+      controllers: [ConsumerController],
+      providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, StoredPositions, OrderConsumer],
+    },
+    api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
   },
-  api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
 };
 
+/** Orders over Kafka: a producer, a consumer writing PostgreSQL, and a query API (seed ports 8000, 8001, 8003). */
 @Module({})
 export class OrdersModule {
   static register(nodes: string[]): DynamicModule {
-    const selected = nodes.map((node) => {
-      const wiring = NODES[node];
-      if (!wiring) throw new Error(`orders has no node "${node}"`);
-      return wiring;
-    });
-    return {
-      module: OrdersModule,
-      controllers: selected.flatMap((s) => s.controllers),
-      providers: [...SHARED, ...selected.flatMap((s) => s.providers)],
-    };
+    return wireLab(OrdersModule, ORDERS_WIRING, nodes);
   }
 }

@@ -89,7 +89,7 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     this.restartAfterMs = current.restart_after_ms;
     if (current.crash_after_messages > 0) this.crashHook.arm(current.crash_point, current.crash_after_messages);
     else this.crashHook.disarm();
-    this.metrics.modes(processing.key, idempotency.key === IdempotencyKey.idempotent);
+    this.metrics.modes(processing.key, idempotency.key === IdempotencyKey.Idempotent);
     if (this.builtMode !== undefined && processing.key !== this.builtMode && this.running) await this.rebuild();
     return current;
   }

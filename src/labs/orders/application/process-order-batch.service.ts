@@ -108,7 +108,7 @@ export class ProcessOrderBatchService {
       processing,
       idempotency,
       failureRate: settings.failure_rate,
-      positionInDatabase: processing.strategy.offsetStore === 'database' && idempotency.key === IdempotencyKey.idempotent,
+      positionInDatabase: processing.strategy.offsetStore === 'database' && idempotency.key === IdempotencyKey.Idempotent,
     };
   }
 

@@ -100,7 +100,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const delivery = await this.active();
       const traceId = currentTraceId() ?? null;
       span.setAttribute('trace_id', traceId ?? '');
-      if (delivery.mode !== DeliveryMode.exactlyOnce) {
+      if (delivery.mode !== DeliveryMode.ExactlyOnce) {
         throw new OrdersException(
           OrdersErrorCode.BATCH_REQUIRES_EXACTLY_ONCE,
           'Batch orders require exactly-once delivery mode',

@@ -86,7 +86,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
   /** `instance`: whose transactional id to take (default this process's own: a takeover). */
   async simulate(instance?: number) {
     const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
-    if (key !== DeliveryMode.exactlyOnce || !producerSettings.enable_transactions) {
+    if (key !== DeliveryMode.ExactlyOnce || !producerSettings.enable_transactions) {
       throw new OrdersException(
         OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS,
         'The zombie producer needs a transactional producer: exactly-once delivery with enable_transactions on',

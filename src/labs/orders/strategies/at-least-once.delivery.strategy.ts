@@ -13,11 +13,11 @@ import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, Publish
 @LabStrategy({
   lab: ORDERS_LAB,
   port: DELIVERY_PORT,
-  key: DeliveryMode.atLeastOnce,
+  key: DeliveryMode.AtLeastOnce,
   description: 'acks=all, retries=3, not idempotent: never lost once acknowledged, a retried send can duplicate',
 })
 export class AtLeastOnceDeliveryStrategy extends DeliveryStrategy {
-  readonly mode = DeliveryMode.atLeastOnce;
+  readonly mode = DeliveryMode.AtLeastOnce;
 
   usesTransactions(): boolean {
     return false;

@@ -13,11 +13,11 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
 @LabStrategy({
   lab: ORDERS_LAB,
   port: PROCESSING_PORT,
-  key: DeliveryMode.atLeastOnce,
+  key: DeliveryMode.AtLeastOnce,
   description: 'database write then offset commit, read_uncommitted: no loss, redelivery after a crash; sees aborted batches',
 })
 export class AtLeastOnceProcessingStrategy extends ProcessingStrategy {
-  readonly mode = DeliveryMode.atLeastOnce;
+  readonly mode = DeliveryMode.AtLeastOnce;
   readonly consumerConfig = { readUncommitted: true };
   readonly offsetStore: OffsetStore = 'kafka';
 

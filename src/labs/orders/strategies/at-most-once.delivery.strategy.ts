@@ -13,11 +13,11 @@ import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, Publish
 @LabStrategy({
   lab: ORDERS_LAB,
   port: DELIVERY_PORT,
-  key: DeliveryMode.atMostOnce,
+  key: DeliveryMode.AtMostOnce,
   description: 'acks=0, no retries: fire and forget; a broker failure loses the order unnoticed',
 })
 export class AtMostOnceDeliveryStrategy extends DeliveryStrategy {
-  readonly mode = DeliveryMode.atMostOnce;
+  readonly mode = DeliveryMode.AtMostOnce;
 
   usesTransactions(): boolean {
     return false;

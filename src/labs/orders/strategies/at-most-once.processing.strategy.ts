@@ -13,11 +13,11 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
 @LabStrategy({
   lab: ORDERS_LAB,
   port: PROCESSING_PORT,
-  key: DeliveryMode.atMostOnce,
+  key: DeliveryMode.AtMostOnce,
   description: 'offset committed before the database write: a crash in between loses the order',
 })
 export class AtMostOnceProcessingStrategy extends ProcessingStrategy {
-  readonly mode = DeliveryMode.atMostOnce;
+  readonly mode = DeliveryMode.AtMostOnce;
   readonly consumerConfig = { readUncommitted: true };
   readonly offsetStore: OffsetStore = 'kafka';
 

@@ -2,9 +2,9 @@ import type { Message, Producer, ProducerConfig } from 'kafkajs';
 import type { GroupCommit, GroupLimits } from './group-commit';
 
 export const DeliveryMode = {
-  atMostOnce: 'at-most-once',
-  atLeastOnce: 'at-least-once',
-  exactlyOnce: 'exactly-once',
+  AtMostOnce: 'at-most-once',
+  AtLeastOnce: 'at-least-once',
+  ExactlyOnce: 'exactly-once',
 } as const;
 export type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
 export const DELIVERY_MODES = Object.values(DeliveryMode);

@@ -26,12 +26,12 @@ import {
 @LabStrategy({
   lab: ORDERS_LAB,
   port: DELIVERY_PORT,
-  key: DeliveryMode.exactlyOnce,
+  key: DeliveryMode.ExactlyOnce,
   isDefault: true,
   description: 'idempotent producer + transactional id; batches are atomic; duplicates need an idempotent consumer',
 })
 export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
-  readonly mode = DeliveryMode.exactlyOnce;
+  readonly mode = DeliveryMode.ExactlyOnce;
 
   usesTransactions(enableTransactions: boolean): boolean {
     return enableTransactions;

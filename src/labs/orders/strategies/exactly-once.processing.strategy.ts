@@ -17,12 +17,12 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
 @LabStrategy({
   lab: ORDERS_LAB,
   port: PROCESSING_PORT,
-  key: DeliveryMode.exactlyOnce,
+  key: DeliveryMode.ExactlyOnce,
   isDefault: true,
   description: 'read_committed, database write (with the consumed offsets) then offset commit; exactly-once together with the idempotent write',
 })
 export class ExactlyOnceProcessingStrategy extends ProcessingStrategy {
-  readonly mode = DeliveryMode.exactlyOnce;
+  readonly mode = DeliveryMode.ExactlyOnce;
   readonly consumerConfig = { readUncommitted: false };
   readonly offsetStore: OffsetStore = 'database';
 

@@ -1,7 +1,7 @@
 import type { SqlExecutor } from '../../../platform/database/lab-database';
 import type { OrderMessage } from '../domain/order-message';
 
-export const IdempotencyKey = { idempotent: 'idempotent', none: 'none' } as const;
+export const IdempotencyKey = { Idempotent: 'idempotent', None: 'none' } as const;
 export type IdempotencyKey = (typeof IdempotencyKey)[keyof typeof IdempotencyKey];
 
 export const IDEMPOTENCY_PORT = 'idempotency';

@@ -36,12 +36,12 @@ import {
 @LabStrategy({
   lab: ORDERS_LAB,
   port: IDEMPOTENCY_PORT,
-  key: IdempotencyKey.idempotent,
+  key: IdempotencyKey.Idempotent,
   isDefault: true,
   description: 'dedupe records + orders (+ the consumed offsets in exactly-once) in one transaction: redeliveries are detected and skipped',
 })
 export class IdempotentIdempotencyStrategy extends IdempotencyStrategy {
-  readonly key = IdempotencyKey.idempotent;
+  readonly key = IdempotencyKey.Idempotent;
 
   constructor(private readonly db: LabDatabase) {
     super();

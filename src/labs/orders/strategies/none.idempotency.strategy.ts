@@ -29,11 +29,11 @@ import {
 @LabStrategy({
   lab: ORDERS_LAB,
   port: IDEMPOTENCY_PORT,
-  key: IdempotencyKey.none,
+  key: IdempotencyKey.None,
   description: 'no dedupe: a redelivery after a crash between database write and offset commit applies the order twice',
 })
 export class NoneIdempotencyStrategy extends IdempotencyStrategy {
-  readonly key = IdempotencyKey.none;
+  readonly key = IdempotencyKey.None;
 
   constructor(private readonly db: LabDatabase) {
     super();

@@ -1,19 +1,16 @@
-import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+import { ToInt } from '../../../../platform/http/query-transforms';
 
 export class ListOrdersQueryDto {
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(100)
   limit?: number;
 
   @IsOptional()
-  @Transform(toInt)
+  @ToInt()
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)

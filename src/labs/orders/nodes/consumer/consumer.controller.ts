@@ -52,7 +52,7 @@ export class ConsumerController {
   async configure(@Body() body: ConsumerConfigRequestDto) {
     if (body.processing_mode != null) await this.settings.select('processing', body.processing_mode);
     if (body.enable_idempotency != null) {
-      await this.settings.select('idempotency', body.enable_idempotency ? IdempotencyKey.idempotent : IdempotencyKey.none);
+      await this.settings.select('idempotency', body.enable_idempotency ? IdempotencyKey.Idempotent : IdempotencyKey.None);
     }
     await this.settings.patchConsumer({
       failure_rate: body.failure_rate ?? undefined,
@@ -102,7 +102,7 @@ export class ConsumerController {
     ]);
     return {
       processing_mode: processing.key,
-      enable_idempotency: idempotency.key === IdempotencyKey.idempotent,
+      enable_idempotency: idempotency.key === IdempotencyKey.Idempotent,
       failure_rate: settings.failure_rate,
       crash_after_messages: settings.crash_after_messages,
       crash_point: settings.crash_point,
