@@ -4,7 +4,7 @@ import { KafkaService } from '../../../platform/kafka/kafka.service';
 import { withTimeout } from '../../../platform/redis/redis.service';
 import { OrdersTopicsService } from './orders-topics.service';
 import { ORDERS_TIMINGS } from '../orders.config';
-import type { DeliveryStrategy, ProducerSession } from '../strategies/delivery.port';
+import type { DeliveryPort, ProducerSession } from '../strategies/delivery.port';
 import { GroupCommit } from '../strategies/group-commit';
 
 interface Slot {
@@ -61,7 +61,7 @@ export class OrderProducerService implements OnApplicationShutdown {
     private readonly topics: OrdersTopicsService,
   ) {}
 
-  async session(strategy: DeliveryStrategy, enableTransactions: boolean): Promise<ProducerSession> {
+  async session(strategy: DeliveryPort, enableTransactions: boolean): Promise<ProducerSession> {
     const transactional = strategy.usesTransactions(enableTransactions);
     const fingerprint = `${strategy.mode}/${transactional ? 'transactional' : 'plain'}`;
     const next = this.switching.then(async () => {

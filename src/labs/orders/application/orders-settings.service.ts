@@ -7,9 +7,9 @@ import {
   PRODUCER_SETTINGS_DEFAULTS,
   ProducerSettings,
 } from '../orders.config';
-import { DELIVERY_PORT, DeliveryStrategy } from '../strategies/delivery.port';
-import { IDEMPOTENCY_PORT, IdempotencyStrategy } from '../strategies/idempotency.port';
-import { PROCESSING_PORT, ProcessingStrategy } from '../strategies/processing.port';
+import { DELIVERY_PORT, DeliveryPort } from '../strategies/delivery.port';
+import { IDEMPOTENCY_PORT, IdempotencyPort } from '../strategies/idempotency.port';
+import { PROCESSING_PORT, ProcessingPort } from '../strategies/processing.port';
 
 /**
  * The lab's runtime configuration, all in Redis so every instance agrees: three strategy
@@ -23,16 +23,16 @@ export class OrdersSettingsService {
     private readonly settings: RuntimeSettingsService,
   ) {}
 
-  delivery(): Promise<{ key: string; strategy: DeliveryStrategy }> {
-    return this.selection.resolve<DeliveryStrategy>(ORDERS_LAB, DELIVERY_PORT);
+  delivery(): Promise<{ key: string; strategy: DeliveryPort }> {
+    return this.selection.resolve<DeliveryPort>(ORDERS_LAB, DELIVERY_PORT);
   }
 
-  processing(): Promise<{ key: string; strategy: ProcessingStrategy }> {
-    return this.selection.resolve<ProcessingStrategy>(ORDERS_LAB, PROCESSING_PORT);
+  processing(): Promise<{ key: string; strategy: ProcessingPort }> {
+    return this.selection.resolve<ProcessingPort>(ORDERS_LAB, PROCESSING_PORT);
   }
 
-  idempotency(): Promise<{ key: string; strategy: IdempotencyStrategy }> {
-    return this.selection.resolve<IdempotencyStrategy>(ORDERS_LAB, IDEMPOTENCY_PORT);
+  idempotency(): Promise<{ key: string; strategy: IdempotencyPort }> {
+    return this.selection.resolve<IdempotencyPort>(ORDERS_LAB, IDEMPOTENCY_PORT);
   }
 
   async select(port: typeof DELIVERY_PORT | typeof PROCESSING_PORT | typeof IDEMPOTENCY_PORT, key: string): Promise<void> {

@@ -10,8 +10,8 @@ import { DeadLetterProducer } from './dead-letter.producer';
 import { CrashPoint, ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { ConsumerOffsetsRepository, StoredPosition } from '../persistence/consumer-offsets.repository';
 import { OrdersRepository } from '../persistence/orders.repository';
-import { ApplyOutcome, IdempotencyKey, IdempotencyStrategy, OrderToApply } from '../strategies/idempotency.port';
-import { ProcessingStrategy } from '../strategies/processing.port';
+import { ApplyOutcome, IdempotencyKey, IdempotencyPort, OrderToApply } from '../strategies/idempotency.port';
+import { ProcessingPort } from '../strategies/processing.port';
 import { ConsumerMetricsService, MessageOutcome } from './consumer-metrics.service';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
@@ -51,8 +51,8 @@ interface Parsed {
 }
 
 export interface BatchModes {
-  processing: { key: string; strategy: ProcessingStrategy };
-  idempotency: { key: string; strategy: IdempotencyStrategy };
+  processing: { key: string; strategy: ProcessingPort };
+  idempotency: { key: string; strategy: IdempotencyPort };
   failureRate: number;
   /** The position is stored in PostgreSQL by the write transaction (exactly-once processing with the idempotent write). */
   positionInDatabase: boolean;

@@ -12,7 +12,7 @@ import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from './order-producer.service';
-import { DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
+import { DeliveryMode, DeliveryPort, ProducerSession, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
 import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
@@ -27,7 +27,7 @@ export interface OrderInput {
 
 interface ActiveDelivery {
   mode: string;
-  strategy: DeliveryStrategy;
+  strategy: DeliveryPort;
   transactional: boolean;
   /** Group commit of single orders (used by transactional delivery only). */
   group: GroupLimits;

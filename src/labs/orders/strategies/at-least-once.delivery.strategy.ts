@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ProducerConfig } from 'kafkajs';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
-import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, PublishRequest } from './delivery.port';
+import { DELIVERY_PORT, DeliveryMode, DeliveryPort, ProducerSession, PublishOutcome, PublishRequest } from './delivery.port';
 
 /**
  * acks=all with retries, not idempotent: the order is on every in-sync replica before we answer.
@@ -16,7 +16,7 @@ import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, Publish
   key: DeliveryMode.AtLeastOnce,
   description: 'acks=all, retries=3, not idempotent: never lost once acknowledged, a retried send can duplicate',
 })
-export class AtLeastOnceDeliveryStrategy extends DeliveryStrategy {
+export class AtLeastOnceDeliveryStrategy extends DeliveryPort {
   readonly mode = DeliveryMode.AtLeastOnce;
 
   usesTransactions(): boolean {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import { DeliveryMode } from './delivery.port';
-import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processing.port';
+import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingPort } from './processing.port';
 
 /**
  * Write, then commit the offset. Nothing is lost, but a crash between the two (crash point
@@ -16,7 +16,7 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
   key: DeliveryMode.AtLeastOnce,
   description: 'database write then offset commit, read_uncommitted: no loss, redelivery after a crash; sees aborted batches',
 })
-export class AtLeastOnceProcessingStrategy extends ProcessingStrategy {
+export class AtLeastOnceProcessingStrategy extends ProcessingPort {
   readonly mode = DeliveryMode.AtLeastOnce;
   readonly consumerConfig = { readUncommitted: true };
   readonly offsetStore: OffsetStore = 'kafka';

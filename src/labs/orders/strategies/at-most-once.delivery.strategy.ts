@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ProducerConfig } from 'kafkajs';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
-import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, PublishOutcome, PublishRequest } from './delivery.port';
+import { DELIVERY_PORT, DeliveryMode, DeliveryPort, ProducerSession, PublishOutcome, PublishRequest } from './delivery.port';
 
 /**
  * acks=0, no retries: the request is written to the socket and forgotten. The window: anything
@@ -16,7 +16,7 @@ import { DELIVERY_PORT, DeliveryMode, DeliveryStrategy, ProducerSession, Publish
   key: DeliveryMode.AtMostOnce,
   description: 'acks=0, no retries: fire and forget; a broker failure loses the order unnoticed',
 })
-export class AtMostOnceDeliveryStrategy extends DeliveryStrategy {
+export class AtMostOnceDeliveryStrategy extends DeliveryPort {
   readonly mode = DeliveryMode.AtMostOnce;
 
   usesTransactions(): boolean {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import { DeliveryMode } from './delivery.port';
-import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processing.port';
+import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingPort } from './processing.port';
 
 /**
  * Commit first, then write. The window: a crash between the offset commit and the database write
@@ -16,7 +16,7 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
   key: DeliveryMode.AtMostOnce,
   description: 'offset committed before the database write: a crash in between loses the order',
 })
-export class AtMostOnceProcessingStrategy extends ProcessingStrategy {
+export class AtMostOnceProcessingStrategy extends ProcessingPort {
   readonly mode = DeliveryMode.AtMostOnce;
   readonly consumerConfig = { readUncommitted: true };
   readonly offsetStore: OffsetStore = 'kafka';

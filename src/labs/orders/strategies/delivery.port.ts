@@ -50,7 +50,7 @@ export class TransactionAbortedError extends Error {
  * How the producer hands orders to Kafka: the producer settings of the mode (acks, retries,
  * idempotence, transactional id) and the send path. Selected at runtime; a change rebuilds the producer.
  */
-export abstract class DeliveryStrategy {
+export abstract class DeliveryPort {
   abstract readonly mode: DeliveryMode;
 
   /** Whether this mode sends inside Kafka transactions when the producer's enable_transactions is on. */

@@ -5,7 +5,7 @@ import { ORDERS_LAB, ORDERS_TIMINGS } from '../orders.config';
 import {
   DELIVERY_PORT,
   DeliveryMode,
-  DeliveryStrategy,
+  DeliveryPort,
   ProducerSession,
   PublishOutcome,
   PublishRequest,
@@ -30,7 +30,7 @@ import {
   isDefault: true,
   description: 'idempotent producer + transactional id; batches are atomic; duplicates need an idempotent consumer',
 })
-export class ExactlyOnceDeliveryStrategy extends DeliveryStrategy {
+export class ExactlyOnceDeliveryStrategy extends DeliveryPort {
   readonly mode = DeliveryMode.ExactlyOnce;
 
   usesTransactions(enableTransactions: boolean): boolean {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
 import { DeliveryMode } from './delivery.port';
-import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } from './processing.port';
+import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingPort } from './processing.port';
 
 /**
  * read_committed, write then commit the offset, and the consumed position stored in PostgreSQL by
@@ -21,7 +21,7 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingStrategy } fro
   isDefault: true,
   description: 'read_committed, database write (with the consumed offsets) then offset commit; exactly-once together with the idempotent write',
 })
-export class ExactlyOnceProcessingStrategy extends ProcessingStrategy {
+export class ExactlyOnceProcessingStrategy extends ProcessingPort {
   readonly mode = DeliveryMode.ExactlyOnce;
   readonly consumerConfig = { readUncommitted: false };
   readonly offsetStore: OffsetStore = 'database';

@@ -97,7 +97,7 @@ export function rounds(entries: OrderToApply[]): number[][] {
 }
 
 /** How the consumer applies orders so that a redelivery does (or does not) run the side effect again. */
-export abstract class IdempotencyStrategy {
+export abstract class IdempotencyPort {
   abstract readonly key: IdempotencyKey;
 
   /** Applies a chunk in ONE database transaction; one outcome per entry, in the entries' order. */

@@ -8,7 +8,7 @@ import {
   ApplyOutcome,
   IDEMPOTENCY_PORT,
   IdempotencyKey,
-  IdempotencyStrategy,
+  IdempotencyPort,
   LOG_ATTEMPTS_SQL,
   OrderToApply,
   applyOrdersParams,
@@ -40,7 +40,7 @@ import {
   isDefault: true,
   description: 'dedupe records + orders (+ the consumed offsets in exactly-once) in one transaction: redeliveries are detected and skipped',
 })
-export class IdempotentIdempotencyStrategy extends IdempotencyStrategy {
+export class IdempotentIdempotencyStrategy extends IdempotencyPort {
   readonly key = IdempotencyKey.Idempotent;
 
   constructor(private readonly db: LabDatabase) {

@@ -8,7 +8,7 @@ import {
   ApplyOutcome,
   IDEMPOTENCY_PORT,
   IdempotencyKey,
-  IdempotencyStrategy,
+  IdempotencyPort,
   LOG_ATTEMPTS_SQL,
   OrderToApply,
   applyOrdersParams,
@@ -32,7 +32,7 @@ import {
   key: IdempotencyKey.None,
   description: 'no dedupe: a redelivery after a crash between database write and offset commit applies the order twice',
 })
-export class NoneIdempotencyStrategy extends IdempotencyStrategy {
+export class NoneIdempotencyStrategy extends IdempotencyPort {
   readonly key = IdempotencyKey.None;
 
   constructor(private readonly db: LabDatabase) {

@@ -33,7 +33,7 @@ export type OffsetStore =
  * the position is stored, and whether the offset is committed before or after the database write.
  * A change rebuilds the Kafka consumer with the new mode's `consumerConfig`.
  */
-export abstract class ProcessingStrategy {
+export abstract class ProcessingPort {
   abstract readonly mode: DeliveryMode;
   /** Settings of the kafkajs consumer this mode reads with; `readUncommitted: false` is isolation.level=read_committed. */
   abstract readonly consumerConfig: Readonly<Pick<ConsumerConfig, 'readUncommitted'>>;

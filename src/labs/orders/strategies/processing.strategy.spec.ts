@@ -3,10 +3,10 @@ import { CrashPoint } from '../orders.config';
 import { AtLeastOnceProcessingStrategy } from './at-least-once.processing.strategy';
 import { AtMostOnceProcessingStrategy } from './at-most-once.processing.strategy';
 import { ExactlyOnceProcessingStrategy } from './exactly-once.processing.strategy';
-import { ProcessingStrategy } from './processing.port';
+import { ProcessingPort } from './processing.port';
 
 /** Runs one message through a strategy with a crash armed at `point`; records which steps ran. */
-async function run(strategy: ProcessingStrategy, point?: CrashPoint) {
+async function run(strategy: ProcessingPort, point?: CrashPoint) {
   const steps: string[] = [];
   const hook = new CrashHook<CrashPoint>(() => undefined);
   if (point) hook.arm(point);
