@@ -80,7 +80,7 @@ export class EnvSchema {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must be a size like 100kb or 1mb' })
   BODY_LIMIT = '1mb';
 
-  /** Every request on the main port and the node ports is answered 504 after this long. */
+  /** Every request on the main port and the node ports is answered 504 after this long, and its PostgreSQL work is cancelled then (LabDatabase). */
   @Transform(toInt)
   @IsInt()
   @Min(1000)

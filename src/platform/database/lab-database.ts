@@ -1,4 +1,7 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { LabException } from '../http/lab-exception';
+import { requestSignal } from '../http/request-context';
+import { sendCancelRequest } from './cancel-request';
 import { databaseUnavailable, translateDatabaseError } from './database-errors';
 
 /** What lab SQL runs on: the lab's pool (autocommit), one pinned session, or one open transaction. */
@@ -25,6 +28,12 @@ interface Lease {
  * One lab's PostgreSQL executor over a pool of its own (see DatabasePools): every failure leaves
  * through `translateDatabaseError`, so a lab sees DatabaseExceptions (503 busy, 504 timeout, 409
  * serialization failure...) and never a raw driver error.
+ *
+ * Work done for an HTTP request stops with it: when the request is abandoned (REQUEST_TIMEOUT_MS
+ * answered 504, or the client went away), the statement in flight is cancelled in PostgreSQL, the
+ * caller gets REQUEST.ABANDONED at once, and the connection is closed rather than pooled again
+ * (so an open transaction rolls back and its locks go). The DB_* timeouts bound the rest: work
+ * outside a request (consumers, background loops) and a cancel that does not get through.
  */
 export class LabDatabase implements SqlExecutor {
   readonly backendPid = null;
@@ -100,6 +109,8 @@ export class LabDatabase implements SqlExecutor {
 
   private async withLease<T>(work: (lease: Lease, db: SqlExecutor) => Promise<T>): Promise<T> {
     if (!this.reachable()) throw databaseUnavailable('it did not answer the last liveness probes');
+    const signal = requestSignal();
+    if (signal?.aborted) throw abandoned();
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -107,6 +118,17 @@ export class LabDatabase implements SqlExecutor {
       throw translateDatabaseError(err);
     }
     const lease: Lease = { client };
+    const onAbort = () => {
+      lease.broken ??= abandoned();
+      // A statement in flight (a lock wait, a sleep) runs on without a cancel: the server does not
+      // notice a closed socket until it next reads. Closing the connection ends the session, so an
+      // open transaction rolls back now, even one idle inside a fault's delay.
+      if (lease.abort) sendCancelRequest(client);
+      void client.end().catch(() => undefined);
+      lease.abort?.(lease.broken);
+    };
+    if (signal?.aborted) lease.broken = abandoned();
+    signal?.addEventListener('abort', onAbort, { once: true });
     // The server may end a checked-out connection between statements (idle_in_transaction_session_timeout,
     // a restart): the error arrives as an event, and the next statement fails with it.
     const onError = (err: Error) => {
@@ -120,6 +142,7 @@ export class LabDatabase implements SqlExecutor {
     } catch (err) {
       throw translateDatabaseError(err);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       this.leases.delete(lease);
       client.off('error', onError);
       client.release(lease.broken);
@@ -146,4 +169,8 @@ export class LabDatabase implements SqlExecutor {
       });
     }).finally(() => (lease.abort = undefined));
   }
+}
+
+function abandoned(): LabException {
+  return new LabException('REQUEST.ABANDONED', 'The request was answered 504 or its client went away; its database work was cancelled', 'timeout');
 }
