@@ -29,6 +29,7 @@ import { ReadYourWritesReadRoutingStrategy } from './strategies/read-your-writes
 import { AppLogReplicationEngine, PostgresStreamingReplicationEngine } from './strategies/replication-engine.strategy';
 import { ReplicationEngineService } from './application/replication-engine.service';
 import { StreamingClusterService } from './persistence/streaming-cluster.service';
+import { StreamingHealthService } from './application/streaming-health.service';
 
 function replicaNodeProvider(name: ReplicaName): Provider {
   return {
@@ -68,6 +69,8 @@ const REPLICATION_WIRING: LabWiring<typeof LAB> = {
     ReplicationEngineService,
     AppLogReplicationEngine,
     PostgresStreamingReplicationEngine,
+    // The streaming primary and standbys in the main port's /health while that engine is selected.
+    StreamingHealthService,
     ClusterGatewayService,
     PrimaryOnlyReadRoutingStrategy,
     AnyReplicaReadRoutingStrategy,

@@ -32,11 +32,16 @@ export class PlatformController {
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Health of the app, its dependencies (postgres, redis, kafka) and each selected lab' })
+  @ApiOperation({
+    summary: 'Health of the app, its dependencies (postgres, redis, kafka, and a lab\'s own: the replication lab\'s streaming primary and standbys while postgres-streaming is selected) and each selected lab',
+    description:
+      'status is `degraded` while a lab is down or a dependency is `degraded` (it answers but is not doing its whole job, e.g. a standby cut off or with replay paused).',
+  })
   healthCheck() {
     const labs = Object.fromEntries([...this.config.labs.keys()].map((lab) => [lab, this.health.lab(lab)]));
-    const degraded = Object.values(labs).some((l) => l.status === 'down');
-    return { status: degraded ? 'degraded' : 'ok', dependencies: this.health.all(), labs };
+    const dependencies = this.health.all();
+    const degraded = Object.values(labs).some((l) => l.status === 'down') || Object.values(dependencies).some((d) => d.status === 'degraded');
+    return { status: degraded ? 'degraded' : 'ok', dependencies, labs };
   }
 
   @Get('admin/labs')

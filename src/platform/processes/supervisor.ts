@@ -449,17 +449,19 @@ export class Supervisor {
 
   private async health(): Promise<Record<string, unknown>> {
     const labs: Record<string, unknown> = {};
-    let dependencies: unknown = {};
+    // Each lab's process answers the shared dependencies and its lab's own (the replication lab's standbys): merged.
+    const dependencies: Record<string, { status?: string }> = {};
     let degraded = false;
     for (const lab of this.config.labs.keys()) {
       const first = this.up(lab)[0];
       const answer = first ? await getJson(first.mainPort!, '/health', 3000) : undefined;
-      const body = answer?.body as { dependencies?: unknown; labs?: Record<string, { status?: string }> } | undefined;
+      const body = answer?.body as { dependencies?: Record<string, { status?: string }>; labs?: Record<string, { status?: string }> } | undefined;
       const view = body?.labs?.[lab] ?? { status: 'down', reason: 'no running process' };
-      if (body?.dependencies) dependencies = body.dependencies;
+      Object.assign(dependencies, body?.dependencies ?? {});
       labs[lab] = view;
       if (view.status === 'down' || this.processes.some((p) => p.endpoint.lab === lab && p.state !== 'up')) degraded = true;
     }
+    if (Object.values(dependencies).some((d) => d?.status === 'degraded')) degraded = true;
     return { status: degraded ? 'degraded' : 'ok', dependencies, labs, processes: this.views() };
   }
 }
