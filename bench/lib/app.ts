@@ -6,15 +6,15 @@ import { join } from 'node:path';
 /**
  * The environment of the app under test: its own database, Redis db, Kafka namespace and port
  * range, so `npm run bench` never touches a running `npm run lab` or the tests. BENCH_PORT,
- * BENCH_NODE_PORTS_SHIFT, BENCH_DATABASE_URL and BENCH_REDIS_URL move it elsewhere (two benches on
- * one machine).
+ * BENCH_NODE_PORTS_SHIFT, BENCH_DATABASE_URL, BENCH_REDIS_URL and BENCH_KAFKA_NAMESPACE move it
+ * elsewhere (two benches on one machine).
  */
 export const BENCH_ENV = {
   LABS: 'all',
   PORT: process.env.BENCH_PORT ?? '3199',
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/labs_bench',
   REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9',
-  KAFKA_NAMESPACE: 'bench',
+  KAFKA_NAMESPACE: process.env.BENCH_KAFKA_NAMESPACE ?? 'bench',
   NODE_PORTS_SHIFT: process.env.BENCH_NODE_PORTS_SHIFT ?? '30000',
   LOG_LEVEL: 'warn',
 } as const;

@@ -302,9 +302,9 @@ async function measureOpenLoop(run: string, ratePerS: number, durationMs: number
  * A raw kafkajs producer in this process (no HTTP, Nest, Redis or the lab), on a topic of its own
  * with the orders topic's 3 partitions: `concurrency` callers sending single messages with acks=all;
  * a transactional producer with one message per transaction; and one with `concurrency` messages
- * per transaction (what group commit gives `concurrency` waiting callers).
+ * per transaction (what group commit gives `concurrency` waiting callers). The topic is deleted at the end.
  */
-async function benchRawKafkajs(reps: number, durationMs: number, concurrency: number) {
+export async function benchRawKafkajs(reps: number, durationMs: number, concurrency: number) {
   const kafka = new Kafka({
     clientId: 'labs-bench-raw',
     brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
@@ -314,7 +314,16 @@ async function benchRawKafkajs(reps: number, durationMs: number, concurrency: nu
   const admin = kafka.admin();
   await admin.connect();
   if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  try {
+    return await rawRuns(kafka, topic, reps, durationMs, concurrency);
+  } finally {
+    // The topic is the bench's alone: it goes when the measurement ends, however it ends.
+    await admin.deleteTopics({ topics: [topic], timeout: 10_000 }).catch((err: Error) => process.stderr.write(`bench: could not delete ${topic}: ${err.message}\n`));
+    await admin.disconnect();
+  }
+}
+
+async function rawRuns(kafka: Kafka, topic: string, reps: number, durationMs: number, concurrency: number) {
   const value = JSON.stringify({ ...order('raw'), timestamp: new Date().toISOString(), trace_id: null, producer: 'raw', delivery_mode: 'raw' });
   const runs: Record<'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s', number[]> = {
     acks_all_msgs_per_s: [],
