@@ -1,7 +1,6 @@
 import { Barrier } from './barrier';
 import { CrashHook, CrashSignal } from './crash-hook';
 import { delay } from './delay';
-import { PartitionSwitch } from './partition-switch';
 
 describe('Barrier', () => {
   it('releases arrivals together once count are waiting', async () => {
@@ -31,26 +30,6 @@ describe('Barrier', () => {
     expect(await waiting).toMatchObject({ status: 'cancelled' });
     expect(() => barrier.reconfigure(0, 500)).toThrow(RangeError);
     expect(() => new Barrier(2, 0)).toThrow(RangeError);
-  });
-});
-
-describe('PartitionSwitch', () => {
-  it('isolates a node from everyone and heals it', () => {
-    const net = new PartitionSwitch();
-    net.isolate('us-east');
-    expect(net.canReach('us-east', 'us-west')).toBe(false);
-    expect(net.canReach('us-west', 'us-east')).toBe(false);
-    expect(net.canReach('us-west', 'eu-west')).toBe(true);
-    net.heal('us-east');
-    expect(net.canReach('us-east', 'us-west')).toBe(true);
-  });
-
-  it('cuts a single link in both directions', () => {
-    const net = new PartitionSwitch();
-    net.cut('a', 'b');
-    expect(net.canReach('b', 'a')).toBe(false);
-    expect(net.canReach('a', 'c')).toBe(true);
-    expect(net.snapshot()).toEqual({ isolated: [], cut: [['a', 'b']] });
   });
 });
 

@@ -4,4 +4,3 @@ export * from './crash-hook';
 export * from './delay';
 export * from './network-faults.service';
 export * from './node-lifecycle.service';
-export * from './partition-switch';

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { SpanKind, trace, context, SpanStatusCode } from '@opentelemetry/api';
 import { AppConfig } from '../config/app-config';
 import { LabName } from '../config/lab-plan';
-import { NetworkFaultsService } from '../faults/network-faults.service';
 import { traceHeaders } from '../observability/tracing';
 import { LabException } from './lab-exception';
 import { NODE_SECRET_HEADER } from './node-secret.guard';
@@ -27,33 +26,24 @@ export interface NodeResponse<T> {
 
 /**
  * How nodes talk: plain HTTP to the peer's own port (never a shared in-process object), with a
- * timeout, W3C trace context in the headers, and the partition switch checked first so an
- * injected partition drops the call the way a network would. With NODE_SECRET set, every call
- * carries it, so the peer's node-to-node endpoints (`@NodeToNode()`) accept it.
+ * timeout and W3C trace context in the headers. This is the network; it knows no partitions: a
+ * partition is the partitioned node's own state (`NetworkFaultsService`), enforced by that node
+ * on its links, so a call between two nodes in one process meets the same cut as between two
+ * processes. With NODE_SECRET set, every call carries it, so the peer's node-to-node endpoints
+ * (`@NodeToNode()`) accept it.
  */
 @Injectable()
 export class NodeClientService {
-  constructor(
-    private readonly config: AppConfig,
-    private readonly faults: NetworkFaultsService,
-  ) {}
+  constructor(private readonly config: AppConfig) {}
 
   async call<T = unknown>(from: NodeRef, to: NodeRef, path: string, options: NodeCallOptions = {}): Promise<NodeResponse<T>> {
     const method = options.method ?? 'GET';
     const url = new URL(path, this.config.nodeUrl(to.lab, to.node));
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    if (!this.faults.canReach(nodeId(from), nodeId(to))) {
-      throw new LabException(
-        'NODE.PARTITIONED',
-        `${nodeId(from)} cannot reach ${nodeId(to)}: network partition injected`,
-        'unavailable',
-        { from: nodeId(from), to: nodeId(to) },
-      );
-    }
     const tracer = trace.getTracer('distributed-systems-labs');
     const span = tracer.startSpan(`HTTP ${method} ${to.node}`, {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': url.toString(), 'peer.node': nodeId(to) },
+      attributes: { 'http.request.method': method, 'url.full': url.toString(), 'peer.node': nodeId(to), 'node.from': nodeId(from) },
     });
     return context.with(trace.setSpan(context.active(), span), async () => {
       const timeoutMs = options.timeoutMs ?? 2000;

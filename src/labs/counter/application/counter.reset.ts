@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { LabDatabase } from '../../../platform/database/lab-database';
+import { NetworkFaultsService } from '../../../platform/faults/network-faults.service';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabResetHook, LabResetProvider } from '../../../platform/reset/lab-reset.contract';
-import { RegionCounterService, regionServiceToken } from './region-counter.service';
-import { LAB, REGIONS } from '../counter.config';
+import { LAB } from '../counter.config';
 import { beginReset, endReset, holdReset } from '../persistence/reset-fence';
 
 const SCAN_BATCH = 500;
@@ -15,8 +14,9 @@ const RESET_HOLD_MS = 30_000;
 
 /**
  * Counter's part of the one reset: every region's G- and PN-counters, idempotency records and the
- * strong counter (Redis and PostgreSQL) gone, and no region of this process partitioned. Syncs
- * are fenced by a reset epoch (persistence/reset-fence.ts).
+ * strong counter (Redis and PostgreSQL) gone, and no region partitioned (each region's partition is
+ * its own key in Redis, so this heals the regions of every process). Syncs are fenced by a reset
+ * epoch (persistence/reset-fence.ts).
  */
 @Injectable()
 @LabResetProvider()
@@ -26,20 +26,13 @@ export class CounterReset extends LabResetHook {
   constructor(
     private readonly redis: RedisService,
     private readonly db: LabDatabase,
-    private readonly moduleRef: ModuleRef,
+    private readonly faults: NetworkFaultsService,
   ) {
     super();
   }
 
   async reset(): Promise<Record<string, unknown>> {
-    const healed: string[] = [];
-    for (const region of REGIONS) {
-      const service = this.localRegion(region);
-      if (service && service.partitionStatus().network_partition) {
-        service.setPartition(false);
-        healed.push(region);
-      }
-    }
+    const healed = await this.faults.healLab(LAB);
     // The fence: from here on every sync whose state was read before (an older epoch) is refused,
     // and no new round starts until the keys are gone — so a round in flight cannot write counts back.
     const epoch = await beginReset(this.redis, RESET_HOLD_MS);
@@ -57,13 +50,5 @@ export class CounterReset extends LabResetHook {
     }
     await this.db.execute('DELETE FROM counter.strong_counters');
     return { redis_keys_deleted: deleted, strong_counters: 'empty', partitions_healed: healed, reset_epoch: epoch };
-  }
-
-  private localRegion(region: (typeof REGIONS)[number]): RegionCounterService | undefined {
-    try {
-      return this.moduleRef.get<RegionCounterService>(regionServiceToken(region), { strict: false });
-    } catch {
-      return undefined;
-    }
   }
 }

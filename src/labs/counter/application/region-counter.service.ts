@@ -76,7 +76,6 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private readonly logger: Logger;
   private readonly self: NodeRef;
   private readonly peers: Region[];
-  private partitioned = false;
   private lastSyncAt: number | null = null;
   private lastAttemptAt = Date.now();
   private timer?: NodeJS.Timeout;
@@ -107,10 +106,10 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     this.peers = REGIONS.filter((r) => r !== region);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.lifecycle.onCrash(LAB, this.region, () => this.crash());
     this.lifecycle.onRestart(LAB, this.region, () => this.start());
-    this.start();
+    await this.start();
   }
 
   onModuleDestroy(): void {
@@ -204,7 +203,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     return {
       region: this.region,
       node_id: this.nodeId,
-      network_partition: this.partitioned,
+      network_partition: await this.partitioned(),
       last_sync_time: this.lastSyncAt === null ? null : this.lastSyncAt / 1000,
       counters,
     };
@@ -215,7 +214,8 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
    * seed's reply), one page of it, or nothing, as asked. Refused while partitioned.
    */
   async receiveSync(incoming: IncomingSync): Promise<GCounterState> {
-    if (this.partitioned) {
+    // Inbound: the cut is this node's own, so it holds whichever process the peer runs in.
+    if (await this.faults.cuts(this.self, `${LAB}:${this.peerOf(incoming.node_id)}`)) {
       throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
         region: this.region,
       });
@@ -245,18 +245,21 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
-  partitionStatus() {
-    return { network_partition: this.partitioned, region: this.region, node_id: this.nodeId };
+  async partitionStatus() {
+    return { network_partition: await this.partitioned(), region: this.region, node_id: this.nodeId };
   }
 
-  setPartition(enabled: boolean) {
-    this.partitioned = enabled;
-    const me = `${LAB}:${this.region}`;
-    if (enabled) for (const peer of this.peers) this.faults.cut(me, `${LAB}:${peer}`);
-    else this.faults.heal(me);
+  /**
+   * Cuts this region off from its peers (or heals it): the region's own state in Redis
+   * (`NetworkFaultsService`), so every process of this region enforces it, and a peer in this
+   * process meets the same refusal as a peer in another one.
+   */
+  async setPartition(enabled: boolean) {
+    if (enabled) await this.faults.cutOff(this.self, this.peers.map((peer) => `${LAB}:${peer}`));
+    else await this.faults.heal(this.self);
     this.logger.log(`network partition ${enabled ? 'enabled' : 'disabled'}`);
     return {
-      ...this.partitionStatus(),
+      ...(await this.partitionStatus()),
       message: enabled
         ? `Network partition enabled: ${this.region} neither sends nor accepts syncs, but keeps counting locally`
         : `Network partition disabled: ${this.region} exchanges state with its peers again`,
@@ -264,7 +267,7 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   }
 
   async forceSync() {
-    if (this.partitioned) {
+    if (await this.partitioned()) {
       this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'partition' });
       throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
         region: this.region,
@@ -420,6 +423,8 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     for (let n = 0; i < chunks.length || after !== null; i += 1, n += 1) {
       if (n >= COUNTER_DEFAULTS.maxExchangesPerRound) throw new Error(`more than ${n} exchanges with ${peer}; the rest waits for the next round`);
       const chunk = chunks[i] ?? { counts: {}, pn: {}, last: '' };
+      // Outbound: a partition set mid-round cuts the rest of the round too.
+      if (await this.faults.cuts(this.self, `${LAB}:${peer}`)) throw new Error(`partitioned from ${peer}`);
       const res = await this.client.call<unknown>(this.self, { lab: LAB, node: peer }, '/sync', {
         method: 'POST',
         body: {
@@ -449,11 +454,25 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     this.resume.delete(peer);
   }
 
-  private start(): void {
+  /**
+   * The node starts healed, as the seed's container did (its partition flag began false on every
+   * start): a crash and restart, or a new process, clears the partition this node held.
+   */
+  private async start(): Promise<void> {
     if (this.timer) return;
     this.lastAttemptAt = Date.now();
     this.timer = setInterval(() => void this.tick(), COUNTER_DEFAULTS.syncTickMs);
     this.timer.unref();
+    if (await this.faults.heal(this.self)) this.logger.log('started healed: the partition this node held before its restart is gone');
+  }
+
+  private async partitioned(): Promise<boolean> {
+    return (await this.faults.partitionOf(this.self)).partitioned;
+  }
+
+  /** The region a peer's node id names (`us-west-1` → `us-west`); an unknown id is no region's. */
+  private peerOf(nodeId: string): string {
+    return REGIONS.find((r) => nodeIdOf(r) === nodeId) ?? nodeId;
   }
 
   private stop(): void {
@@ -461,11 +480,9 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     this.timer = undefined;
   }
 
-  /** A crashed node loses what it held in memory (partition flag, last sync time); its counts are in Redis. */
+  /** A crashed node loses what it held in memory (last sync time); its counts are in Redis, its partition goes when it starts again. */
   private crash(): void {
     this.stop();
-    this.partitioned = false;
-    this.faults.heal(`${LAB}:${this.region}`);
     this.lastSyncAt = null;
     this.resume.clear();
   }
@@ -481,11 +498,12 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       this.metrics.syncLag.set({ service: this.service, region: this.region }, Date.now() - since);
       if (Date.now() - this.lastAttemptAt < interval_ms) return;
       this.lastAttemptAt = Date.now();
+      const partitioned = await this.partitioned();
       await withSpan(
         'background_sync',
-        { region: this.region, node_id: this.nodeId, partition_active: this.partitioned },
+        { region: this.region, node_id: this.nodeId, partition_active: partitioned },
         async () => {
-          if (this.partitioned) {
+          if (partitioned) {
             this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'partition' });
             return;
           }
