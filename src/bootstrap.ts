@@ -64,6 +64,15 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
   );
   app.use(textGuard(send));
   app.use(requestContext());
+  if (config.isSupervised) {
+    // Process mode: which instance answered, so a client behind the balancer (and a test) can tell them apart.
+    const instance = String(config.env.LAB_INSTANCE);
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('x-lab-instance', instance);
+      res.setHeader('x-lab-pid', String(process.pid));
+      next();
+    });
+  }
   const lifecycle = app.get(NodeLifecycleService);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const down = nodeOfPath(req.url, config.endpoints);

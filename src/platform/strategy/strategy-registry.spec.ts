@@ -3,6 +3,7 @@ import type { DiscoveryService } from '@nestjs/core';
 import { LabException } from '../http/lab-exception';
 import type { RedisService } from '../redis/redis.service';
 import { StrategyRegistry, StrategyRegistryError } from './strategy-registry';
+import { SettingsBus } from './settings-bus.service';
 import { STRATEGY_CHANGED, StrategySelectionService } from './strategy-selection.service';
 
 const meta = (key: string, isDefault = false) => ({ lab: 'booking', port: 'seat-locking', key, isDefault });
@@ -21,6 +22,8 @@ function fakeRedis(): RedisService {
       hget: async (_k: string, f: string) => hash.get(f) ?? null,
       hset: async (_k: string, f: string, v: string) => hash.set(f, v),
       hdel: async (_k: string, ...fs: string[]) => fs.forEach((f) => hash.delete(f)),
+      publish: async () => 0,
+      options: { db: 0 },
     },
   } as unknown as RedisService;
 }
@@ -41,11 +44,8 @@ describe('StrategySelectionService', () => {
     const events = new EventEmitter2();
     const seen: unknown[] = [];
     events.on(STRATEGY_CHANGED, (e) => seen.push(e));
-    const selection = new StrategySelectionService(
-      registry([meta('none', true), meta('pessimistic')]),
-      fakeRedis(),
-      events,
-    );
+    const redis = fakeRedis();
+    const selection = new StrategySelectionService(registry([meta('none', true), meta('pessimistic')]), redis, new SettingsBus(redis, events));
     expect(await selection.current('booking', 'seat-locking')).toBe('none');
     await expect(selection.select('booking', 'seat-locking', 'fast')).rejects.toThrow(LabException);
     await selection.select('booking', 'seat-locking', 'pessimistic');

@@ -1,30 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { RedisService } from '../redis/redis.service';
 import { LabException } from '../http/lab-exception';
+import { SettingsBus } from './settings-bus.service';
+import { STRATEGY_CHANGED, StrategyChangedEvent } from './settings-events';
 import { StrategyRegistry, portId } from './strategy-registry';
 
-export const STRATEGY_CHANGED = 'lab.strategy.changed';
-
-export interface StrategyChangedEvent {
-  lab: string;
-  port: string;
-  from: string;
-  to: string;
-}
+export { STRATEGY_CHANGED };
+export type { StrategyChangedEvent };
 
 const SELECTION_KEY = 'labs:strategy-selection';
 
 /**
  * The current strategy per (lab, port). The selection lives in Redis so several app instances
- * agree on it; use cases call `resolve` on every request and nothing caches the answer.
+ * agree on it; use cases call `resolve` on every request and nothing caches the answer. A change
+ * raises `lab.strategy.changed` in every process (SettingsBus), for what a lab builds from it.
  */
 @Injectable()
 export class StrategySelectionService {
   constructor(
     private readonly registry: StrategyRegistry,
     private readonly redis: RedisService,
-    private readonly events: EventEmitter2,
+    private readonly bus: SettingsBus,
   ) {}
 
   async current(lab: string, port: string): Promise<string> {
@@ -64,7 +60,7 @@ export class StrategySelectionService {
     const from = await this.current(lab, port);
     await this.redis.client.hset(SELECTION_KEY, portId(lab, port), key);
     const event: StrategyChangedEvent = { lab, port, from, to: key };
-    this.events.emit(STRATEGY_CHANGED, event);
+    await this.bus.strategyChanged(event);
     return event;
   }
 
@@ -72,5 +68,6 @@ export class StrategySelectionService {
   async resetLab(lab: string): Promise<void> {
     const fields = this.registry.all().filter((p) => p.lab === lab).map((p) => portId(p.lab, p.port));
     if (fields.length > 0) await this.redis.client.hdel(SELECTION_KEY, ...fields);
+    await this.bus.settingsChanged({ lab, name: '*' });
   }
 }

@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { CrashHook, CrashSignal, NodeLifecycleService } from '../../../platform/faults';
 import { KafkaService } from '../../../platform/kafka/kafka.service';
-import { STRATEGY_CHANGED, StrategyChangedEvent } from '../../../platform/strategy';
+import { SETTINGS_CHANGED, STRATEGY_CHANGED, SettingsChangedEvent, StrategyChangedEvent } from '../../../platform/strategy';
 import { ConsumerMetricsService } from './consumer-metrics.service';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
@@ -94,10 +94,28 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     return current;
   }
 
-  /** A selection made through /admin/labs takes effect as one made through /config does. */
+  /**
+   * A selection made through /admin/labs takes effect as one made through /config does, and so
+   * does one made in another process: every instance of the consumer hears every change (SettingsBus)
+   * and applies it, whichever one the balancer handed the request to.
+   */
   @OnEvent(STRATEGY_CHANGED)
   onStrategyChanged(event: StrategyChangedEvent): void {
     if (event.lab === ORDERS_LAB) void this.applySettings().catch(() => undefined);
+  }
+
+  @OnEvent(SETTINGS_CHANGED)
+  onSettingsChanged(event: SettingsChangedEvent): void {
+    if (event.lab === ORDERS_LAB || event.lab === '*') void this.applySettings().catch(() => undefined);
+  }
+
+  /** What this process has applied: the mode its running Kafka consumer was built with (null while it (re)connects), the armed crash point. */
+  inEffect(): { processing_mode: string | null; crash_armed: { point: string; after_messages: number } | null } {
+    const armed = this.crashHook.armedAt;
+    return {
+      processing_mode: this.running && this.consumer ? (this.builtMode ?? null) : null,
+      crash_armed: armed ? { point: armed.point, after_messages: armed.afterHits } : null,
+    };
   }
 
   /** POST /simulate/crash: the process "dies" 100 ms after answering, wherever it is. */

@@ -33,13 +33,17 @@ export class ConsumerController {
   }
 
   @Get('config')
-  @ApiOperation({ summary: 'Processing mode, idempotency and the injected faults (failure rate, crash point)' })
+  @ApiOperation({
+    summary:
+      'Processing mode, idempotency and the injected faults (failure rate, crash point), as stored; in_effect: what this consumer process has applied (the mode its Kafka consumer was built with, the armed crash point)',
+  })
   async config() {
     return {
       ...(await this.current()),
       kafka_topic: this.topics.orders,
       kafka_group_id: this.topics.groupId,
       messages_processed: this.consumer.messagesReceived,
+      in_effect: this.consumer.inEffect(),
     };
   }
 
