@@ -23,9 +23,12 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   profiles?: string[];
   command?: string | string[];
+  deploy?: { replicas?: number };
+  container_name?: string;
 }
 
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+// merge: the lab services share their environment, healthcheck and dependencies through `<<: *anchor`, as compose reads them.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
 
 function envOf(service: Service): Record<string, string> {
@@ -77,31 +80,113 @@ const NODE_PORTS = LAB_NAMES.flatMap((lab) =>
   nodesOf(lab).map((node) => LAB_PLAN[lab].base + (LAB_PLAN[lab].nodes as Record<string, number>)[node]),
 ).sort((a, b) => a - b);
 
+/** The services that run labs: the app and every replicated lab (they build the one image). */
+const LAB_SERVICES = Object.entries(services)
+  .filter(([, s]) => s.image === 'distributed-systems-labs:local')
+  .map(([name]) => name);
+/** The lab services with several instances, behind the balancer. */
+const REPLICATED = LAB_SERVICES.filter((name) => (services[name].deploy?.replicas ?? 1) > 1);
+
+/** The all-labs port of one node (where the DESIGN plan puts it when every lab runs). */
+const planPort = (lab: (typeof LAB_NAMES)[number], node: string) => LAB_PLAN[lab].base + (LAB_PLAN[lab].nodes as Record<string, number>)[node];
+
+/** haproxy.cfg as sections (`frontend main` → its directive lines), comments dropped. */
+function haproxySections(text: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/#.*$/, '').trimEnd();
+    if (!line.trim()) continue;
+    if (!/^\s/.test(line)) sections.set(line.trim(), (current = []));
+    else current?.push(line.trim().replace(/\s+/g, ' '));
+  }
+  return sections;
+}
+
 describe('docker-compose.yml', () => {
-  it('has the app and every service around it', () => {
+  it('has the app, the replicated labs, their balancer and every service around them', () => {
     expect(Object.keys(services).sort()).toEqual(
-      expect.arrayContaining(['app', 'grafana', 'jaeger', 'k6', 'kafka', 'postgres', 'prometheus', 'redis']),
+      expect.arrayContaining(['app', 'bank', 'booking', 'grafana', 'jaeger', 'k6', 'kafka', 'lb', 'postgres', 'prometheus', 'redis']),
     );
-    expect(services.app.build).toBeDefined();
+    for (const name of LAB_SERVICES) expect({ name, build: services[name].build }).toEqual({ name, build: '.' });
   });
 
-  it('publishes the main port and every node port of the DESIGN plan, each on the same host port', () => {
-    const ports = portsOf(services.app);
-    const env = envOf(services.app);
-    expect(ports.map((p) => p.container).sort((a, b) => a - b)).toEqual([Number(env.PORT ?? 3000), ...NODE_PORTS].sort((a, b) => a - b));
+  it('publishes the main port and every node port of the DESIGN plan once, each on the same host port (app and balancer together)', () => {
+    const ports = [...portsOf(services.app), ...portsOf(services.lb)];
+    expect(ports.map((p) => p.container).sort((a, b) => a - b)).toEqual([3000, ...NODE_PORTS].sort((a, b) => a - b));
     for (const p of ports) expect({ container: p.container, host: p.host }).toEqual({ container: p.container, host: p.container });
+    // A replica publishes nothing (two replicas cannot hold one host port) and has no fixed name.
+    for (const name of REPLICATED) expect({ name, ports: services[name].ports, container_name: services[name].container_name }).toEqual({ name, ports: undefined, container_name: undefined });
   });
 
-  it("gives the app an environment its own config accepts, with the nodes on the published ports", () => {
-    const env = envOf(services.app);
-    const config = loadAppConfig(env);
-    expect(config.env.HOST).toBe('0.0.0.0');
-    expect(config.env.LABS).toBe('all');
-    expect(config.endpoints.map((e) => e.port).sort((a, b) => a - b)).toEqual(NODE_PORTS);
-    expect(new URL(config.env.DATABASE_URL).hostname).toBe('postgres');
-    expect(new URL(config.env.REDIS_URL).hostname).toBe('redis');
-    expect(config.kafkaBrokers.every((b) => b.startsWith('kafka:'))).toBe(true);
-    expect(config.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+  it('gives every lab service an environment its own config accepts; together they run every lab once', () => {
+    const labs: string[] = [];
+    for (const name of LAB_SERVICES) {
+      const config = loadAppConfig(envOf(services[name]));
+      expect({ name, host: config.env.HOST, port: config.port }).toEqual({ name, host: '0.0.0.0', port: 3000 });
+      expect(new URL(config.env.DATABASE_URL).hostname).toBe('postgres');
+      expect(new URL(config.env.REDIS_URL).hostname).toBe('redis');
+      expect(config.kafkaBrokers.every((b) => b.startsWith('kafka:'))).toBe(true);
+      expect(config.env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+      labs.push(...config.labs.keys());
+    }
+    expect(labs.sort()).toEqual([...LAB_NAMES].sort());
+    // The app's nodes sit on the ports it publishes, where the DESIGN plan puts them.
+    const app = loadAppConfig(envOf(services.app));
+    expect(app.endpoints.map((e) => e.port).sort((a, b) => a - b)).toEqual(portsOf(services.app).map((p) => p.container).sort((a, b) => a - b));
+    for (const e of app.endpoints) expect({ node: `${e.lab}:${e.node}`, port: e.port }).toEqual({ node: `${e.lab}:${e.node}`, port: planPort(e.lab, e.node) });
+  });
+
+  it('runs booking and bank as several replicas, each a process under Docker\'s restart policy that shares its faults through Redis', () => {
+    expect(REPLICATED.sort()).toEqual(['bank', 'booking']);
+    for (const name of REPLICATED) {
+      const config = loadAppConfig(envOf(services[name]));
+      expect({ name, replicas: services[name].deploy!.replicas! >= 2 && services[name].deploy!.replicas! <= 8 }).toEqual({ name, replicas: true });
+      // One lab per replica; crash points kill the process and the bank barrier lives in Redis (LAB_SUPERVISED=1).
+      expect({ name, labs: [...config.labs.keys()], supervised: config.isSupervised }).toEqual({ name, labs: [name], supervised: true });
+      expect(dependsOn(services.lb)).toHaveProperty(name);
+    }
+  });
+
+  it('puts HAProxy in front of the replicas: every published port routed, each replica found by Docker DNS and health-checked', () => {
+    expect(services.lb.image).toMatch(/^haproxy:\d/);
+    const mount = mountsOf(services.lb).find((m) => m.target === '/usr/local/etc/haproxy/haproxy.cfg');
+    expect(mount?.source).toBe('./docker/haproxy/haproxy.cfg');
+    const cfg = haproxySections(read('docker/haproxy/haproxy.cfg'));
+    expect(cfg.get('resolvers docker')).toContain('nameserver dns 127.0.0.11:53');
+    const defaults = (cfg.get('defaults') ?? []).join('\n');
+    expect(defaults).toContain('mode http');
+    // Past the app's own request timeout, so the app answers 504 itself.
+    const serverTimeout = /timeout server (\d+)s/.exec(defaults);
+    expect(Number(serverTimeout?.[1]) * 1000).toBeGreaterThan(loadAppConfig(envOf(services.app)).env.REQUEST_TIMEOUT_MS);
+    expect(defaults).toMatch(/default-server [^\n]*\bresolvers docker\b[^\n]*\bcheck\b/);
+
+    const frontends = [...cfg.entries()].filter(([name]) => name.startsWith('frontend '));
+    const backendOf = (lines: string[]) => lines.find((l) => l.startsWith('default_backend '))!.split(' ')[1];
+    const servers = (backend: string) => (cfg.get(`backend ${backend}`) ?? []).filter((l) => /^server(-template)? /.test(l));
+    // Every port lb publishes has a frontend bound to it.
+    for (const { container } of portsOf(services.lb)) {
+      const bound = frontends.find(([, lines]) => lines.includes(`bind :${container}`));
+      expect({ port: container, bound: bound !== undefined }).toEqual({ port: container, bound: true });
+    }
+    for (const name of REPLICATED) {
+      const lab = name as (typeof LAB_NAMES)[number];
+      const replica = loadAppConfig(envOf(services[name]));
+      // The node port (the plan's all-labs port) goes round-robin to every replica's own node port, found by DNS.
+      const [, node] = frontends.find(([, lines]) => lines.includes(`bind :${planPort(lab, nodesOf(lab)[0])}`))!;
+      const backend = backendOf(node);
+      expect(cfg.get(`backend ${backend}`)).toContain('balance roundrobin');
+      expect(servers(backend)).toEqual([`server-template ${name} 8 ${name}:${replica.endpoints[0].port}`]);
+      expect((cfg.get(`backend ${backend}`) ?? []).some((l) => l.startsWith('option httpchk GET /health'))).toBe(true);
+      // The main port: this lab's routes to the replicas' main port.
+      const main = cfg.get('frontend main') ?? [];
+      const acl = main.find((l) => l.startsWith('acl ') && l.includes(`/${name}/`) && l.includes(`/admin/labs/${name}`))!;
+      expect(acl).toBeDefined();
+      const used = main.find((l) => l.startsWith('use_backend ') && l.endsWith(` if ${acl.split(' ')[1]}`))!.split(' ')[1];
+      expect(servers(used)).toEqual([`server-template ${name} 8 ${name}:${replica.port}`]);
+    }
+    // Everything else of the main port: the app.
+    expect(servers(backendOf(cfg.get('frontend main')!))).toEqual(['server app app:3000']);
   });
 
   it('guards the app bound beyond loopback: ADMIN_TOKEN set (the app refuses to start without it), k6 sends the same one', () => {
@@ -128,13 +213,15 @@ describe('docker-compose.yml', () => {
     expect(grafana.GF_USERS_ALLOW_SIGN_UP).toBe('false');
   });
 
-  it('starts the app only once postgres, redis and kafka are healthy', () => {
-    const deps = dependsOn(services.app);
-    for (const dep of ['postgres', 'redis', 'kafka']) expect({ dep, condition: deps[dep] }).toEqual({ dep, condition: 'service_healthy' });
+  it('starts every lab service only once postgres, redis and kafka are healthy', () => {
+    for (const name of LAB_SERVICES) {
+      const deps = dependsOn(services[name]);
+      for (const dep of ['postgres', 'redis', 'kafka']) expect({ name, dep, condition: deps[dep] }).toEqual({ name, dep, condition: 'service_healthy' });
+    }
   });
 
   it('has healthchecks on app, postgres, redis and kafka (the app one needs no curl)', () => {
-    for (const name of ['app', 'postgres', 'redis', 'kafka']) {
+    for (const name of [...LAB_SERVICES, 'postgres', 'redis', 'kafka']) {
       expect({ name, disabled: services[name].healthcheck?.disable ?? false }).toEqual({ name, disabled: false });
       expect(healthcheckText(services[name])).not.toBe('');
     }
@@ -207,7 +294,7 @@ describe('docker-compose.yml', () => {
     expect(Buffer.from(env.CLUSTER_ID, 'base64url')).toHaveLength(16);
   });
 
-  it('runs Prometheus on 9090 with the repo config, scraping the app main port every 5 s', () => {
+  it('runs Prometheus on 9090 with the repo config, scraping the app main port and every replica every 5 s', () => {
     expect(portsOf(services.prometheus).map((p) => [p.host, p.container])).toContainEqual([9090, 9090]);
     const mount = mountsOf(services.prometheus).find((m) => m.source === './observability/prometheus');
     expect(mount).toBeDefined();
@@ -215,11 +302,23 @@ describe('docker-compose.yml', () => {
     expect(configFlag).toBe(`--config.file=${posix.join(mount!.target, 'prometheus.yml')}`);
     const config = parse(read('observability/prometheus/prometheus.yml')) as {
       global: { scrape_interval: string };
-      scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+      scrape_configs: Array<{
+        job_name: string;
+        metrics_path?: string;
+        static_configs?: Array<{ targets: string[] }>;
+        dns_sd_configs?: Array<{ names: string[]; type?: string; port: number }>;
+      }>;
     };
     expect(config.global.scrape_interval).toBe('5s');
-    const targets = config.scrape_configs.flatMap((s) => s.static_configs.flatMap((c) => c.targets));
+    const targets = config.scrape_configs.flatMap((s) => (s.static_configs ?? []).flatMap((c) => c.targets));
     expect(targets).toContain(`app:${envOf(services.app).PORT ?? 3000}`);
+    // Never through the balancer (one random replica per scrape): every replica, by Docker DNS, on its own main port.
+    expect(targets.filter((t) => t.startsWith('lb:'))).toEqual([]);
+    for (const name of REPLICATED) {
+      const discovered = config.scrape_configs.flatMap((s) => (s.dns_sd_configs ?? []).map((d) => ({ ...d, job: s.job_name, path: s.metrics_path ?? '/metrics' })));
+      const job = discovered.find((d) => d.names.includes(name));
+      expect({ name, type: job?.type ?? 'SRV', port: job?.port, path: job?.path }).toEqual({ name, type: 'A', port: loadAppConfig(envOf(services[name])).port, path: '/metrics' });
+    }
   });
 
   it('runs Grafana on host port 3001 (admin/admin) with provisioned datasources and dashboards', () => {
@@ -256,13 +355,13 @@ describe('docker-compose.yml', () => {
     expect(envOf(services.jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
   });
 
-  it('offers k6 under the "k6" profile with ./k6 at /scripts and BASE_URL on an app node port', () => {
+  it('offers k6 under the "k6" profile with ./k6 at /scripts and BASE_URL on a node port (through the balancer for replicated labs)', () => {
     expect(services.k6.image).toMatch(/^grafana\/k6/);
     expect(services.k6.profiles).toContain('k6');
     expect(mountsOf(services.k6)).toContainEqual({ source: './k6', target: '/scripts' });
     const base = new URL(envOf(services.k6).BASE_URL);
-    expect(base.hostname).toBe('app');
     expect(NODE_PORTS).toContain(Number(base.port));
+    expect(base.hostname).toBe(portsOf(services.lb).some((p) => p.container === Number(base.port)) ? 'lb' : 'app');
   });
 
   it('documents a run line for every k6 script, with BASE_URL on its node, and sets the other node URLs the scripts read', () => {
@@ -282,7 +381,9 @@ describe('docker-compose.yml', () => {
         const source = readFileSync(join(dir, file), 'utf8');
         // Every `__ENV.X || 'http://localhost:<seed port>'` maps to the all-labs port of the same node.
         for (const [, name, seedPort] of source.matchAll(/__ENV\.([A-Z0-9_]+)\s*(?:\|\||\?\?)\s*['"`]https?:\/\/localhost:(\d+)['"`]/g)) {
-          const expected = `http://app:${LAB_PLAN[lab].base + Number(seedPort) - 8000}`;
+          const port = LAB_PLAN[lab].base + Number(seedPort) - 8000;
+          // A replicated lab's node is reached through its balancer.
+          const expected = `http://${portsOf(services.lb).some((p) => p.container === port) ? 'lb' : 'app'}:${port}`;
           const actual = name === 'BASE_URL' ? documented.get(script) : k6Env[name];
           if (actual !== expected) problems.push(`${script}: ${name} should be ${expected} in compose, found ${actual ?? 'nothing'}`);
         }
