@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, nudge, post } from '../lib/api';
-import { LabSnapshot, read } from '../lib/live';
+import { LabSnapshot, read, strategyPort } from '../lib/live';
 import { ActionButton, Badge, fmt, Message, NodeStrip, Panel, Stat, StrategyPicker, useActions } from '../lib/ui';
 
 interface Version {
@@ -22,7 +22,46 @@ interface ReadStrategy {
   settings: { max_wait_ms: number; max_versions_behind: number; max_ms_behind: number };
 }
 
+/** The primary's GET /admin/replication-engine: the engine and, whatever it is, the streaming servers' state. */
+interface EngineView {
+  engine: string;
+  streaming?: {
+    available: boolean;
+    reason?: string;
+    standbys: Record<
+      string,
+      {
+        up: boolean;
+        error?: string;
+        replay_lsn?: string | null;
+        receive_lsn?: string | null;
+        replay_paused?: boolean;
+        cut_off?: boolean;
+        wal_receiver?: string | null;
+        replay_lag_ms?: number | null;
+        recovery_min_apply_delay_ms?: number;
+      }
+    >;
+  };
+}
+
 const REPLICAS = ['replica1', 'replica2'] as const;
+const STREAMING = 'postgres-streaming';
+const ENGINE_DESCRIPTIONS: Record<string, string> = {
+  'app-log': 'The lab’s own ordered log, shipped over HTTP after each replica’s delay.',
+  'postgres-streaming': 'PostgreSQL WAL streamed to two hot standbys; the delay is each standby’s recovery_min_apply_delay.',
+};
+
+type Standby = NonNullable<EngineView['streaming']>['standbys'][string];
+
+/** What a standby is doing, from its own status: the fault in force first. */
+function standbyState(s: Standby | undefined): { state: string; tone: 'ok' | 'warn' | 'bad' } {
+  if (!s || !s.up) return { state: 'unreachable', tone: 'bad' };
+  if (s.cut_off) return { state: 'cut_off', tone: 'bad' };
+  if (s.replay_paused) return { state: 'replay_paused', tone: 'warn' };
+  if (s.wal_receiver !== 'streaming') return { state: 'not_streaming', tone: 'warn' };
+  return { state: 'streaming', tone: 'ok' };
+}
 const DESCRIPTIONS: Record<string, string> = {
   'primary-only': 'Every read from the primary: never stale, no read scaling.',
   'any-replica': 'Any replica, whatever it has applied: stale reads and missed own writes.',
@@ -38,6 +77,10 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
   const delays = read<{ by_replica: Record<string, number> }>(snapshot, 'delays');
   const strategy = read<ReadStrategy>(snapshot, 'read_strategy');
   const report = read<{ replicas: Record<string, { reads: number; buckets: Bucket[] }> }>(snapshot, 'staleness');
+  const enginePort = strategyPort(snapshot, 'replication-engine');
+  const engineView = read<EngineView>(snapshot, 'engine');
+  const engine = engineView?.engine ?? enginePort?.current;
+  const streaming = engine === STREAMING;
   const [draft, setDraft] = useState<Record<string, number>>({});
   const [attack, setAttack] = useState<{ strategy: string; missed: number; rounds: number; servedBy: string[] } | undefined>();
   const { busy, message, run } = useActions();
@@ -47,6 +90,20 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
       await post('/replication/primary/admin/replication-delays', { delays: { [replica]: ms } });
       nudge('replication');
       return `${replica} now applies writes ${ms} ms after the primary.`;
+    });
+
+  const selectEngine = (key: string) =>
+    run('engine', async () => {
+      await post('/replication/primary/admin/replication-engine', { engine: key });
+      nudge('replication');
+      return `Engine: ${key}${key === STREAMING ? ' (start new sessions: tokens belong to one engine)' : ''}`;
+    });
+
+  const standbyFault = (replica: string, action: 'pause-replay' | 'resume-replay' | 'cut' | 'heal') =>
+    run(`${action}-${replica}`, async () => {
+      const r = await post<{ status: string }>(`/replication/${replica}/admin/standby/${action}`);
+      nudge('replication');
+      return `${replica}: ${r.status.replace('_', ' ')}`;
     });
 
   const readYourWrites = () =>
@@ -106,10 +163,26 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
                   data-testid={`delay-${r}`}
                 />
               </label>
+              {streaming && <StandbyFigures replica={r} standby={engineView?.streaming?.standbys[r]} busy={busy} onFault={standbyFault} />}
             </div>
           );
         })}
       </div>
+      <Panel title="Replication engine" testid="engine">
+        <StrategyPicker
+          name="replication-engine"
+          label="Writes reach the replicas through"
+          current={engine}
+          disabled={busy !== undefined}
+          options={(enginePort?.strategies ?? []).map((s) => ({ key: s.key, description: ENGINE_DESCRIPTIONS[s.key] ?? s.description }))}
+          onSelect={selectEngine}
+        />
+        {engineView?.streaming && !engineView.streaming.available && (
+          <p class="small muted" data-testid="streaming-unavailable">
+            postgres-streaming is not usable now: {engineView.streaming.reason}
+          </p>
+        )}
+      </Panel>
       <div class="grid two">
         <Panel title="Read strategy and the read-your-writes test">
           <StrategyPicker
@@ -160,6 +233,41 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
           </div>
           <ActionButton label="Start the report over" name="report" busy={busy} onClick={() => run('report', async () => void (await post('/replication/client/staleness-report/reset'), nudge('replication')))} />
         </Panel>
+      </div>
+    </div>
+  );
+}
+
+/** One standby under postgres-streaming: its state, replay lag and position, and the WAL faults. */
+function StandbyFigures(props: {
+  replica: string;
+  standby?: Standby;
+  busy?: string;
+  onFault: (replica: string, action: 'pause-replay' | 'resume-replay' | 'cut' | 'heal') => void;
+}) {
+  const { replica: r, standby: s } = props;
+  const { state, tone } = standbyState(s);
+  return (
+    <div class="standby" data-testid={`standby-${r}`} data-state={state}>
+      <p>
+        standby <Badge tone={tone} title={s?.error}>{state.replace('_', ' ')}</Badge>
+      </p>
+      <div class="stats-row">
+        <Stat label="replay lag (pg_stat_replication)" value={s?.replay_lag_ms === null || s?.replay_lag_ms === undefined ? '—' : `${fmt(s.replay_lag_ms)} ms`} testid={`standby-lag-${r}`} />
+        <Stat label="replay LSN" value={s?.replay_lsn ?? '—'} testid={`standby-lsn-${r}`} />
+        <Stat label="recovery_min_apply_delay" value={s?.recovery_min_apply_delay_ms === undefined ? '—' : `${fmt(s.recovery_min_apply_delay_ms)} ms`} />
+      </div>
+      <div class="actions">
+        {s?.replay_paused ? (
+          <ActionButton label="Resume replay" name={`resume-replay-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'resume-replay')} testid={`resume-${r}`} />
+        ) : (
+          <ActionButton label="Pause replay" name={`pause-replay-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'pause-replay')} testid={`pause-${r}`} />
+        )}
+        {s?.cut_off ? (
+          <ActionButton label="Heal" name={`heal-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'heal')} testid={`heal-${r}`} />
+        ) : (
+          <ActionButton label="Cut off" name={`cut-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'cut')} testid={`cut-${r}`} />
+        )}
       </div>
     </div>
   );

@@ -40,7 +40,7 @@ export const CONSOLE_SOURCES: Record<LabName, ConsoleSource[]> = {
   ],
   replication: [
     ...onEach(['primary', 'replica1', 'replica2'], '/version'),
-    ...reads('primary', { delays: '/admin/replication-delays' }),
+    ...reads('primary', { delays: '/admin/replication-delays', engine: '/admin/replication-engine' }),
     ...reads('client', { read_strategy: '/admin/read-strategy', staleness: '/staleness-report' }),
   ],
 };
