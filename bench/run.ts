@@ -163,7 +163,7 @@ const sections: Section[] = [
         json: r as unknown as Record<string, unknown>,
         table: [
           `${r.concurrency} producers in a closed loop posting single orders (batched: ${r.batch_size} orders per POST /orders/batch, one Kafka transaction).`,
-          'exactly-once uses the producer\'s default group commit (`transaction_linger_ms`); linger-0 is one transaction per order.',
+          'exactly-once uses the producer\'s default group commit (`transaction_linger_ms`) on its default pool of transactional producers; 1-producer is the same on one (one transaction in flight); linger-0 is one transaction per order.',
           'Latency: from the POST to the committed row in orders.orders (its created_at); orders/s: orders / (last row − first POST).',
           '',
           '| mode | orders/s (e2e) | POSTed orders/s | e2e p50 ms | e2e p99 ms | produce p99 ms | orders per run | drained |',

@@ -4,7 +4,7 @@ import { call, waitFor } from '../lib/http';
 import { percentile, runLoad, runOpenLoad } from '../lib/load';
 import { Measured, measured } from '../lib/stats';
 
-export const ORDER_MODES = ['at-least-once', 'exactly-once', 'exactly-once-linger-0', 'exactly-once-batched'] as const;
+export const ORDER_MODES = ['at-least-once', 'exactly-once', 'exactly-once-1-producer', 'exactly-once-linger-0', 'exactly-once-batched'] as const;
 type Mode = (typeof ORDER_MODES)[number];
 type Figures = Record<'orders_per_s' | 'posts_per_s' | 'p50_ms' | 'p99_ms' | 'produce_p99_ms', Measured>;
 
@@ -49,6 +49,8 @@ interface OrderRow {
  *   write and does not deduplicate;
  * - exactly-once: single orders per POST /orders, the producer's default group commit
  *   (`transaction_linger_ms`), read_committed idempotent consumer;
+ * - exactly-once-1-producer: the same on one transactional producer (`transactional_producers: 1`,
+ *   one transaction in flight at a time) instead of the default pool;
  * - exactly-once-linger-0: the same with `transaction_linger_ms: 0`, one Kafka transaction per order;
  * - exactly-once-batched: `batchSize` orders per POST /orders/batch (one transaction).
  *
@@ -75,7 +77,8 @@ export async function benchOrders(opts: {
   const originalProducer = await call<Record<string, unknown>>('GET', `${PRODUCER}/config`);
   const originalConsumer = await call<Record<string, unknown>>('GET', `${CONSUMER}/config`);
   const grouped = typeof originalProducer.transaction_linger_ms === 'number';
-  const modes = ORDER_MODES.filter((m) => grouped || m !== 'exactly-once-linger-0');
+  const pooled = typeof originalProducer.transactional_producers === 'number';
+  const modes = ORDER_MODES.filter((m) => (grouped || m !== 'exactly-once-linger-0') && (pooled || m !== 'exactly-once-1-producer'));
   let runId = 0;
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
@@ -100,6 +103,7 @@ export async function benchOrders(opts: {
       delivery_mode: originalProducer.delivery_mode,
       enable_transactions: originalProducer.enable_transactions,
       ...(grouped ? { transaction_linger_ms: originalProducer.transaction_linger_ms } : {}),
+      ...(pooled ? { transactional_producers: originalProducer.transactional_producers } : {}),
     }).catch(() => undefined);
     await call('POST', `${CONSUMER}/config`, {
       processing_mode: originalConsumer.processing_mode,
@@ -147,11 +151,18 @@ async function configure(mode: Mode, original: Record<string, unknown>): Promise
   const consumer = await call<Record<string, unknown>>('GET', `${CONSUMER}/config`);
   const delivery = exactly ? 'exactly-once' : 'at-least-once';
   const linger = mode === 'exactly-once-linger-0' ? 0 : original.transaction_linger_ms;
-  if (producer.delivery_mode !== delivery || producer.enable_transactions !== exactly || producer.transaction_linger_ms !== linger) {
+  const producers = mode === 'exactly-once-1-producer' ? 1 : original.transactional_producers;
+  if (
+    producer.delivery_mode !== delivery ||
+    producer.enable_transactions !== exactly ||
+    producer.transaction_linger_ms !== linger ||
+    producer.transactional_producers !== producers
+  ) {
     await call('POST', `${PRODUCER}/config`, {
       delivery_mode: delivery,
       enable_transactions: exactly,
       ...(typeof linger === 'number' ? { transaction_linger_ms: linger } : {}),
+      ...(typeof producers === 'number' ? { transactional_producers: producers } : {}),
     });
   }
   if (consumer.processing_mode !== delivery || consumer.enable_idempotency !== exactly || consumer.failure_rate !== 0) {

@@ -51,8 +51,15 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     A = nodeUrl(app, 'orders', 'api');
     db = app.app.get(DatabasePools).forLab('orders');
     kafka = app.app.get(KafkaService);
-    // A 50 ms linger keeps a group open on the producer nearly all the time under load: a takeover finds one in flight.
-    const configured = await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, transaction_linger_ms: 50, max_orders_per_transaction: 200 });
+    // One transactional producer, the slot a takeover fences (with the default two, groups go to the other slot while the
+    // takeover holds new sessions back, and it can find the first idle); a 50 ms linger keeps a group in flight on it under load.
+    const configured = await post(`${P}/config`, {
+      delivery_mode: 'exactly-once',
+      enable_transactions: true,
+      transaction_linger_ms: 50,
+      max_orders_per_transaction: 200,
+      transactional_producers: 1,
+    });
     expect(configured.status).toBe(200);
     expect(
       (await post(`${C}/config`, { processing_mode: 'exactly-once', enable_idempotency: true, failure_rate: 0, crash_after_messages: 0 })).status,
@@ -64,7 +71,7 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
   });
 
   afterAll(async () => {
-    await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, transaction_linger_ms: 5 }).catch(() => undefined);
+    await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, transaction_linger_ms: 5, transactional_producers: 2 }).catch(() => undefined);
     await app?.close();
   });
 
@@ -117,7 +124,7 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
 
     // Each takeover: a new producer label, the old one fenced with the broker's epoch error.
     for (const t of takeovers) {
-      expect(t).toMatchObject({ status: 'fenced', transactional_id: kafka.name('producer-1') });
+      expect(t).toMatchObject({ status: 'fenced', transactional_id: kafka.name('producer-1-1') });
       expect(t.first_error).toMatch(FENCING);
       expect(t.successor).not.toBe(t.fenced_producer);
     }

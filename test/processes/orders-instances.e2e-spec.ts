@@ -5,8 +5,8 @@ import { Supervised, startSupervisor } from './process-kit';
 type Body = Record<string, any>;
 
 /**
- * Two instances of every orders node: each producer process has its own transactional id
- * (producer-1, producer-2), so transactions from both commit side by side — with one shared id
+ * Two instances of every orders node: each producer process has its own transactional ids
+ * (producer-1-1…, producer-2-1…), so transactions from both commit side by side — with one shared id
  * each new producer would fence the other — and the two consumers in one group apply each order once.
  */
 describe('orders with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=orders=2)', () => {

@@ -9,7 +9,7 @@ const WORKERS = 8;
 
 /**
  * Two producer processes sharing one transactional id on purpose: instance 1 initialises instance
- * 0's id (producer-1) while 8 clients post through the balancer to both. Instance 0's producer is
+ * 0's first id (producer-1-1) while 8 clients post through the balancer to both. Instance 0's producer is
  * fenced: its in-flight POSTs get 503 ORDERS.PRODUCER_FENCED (never a 2xx), it rebuilds its
  * producer by itself, and every acknowledged order is applied once and in the topic once.
  */
@@ -80,7 +80,7 @@ describe('orders zombie producer across 2 producer instances (LAB_PROCESSES=1 LA
       await Promise.all(workers);
     }
     const cross = zombies.find((z) => z.ran_on_instance === 1);
-    expect(cross).toMatchObject({ status: 'fenced', transactional_id: expect.stringMatching(/producer-1$/), fenced_producer: "instance 0's producer" });
+    expect(cross).toMatchObject({ status: 'fenced', transactional_id: expect.stringMatching(/producer-1-1$/), fenced_producer: "instance 0's producer" });
 
     const all = [...answers.entries()];
     const ok = all.filter(([, a]) => a.status === 200).map(([id]) => id);
@@ -91,9 +91,9 @@ describe('orders zombie producer across 2 producer instances (LAB_PROCESSES=1 LA
         `${other.length} other; zombies ran on instances ${zombies.map((z) => z.ran_on_instance).join(' ')}\n`,
     );
     expect(other).toEqual([]);
-    // Instance 0's producer (transactional id producer-1) was the one fenced: instance 1's own (producer-2) never.
+    // Instance 0's first producer (transactional id producer-1-1) was the one fenced: instance 1's own (producer-2-…) never.
     expect(fenced.length).toBeGreaterThan(0);
-    expect(fenced.filter(([, a]) => !/producer-1#\d+$/.test(a.fenced ?? ''))).toEqual([]);
+    expect(fenced.filter(([, a]) => !/producer-1-1#\d+$/.test(a.fenced ?? ''))).toEqual([]);
     // Both instances serve again: 10 orders in a row through the balancer all acknowledged.
     for (let i = 0; i < 10; i++) expect((await json('POST', `${P}/orders`, order('zi-after', `zi-${run}-after-${i}`))).status).toBe(200);
     ok.push(...Array.from({ length: 10 }, (_, i) => `zi-${run}-after-${i}`));

@@ -57,15 +57,18 @@ export interface ProducerSettings {
   transaction_linger_ms: number;
   /** Group commit: most orders in one transaction. */
   max_orders_per_transaction: number;
+  /** Transactional producers of the node (each its own transactional id): how many transactions can be in flight at once. */
+  transactional_producers: number;
 }
 
 /** Bounds of the producer's group-commit settings (POST /config validates against them). */
-export const GROUP_COMMIT_LIMITS = { maxLingerMs: 1000, maxOrdersPerTransaction: 1000 } as const;
+export const GROUP_COMMIT_LIMITS = { maxLingerMs: 1000, maxOrdersPerTransaction: 1000, maxTransactionalProducers: 8 } as const;
 
 export const PRODUCER_SETTINGS_DEFAULTS: ProducerSettings = {
   enable_transactions: true,
   transaction_linger_ms: 5,
   max_orders_per_transaction: 200,
+  transactional_producers: 2,
 };
 
 /** Consumer fault settings; crash_after_messages is one-shot (back to 0 once it fires, as a restart reverts it). */

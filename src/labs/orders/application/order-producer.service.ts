@@ -6,46 +6,42 @@ import { OrdersTopicsService } from './orders-topics.service';
 import { ORDERS_TIMINGS } from '../orders.config';
 import type { DeliveryPort, ProducerSession } from '../strategies/delivery.port';
 import { GroupCommit } from '../strategies/group-commit';
+import { BuiltProducer, PoolMember, TransactionalProducerPool } from './transactional-producer-pool';
 
 interface Slot {
   fingerprint: string;
+  /** Sends outside transactions (plain modes); with transactions on, the pool's first producer. */
   producer: Producer;
   transactional: boolean;
-  /** `<transactional id>#3`: the id and which of this process's producers (the third built) it is. */
+  /** `<transactional id>#3` or `plain#3`: which of this process's producers (the third built) it is. */
   label: string;
+  /** Transactional sessions: n producers, one open transaction each. */
+  pool?: TransactionalProducerPool;
   connected: Promise<void>;
-  /** A transaction on it has succeeded (so a transactional producer has its producer id and epoch). */
-  transacted: boolean;
-  /** Tail of the transaction queue: one open transaction at a time on this producer. */
-  queue: Promise<unknown>;
   groups: GroupCommit;
 }
 
-/** The live producer, as the zombie demo (zombie-producer.service.ts) sees it. */
+/** A live transactional producer (the pool's first slot), as the zombie demo (zombie-producer.service.ts) sees it. */
 export interface LiveProducer {
   producer: Producer;
   label: string;
   transactionalId: string;
   /** A transaction on it has succeeded: it holds its producer id and epoch (kafkajs asks for them at its first transaction). */
   initialised: boolean;
+  /** Runs `fn` on its slot once the slot's transactions before are done (one open transaction per producer). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** Disconnects it after the transactions queued on it (bounded); it is no longer the live one. */
+  /** Resolves once its slot has a transaction in flight (now, if it has). */
+  inFlight(): Promise<void>;
+  /** Disconnects it after the transactions in flight on it (bounded); it is no longer the live one. */
   retire(): Promise<void>;
 }
 
-function exclusive<T>(slot: Slot, fn: () => Promise<T>): Promise<T> {
-  const run = slot.queue.then(fn).then((value) => {
-    slot.transacted = true;
-    return value;
-  });
-  slot.queue = run.catch(() => undefined);
-  return run;
-}
-
 /**
- * The producer node's one Kafka producer, built from the selected delivery strategy's settings.
- * When the selection or enable_transactions changes, the next send retires the old producer
- * (after its queued transactions) and builds a new one; a failed producer is dropped and rebuilt.
+ * The producer node's Kafka producers, built from the selected delivery strategy's settings: one
+ * plain producer, or with transactions a pool of `transactional_producers` (each its own
+ * transactional id). When the selection, enable_transactions or the pool size changes, the next
+ * send retires the old ones (after their transactions in flight) and builds new ones; a plain
+ * producer that failed is dropped and rebuilt, a transactional one is replaced by its pool.
  */
 @Injectable()
 export class OrderProducerService implements OnApplicationShutdown {
@@ -55,96 +51,166 @@ export class OrderProducerService implements OnApplicationShutdown {
   private readonly labels = new WeakMap<Producer, string>();
   private switching: Promise<unknown> = Promise.resolve();
   private built = 0;
+  /** Single-order POSTs in flight (from their start to their answer): the adaptive linger of group commit. */
+  private singleOrders = 0;
 
   constructor(
     private readonly kafka: KafkaService,
     private readonly topics: OrdersTopicsService,
   ) {}
 
-  async session(strategy: DeliveryPort, enableTransactions: boolean): Promise<ProducerSession> {
+  /** Runs one single-order POST, counted while it is in flight (group commit stops waiting once all of them have joined). */
+  async singleOrder<T>(fn: () => Promise<T>): Promise<T> {
+    this.singleOrders += 1;
+    try {
+      return await fn();
+    } finally {
+      this.singleOrders -= 1;
+    }
+  }
+
+  async session(strategy: DeliveryPort, enableTransactions: boolean, poolSize: number): Promise<ProducerSession> {
     const transactional = strategy.usesTransactions(enableTransactions);
-    const fingerprint = `${strategy.mode}/${transactional ? 'transactional' : 'plain'}`;
+    const fingerprint = `${strategy.mode}/${transactional ? `transactional×${poolSize}` : 'plain'}`;
     const next = this.switching.then(async () => {
       if (this.slot?.fingerprint === fingerprint) return this.slot;
       if (this.slot) await this.retire(this.slot);
-      const producer = this.kafka.kafka.producer(
-        strategy.producerConfig(transactional ? this.topics.transactionalId : undefined),
-      );
-      const slot = this.install(fingerprint, producer, transactional, producer.connect());
-      slot.connected.catch(() => this.drop(producer));
+      const slot = transactional
+        ? this.buildPool(strategy, fingerprint, poolSize)
+        : this.buildPlain(strategy, fingerprint);
+      this.slot = slot;
       this.logger.log(`producer ${slot.label} built for ${fingerprint}`);
       return slot;
     });
     this.switching = next.catch(() => undefined);
     const slot = await next;
     await slot.connected;
+    const pool = slot.pool;
     return {
       producer: slot.producer,
       transactional: slot.transactional,
-      exclusive: (fn) => exclusive(slot, fn),
+      exclusive: pool
+        ? (fn) => pool.run(fn)
+        : () => Promise.reject(new Error('a transaction needs a transactional producer (enable_transactions)')),
       groups: slot.groups,
     };
   }
 
+  /** Connects every producer of the current session (the warm-up after a build). */
+  async connectAll(): Promise<void> {
+    await this.slot?.connected;
+    await this.slot?.pool?.connectAll();
+  }
+
   /**
    * The zombie demo's takeover, on the same queue as every switch: `start` builds and initialises
-   * a second producer under the live transactional producer's id (InitProducerId bumps the epoch, so
-   * the broker fences the live one); it takes the slot. The fenced one keeps its queue (whose
-   * transactions now fail) until the caller retires it. Undefined when no transactional producer is live.
+   * a second producer under the first slot's transactional id (InitProducerId bumps the epoch, so
+   * the broker fences the producer in that slot); it takes the slot. The fenced one keeps the
+   * transactions it has in flight (they now fail) until the caller retires it; the pool's other
+   * slots are not touched. Undefined when no transactional producer is live.
    */
-  async takeOver(start: (live: LiveProducer) => Promise<Producer>): Promise<{ fenced: LiveProducer; successor: LiveProducer } | undefined> {
+  async takeOver(
+    start: (live: LiveProducer) => Promise<Producer>,
+  ): Promise<{ fenced: LiveProducer; successor: LiveProducer } | undefined> {
     const next = this.switching.then(async () => {
-      const live = this.slot;
-      if (!live?.transactional) return undefined;
-      await live.connected;
-      const producer = await start(this.view(live));
-      const successor = this.install(live.fingerprint, producer, true, Promise.resolve());
-      successor.transacted = true; // `start` initialised it
-      return { fenced: this.view(live), successor: this.view(successor) };
+      const pool = this.slot?.pool;
+      if (!pool) return undefined;
+      const member = pool.first;
+      await member.connected;
+      const fenced = this.view(pool, member);
+      await pool.takeOver(member, async () => {
+        const producer = await start(fenced);
+        const label = this.label(member.transactionalId);
+        this.labels.set(producer, label);
+        return { producer, label };
+      });
+      return { fenced, successor: this.view(pool, member) };
     });
     this.switching = next.catch(() => undefined);
     return next;
   }
 
-  /** The live transactional producer (connected), if any. */
+  /** The live transactional producer of the first slot (connected), if any. */
   async liveTransactional(): Promise<LiveProducer | undefined> {
     await this.switching;
-    const live = this.slot;
-    if (!live?.transactional) return undefined;
-    await live.connected;
-    return this.view(live);
+    const pool = this.slot?.pool;
+    if (!pool) return undefined;
+    await pool.first.connected;
+    return this.view(pool, pool.first);
   }
 
-  private install(fingerprint: string, producer: Producer, transactional: boolean, connected: Promise<void>): Slot {
+  private label(name: string): string {
     this.built += 1;
+    return `${name}#${this.built}`;
+  }
+
+  private buildPlain(strategy: DeliveryPort, fingerprint: string): Slot {
+    const producer = this.kafka.kafka.producer(strategy.producerConfig());
     const slot: Slot = {
       fingerprint,
       producer,
-      transactional,
-      label: `${this.topics.transactionalId}#${this.built}`,
-      connected,
-      transacted: false,
-      queue: Promise.resolve(),
-      groups: new GroupCommit((fn) => exclusive(slot, fn)),
+      transactional: false,
+      label: this.label('plain'),
+      connected: producer.connect(),
+      groups: new GroupCommit(
+        { run: () => Promise.reject(new Error('group commit needs transactional producers')) },
+        () => 0,
+      ),
     };
-    this.slot = slot;
     this.labels.set(producer, slot.label);
+    slot.connected.catch(() => this.drop(producer));
     return slot;
   }
 
-  /** `<transactional id>#<n>` of a producer this service built. */
+  /** `<transactional id>#<n>` of a producer this service built (or took over). */
   labelOf(producer: Producer): string | undefined {
     return this.labels.get(producer);
   }
 
-  private view(slot: Slot): LiveProducer {
+  private buildPool(strategy: DeliveryPort, fingerprint: string, size: number): Slot {
+    const pool = new TransactionalProducerPool(
+      this.topics.transactionalIds(size),
+      (transactionalId): BuiltProducer => {
+        const producer = this.kafka.kafka.producer(strategy.producerConfig(transactionalId));
+        const label = this.label(transactionalId);
+        this.labels.set(producer, label);
+        return { producer, label };
+      },
+      (replaced, by, err) =>
+        this.logger.warn(
+          `transactional producer ${replaced} replaced by ${by} after a failed transaction: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+    );
+    // Members connect on their own; a transaction waits for its producer's connection, and fails (503) if it fails.
     return {
-      producer: slot.producer,
-      label: slot.label,
-      transactionalId: this.topics.transactionalId,
-      initialised: slot.transacted,
-      exclusive: (fn) => exclusive(slot, fn),
-      retire: () => this.retire(slot),
+      fingerprint,
+      producer: pool.first.producer,
+      transactional: true,
+      label: `${pool.first.label}…×${size}`,
+      pool,
+      connected: Promise.resolve(),
+      groups: new GroupCommit(pool, () => this.singleOrders),
+    };
+  }
+
+  /** A pool slot's producer as it is now: `exclusive` waits for that slot, `retire` disconnects that producer once the slot is done with it. */
+  private view(pool: TransactionalProducerPool, member: PoolMember): LiveProducer {
+    const producer = member.producer;
+    return {
+      producer,
+      label: member.label,
+      transactionalId: member.transactionalId,
+      initialised: member.transacted,
+      exclusive: (fn) => pool.runOn(member, () => fn(), producer),
+      inFlight: () => pool.inFlight(member),
+      retire: async () => {
+        await withTimeout(
+          pool.runOn(member, async () => undefined, producer),
+          ORDERS_TIMINGS.sendTimeoutMs,
+          'transactions in flight',
+        ).catch(() => undefined);
+        await producer.disconnect().catch(() => undefined);
+      },
     };
   }
 
@@ -154,17 +220,27 @@ export class OrderProducerService implements OnApplicationShutdown {
     if (current) await this.retire(current);
   }
 
-  /** Drops a producer whose connection failed or timed out; the next send builds a fresh one. */
+  /**
+   * Drops a plain producer whose connection failed or timed out; the next send builds a fresh one.
+   * Transactional producers are not dropped from here: their pool replaces the one that failed
+   * (dropping the session would cut the other producers' transactions in flight).
+   */
   drop(producer?: Producer): void {
     const slot = producer ? (this.slot?.producer === producer ? this.slot : undefined) : this.slot;
-    if (!slot) return;
+    if (!slot || slot.pool) return;
     if (this.slot === slot) this.slot = undefined;
     void slot.producer.disconnect().catch(() => undefined);
   }
 
   private async retire(slot: Slot): Promise<void> {
     if (this.slot === slot) this.slot = undefined;
-    await withTimeout(slot.queue, ORDERS_TIMINGS.sendTimeoutMs, 'queued transactions').catch(() => undefined);
+    if (slot.pool) {
+      await withTimeout(slot.pool.drained(), ORDERS_TIMINGS.sendTimeoutMs, 'transactions in flight').catch(
+        () => undefined,
+      );
+      await slot.pool.disconnect();
+      return;
+    }
     await slot.producer.disconnect().catch(() => undefined);
   }
 

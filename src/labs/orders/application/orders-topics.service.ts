@@ -29,7 +29,7 @@ export class OrdersTopicsService {
     return this.kafka.name(ORDERS_KAFKA.groupId);
   }
 
-  /** `producer-1` for the one producer (or instance 0 in process mode), `producer-<n+1>` for instance n. */
+  /** The first transactional id of this process's producer pool: `producer-1-1` (instance 0), `producer-<n+1>-1` for instance n. */
   get transactionalId(): string {
     return this.transactionalIdOf(this.instance);
   }
@@ -39,9 +39,17 @@ export class OrdersTopicsService {
     return this.config.env.LAB_INSTANCE;
   }
 
-  /** The transactional id of producer instance `instance` (the zombie demo borrows another one's). */
-  transactionalIdOf(instance: number): string {
-    return this.kafka.name(`${ORDERS_KAFKA.transactionalIdPrefix}${instance + 1}`);
+  /**
+   * The transactional id of slot `slot` of producer instance `instance`'s pool: `producer-<instance+1>-<slot>`,
+   * so no two producers of any instance share one and fence each other (the zombie demo borrows one on purpose).
+   */
+  transactionalIdOf(instance: number, slot = 1): string {
+    return this.kafka.name(`${ORDERS_KAFKA.transactionalIdPrefix}${instance + 1}-${slot}`);
+  }
+
+  /** The transactional ids of this node's pool of `count` producers: `producer-1-1` … `producer-1-<count>`. */
+  transactionalIds(count: number): string[] {
+    return Array.from({ length: count }, (_, i) => this.transactionalIdOf(this.instance, i + 1));
   }
 
   /** The broker cluster's id (KRaft or ZooKeeper), read at each call: a broker on fresh data has a new one. */

@@ -31,6 +31,8 @@ interface ActiveDelivery {
   transactional: boolean;
   /** Group commit of single orders (used by transactional delivery only). */
   group: GroupLimits;
+  /** Size of the transactional producers' pool. */
+  producers: number;
 }
 
 const SERVICE = ORDERS_NODES.producer;
@@ -82,6 +84,10 @@ export class PublishOrdersService implements OnApplicationBootstrap {
 
   async publishOne(input: OrderInput) {
     const orderId = input.order_id || randomUUID();
+    return this.producer.singleOrder(() => this.publishSingle(orderId, input));
+  }
+
+  private publishSingle(orderId: string, input: OrderInput) {
     return withSpan('produce_order', { order_id: orderId }, async (span) => {
       const started = performance.now();
       const delivery = await this.active();
@@ -172,6 +178,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
         maxMessages: producerSettings.max_orders_per_transaction,
         maxBytes: ORDERS_TIMINGS.maxTransactionBytes,
       },
+      producers: producerSettings.transactional_producers,
     };
   }
 
@@ -217,7 +224,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       outcome = await withTimeout(
         (async () => {
           await this.topics.ensure();
-          session = await this.producer.session(delivery.strategy, delivery.transactional);
+          session = await this.producer.session(delivery.strategy, delivery.transactional, delivery.producers);
           return delivery.strategy.publish(session, { topic: this.topics.orders, messages, ...options });
         })(),
         ORDERS_TIMINGS.sendTimeoutMs,
@@ -226,13 +233,17 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     } catch (err) {
       this.produced.inc({ ...labels, status: 'error' }, orders.length);
       // The producer that failed, not whichever is current: every POST of a failed group lands here, and
-      // one of them must not drop the producer a later request has already rebuilt.
-      const fencing = this.zombie.fencingOf(session?.producer, err);
+      // one of them must not drop the producer a later request has already rebuilt. (A transactional
+      // producer is replaced by its pool instead, leaving the others' transactions in flight alone.)
+      const failedOn = err instanceof TransactionAbortedError ? (err.producer ?? session?.producer) : session?.producer;
+      const fencing = this.zombie.fencingOf(failedOn, err);
       this.producer.drop(session?.producer);
       if (fencing) throw this.zombie.fencedError(fencing, orders.length, err);
       // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
       if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {
-        this.transactions.inc({ service: SERVICE, status: 'aborted' });
+        // Every POST of an aborted group gets the same error: the transaction is counted once.
+        if (!this.abortsCounted.has(err)) this.transactions.inc({ service: SERVICE, status: 'aborted' });
+        this.abortsCounted.add(err);
         throw new OrdersException(OrdersErrorCode.TRANSACTION_ABORTED, `Transaction aborted: ${err.message}`, 'unavailable');
       }
       throw brokerUnavailable(err);
@@ -275,6 +286,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
   }
 
   private producedBaseline: Record<string, number> = {};
+  private readonly abortsCounted = new WeakSet<TransactionAbortedError>();
 
   private async producedTotals(): Promise<Record<string, number>> {
     const totals: Record<string, number> = {};
@@ -287,24 +299,27 @@ export class PublishOrdersService implements OnApplicationBootstrap {
   }
 
   /**
-   * Producer /config: select the mode, store the producer settings; a mode or transactions change
-   * rebuilds the producer (the group-commit settings apply from the next order, no rebuild).
+   * Producer /config: select the mode, store the producer settings; a mode, transactions or
+   * pool-size change rebuilds the producers (the group-commit settings apply from the next order).
    */
   async configure(changes: {
     delivery_mode?: string | null;
     enable_transactions?: boolean | null;
     transaction_linger_ms?: number | null;
     max_orders_per_transaction?: number | null;
+    transactional_producers?: number | null;
   }) {
     if (changes.delivery_mode != null) await this.settings.select('delivery', changes.delivery_mode);
     const stored = await this.settings.patchProducer({
       enable_transactions: changes.enable_transactions ?? undefined,
       transaction_linger_ms: changes.transaction_linger_ms ?? undefined,
       max_orders_per_transaction: changes.max_orders_per_transaction ?? undefined,
+      transactional_producers: changes.transactional_producers ?? undefined,
     });
     const groupCommitOnly =
       changes.delivery_mode == null &&
       changes.enable_transactions == null &&
+      changes.transactional_producers == null &&
       (changes.transaction_linger_ms != null || changes.max_orders_per_transaction != null);
     if (!groupCommitOnly) await this.producer.rebuild();
     const delivery = await this.active();
@@ -314,6 +329,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       enable_transactions: stored.enable_transactions,
       transaction_linger_ms: stored.transaction_linger_ms,
       max_orders_per_transaction: stored.max_orders_per_transaction,
+      transactional_producers: stored.transactional_producers,
     };
   }
 
@@ -323,7 +339,8 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     await withTimeout(
       (async () => {
         await this.topics.ensure();
-        await this.producer.session(delivery.strategy, delivery.transactional);
+        await this.producer.session(delivery.strategy, delivery.transactional, delivery.producers);
+        await this.producer.connectAll();
       })(),
       ORDERS_TIMINGS.sendTimeoutMs,
       'connecting the producer',

@@ -32,6 +32,8 @@ const SERVICE = ORDERS_NODES.producer;
 const PROBE_GROUP = 'orders-zombie-probe';
 /** The broker's answers to a producer whose epoch is no longer the id's newest. */
 const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+/** The takeover waits at most this long for a transaction in flight on the producer it fences. */
+const IN_FLIGHT_WAIT_MS = 1000;
 /** Fenced producers remembered (their late failures still answer PRODUCER_FENCED). */
 const KEPT = 10;
 
@@ -102,7 +104,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
         // The live producer initialised first (kafkajs sends its transactional InitProducerId at its first
         // transaction): one that initialised only after the successor would fence the successor instead.
         // Only when it has no transaction behind it yet, so an initialised one is fenced with its group in flight.
-        await this.producer.session(strategy, true);
+        await this.producer.session(strategy, true, producerSettings.transactional_producers);
         const live = await this.producer.liveTransactional();
         if (live && !live.initialised) await live.exclusive(async () => (await live.producer.transaction()).abort()).catch(() => undefined);
         return this.producer.takeOver(async (live) => {
@@ -119,6 +121,9 @@ export class ZombieProducerService implements OnApplicationBootstrap {
           const successor = this.kafka.kafka.producer(strategy.producerConfig(live.transactionalId));
           try {
             await successor.connect();
+            // With a transaction in flight on the live producer if one comes within a second (the pool may have
+            // left that slot idle for a moment): that transaction is the one the fencing aborts.
+            await withTimeout(live.inFlight(), IN_FLIGHT_WAIT_MS, 'a transaction in flight').catch(() => undefined);
             // InitProducerId under the same transactional id: the epoch goes up, the live producer is fenced.
             await (await successor.transaction()).abort();
             return successor;
@@ -234,7 +239,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     const known = this.records.get(producer);
     if (known || !FENCING_ERRORS.has(errorType(err) ?? '')) return known;
     const record: FencingRecord = {
-      transactional_id: this.topics.transactionalId,
+      transactional_id: this.producer.labelOf(producer)?.replace(/#\d+$/, '') ?? this.topics.transactionalId,
       fenced_producer: this.producer.labelOf(producer) ?? this.topics.transactionalId,
       successor: 'another producer with the same transactional id',
       at: new Date().toISOString(),

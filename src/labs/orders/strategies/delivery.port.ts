@@ -11,14 +11,15 @@ export const DELIVERY_MODES = Object.values(DeliveryMode);
 
 export const DELIVERY_PORT = 'delivery';
 
-/** The producer a strategy sends through; built from the strategy's own settings. */
+/** The producers a strategy sends through; built from the strategy's own settings. */
 export interface ProducerSession {
+  /** Sends outside transactions (with transactions on: the pool's first producer; use `exclusive` instead). */
   producer: Producer;
-  /** Built with a transactional id: every send must happen inside a transaction. */
+  /** Built with transactional ids: every send must happen inside a transaction, through `exclusive` or `groups`. */
   transactional: boolean;
-  /** Runs `fn` holding the producer's single transaction slot (one open transaction per producer). */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** The producer's group commit (transactions shared by concurrent single orders), on the same slot. */
+  /** Runs `fn` on a transactional producer with no open transaction (one open transaction per producer), waiting for one if all are busy. */
+  exclusive<T>(fn: (producer: Producer) => Promise<T>): Promise<T>;
+  /** The node's group commit (transactions shared by concurrent single orders), on the same producers. */
   groups: GroupCommit;
 }
 
@@ -40,7 +41,11 @@ export type PublishOutcome =
 
 /** A Kafka transaction that failed and was aborted; nothing of it is visible to read_committed readers. */
 export class TransactionAbortedError extends Error {
-  constructor(override readonly cause: unknown) {
+  constructor(
+    override readonly cause: unknown,
+    /** The producer the transaction ran on (one of the node's pool). */
+    readonly producer?: Producer,
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = 'TransactionAbortedError';
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Message, ProducerConfig } from 'kafkajs';
+import type { Message, Producer, ProducerConfig } from 'kafkajs';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB, ORDERS_TIMINGS } from '../orders.config';
 import {
@@ -14,13 +14,15 @@ import {
 
 /**
  * Idempotent producer (producer id + sequence numbers: the broker drops a retried duplicate) and,
- * with transactions on, a transactional id: begin, send, commit. A batch is all or nothing; an
+ * with transactions on, transactional ids: begin, send, commit. A batch is all or nothing; an
  * aborted one stays in the log but read_committed consumers never see it. One producer has one
- * open transaction at a time, so concurrent requests queue on `exclusive` — and, with
- * `transaction_linger_ms` > 0, concurrent single orders share one transaction (group commit): each
- * is answered after that COMMIT, and every order of an aborted one gets the error (a 503). What is
- * left open: the consumer side — a crash between its database write and its offset commit
- * redelivers, unless the consumer keeps its position with the write (exactly-once processing).
+ * open transaction at a time, so the node keeps a small pool of them (`transactional_producers`,
+ * each its own transactional id, fenced on its own) and a request waits for a free one. With
+ * `transaction_linger_ms` > 0, concurrent single orders share one transaction (group commit, in
+ * group-commit.ts): each is answered after that COMMIT, and every order of an aborted one gets the
+ * error (a 503). What is left open: the consumer side — a crash between its database write and its
+ * offset commit redelivers, unless the consumer keeps its position with the write (exactly-once
+ * processing).
  */
 @Injectable()
 @LabStrategy({
@@ -59,11 +61,11 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryPort {
     }
     if (messages.length === 0 && abortAfter === undefined) return { status: 'committed', transactions: 0 };
     if (request.group && request.group.lingerMs > 0 && abortAfter === undefined) {
-      const leader = await session.groups.add(messages, request.group, (grouped) => this.commitTransaction(session, topic, grouped));
+      const leader = await session.groups.add(messages, request.group, (producer, grouped) => this.commitTransaction(producer, topic, grouped));
       return { status: 'committed', transactions: leader ? 1 : 0 };
     }
-    return session.exclusive(async () => {
-      const transaction = await session.producer.transaction();
+    return session.exclusive(async (producer) => {
+      const transaction = await producer.transaction();
       try {
         if (abortAfter !== undefined) {
           const sent = messages.slice(0, abortAfter);
@@ -76,20 +78,25 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryPort {
         return { status: 'committed', transactions: 1 };
       } catch (err) {
         if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-        throw new TransactionAbortedError(err);
+        throw new TransactionAbortedError(err, producer);
       }
     });
   }
 
-  /** One group's transaction (already holding the producer's slot): begin, send all, commit; abort on any error. */
-  private async commitTransaction(session: ProducerSession, topic: string, messages: Message[]): Promise<void> {
-    const transaction = await session.producer.transaction();
+  /**
+   * One group's transaction, on the producer it was given: begin, send all, commit; abort on any
+   * error. Three broker round trips (AddPartitionsToTxn, Produce, EndTxn; kafkajs also looks the
+   * coordinator up before the first and the last), while the next group forms and may already be
+   * sending on another producer of the pool.
+   */
+  private async commitTransaction(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+    const transaction = await producer.transaction();
     try {
       await transaction.send({ topic, messages, acks: -1 });
       await transaction.commit();
     } catch (err) {
       if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-      throw new TransactionAbortedError(err);
+      throw new TransactionAbortedError(err, producer);
     }
   }
 }

@@ -25,4 +25,11 @@ export class ProducerConfigRequestDto {
   @Min(1)
   @Max(GROUP_COMMIT_LIMITS.maxOrdersPerTransaction)
   max_orders_per_transaction?: number | null;
+
+  /** Transactional producers of the node, each with its own transactional id: up to this many transactions in flight at once (a change rebuilds them). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(GROUP_COMMIT_LIMITS.maxTransactionalProducers)
+  transactional_producers?: number | null;
 }

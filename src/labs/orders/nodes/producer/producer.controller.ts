@@ -30,7 +30,7 @@ export class ProducerController {
   }
 
   @Get('config')
-  @ApiOperation({ summary: 'Current delivery mode, whether sends use Kafka transactions, and the group-commit settings' })
+  @ApiOperation({ summary: 'Current delivery mode, whether sends use Kafka transactions, the group-commit settings and the transactional producers' })
   async config() {
     const [{ key }, producer] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
     return {
@@ -38,6 +38,7 @@ export class ProducerController {
       enable_transactions: producer.enable_transactions,
       transaction_linger_ms: producer.transaction_linger_ms,
       max_orders_per_transaction: producer.max_orders_per_transaction,
+      transactional_producers: producer.transactional_producers,
       kafka_topic: this.topics.orders,
     };
   }
@@ -46,7 +47,7 @@ export class ProducerController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Change the delivery mode / transactions (rebuilds the Kafka producer) and group commit (transaction_linger_ms 0..1000, max_orders_per_transaction 1..1000)',
+      'Change the delivery mode / transactions / transactional_producers 1..8 (rebuilds the Kafka producers) and group commit (transaction_linger_ms 0..1000, max_orders_per_transaction 1..1000)',
   })
   async configure(@Body() body: ProducerConfigRequestDto) {
     return { status: 'updated', ...(await this.publish.configure(body)) };
