@@ -30,8 +30,8 @@ export interface LiveProducer {
   initialised: boolean;
   /** Runs `fn` on its slot once the slot's transactions before are done (one open transaction per producer). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** Resolves once its slot has a transaction in flight (now, if it has). */
-  inFlight(): Promise<void>;
+  /** Resolves when its slot begins its next transaction. */
+  nextTransaction(): Promise<void>;
   /** Disconnects it after the transactions in flight on it (bounded); it is no longer the live one. */
   retire(): Promise<void>;
 }
@@ -72,6 +72,8 @@ export class OrderProducerService implements OnApplicationShutdown {
   async session(strategy: DeliveryPort, enableTransactions: boolean, poolSize: number): Promise<ProducerSession> {
     const transactional = strategy.usesTransactions(enableTransactions);
     const fingerprint = `${strategy.mode}/${transactional ? `transactional×${poolSize}` : 'plain'}`;
+    // The producers in place already fit: no wait behind a switch (nor behind a zombie takeover, which keeps the pool).
+    if (this.slot?.fingerprint === fingerprint) return this.sessionOf(this.slot);
     const next = this.switching.then(async () => {
       if (this.slot?.fingerprint === fingerprint) return this.slot;
       if (this.slot) await this.retire(this.slot);
@@ -83,7 +85,10 @@ export class OrderProducerService implements OnApplicationShutdown {
       return slot;
     });
     this.switching = next.catch(() => undefined);
-    const slot = await next;
+    return this.sessionOf(await next);
+  }
+
+  private async sessionOf(slot: Slot): Promise<ProducerSession> {
     await slot.connected;
     const pool = slot.pool;
     return {
@@ -202,7 +207,7 @@ export class OrderProducerService implements OnApplicationShutdown {
       transactionalId: member.transactionalId,
       initialised: member.transacted,
       exclusive: (fn) => pool.runOn(member, () => fn(), producer),
-      inFlight: () => pool.inFlight(member),
+      nextTransaction: () => pool.nextTransaction(member),
       retire: async () => {
         await withTimeout(
           pool.runOn(member, async () => undefined, producer),

@@ -69,11 +69,12 @@ describe('transactional producer pool', () => {
     const pool = new TransactionalProducerPool(['t-1'], build);
     const slot = pool.first;
     const fenced = slot.producer;
+    const next = pool.nextTransaction(slot);
     const inFlight = pool.run(async () => {
       await sleep(10);
       throw new Error('fenced');
     });
-    await pool.inFlight(slot);
+    await next;
     // The fenced producer's transaction fails while the successor is being started: no replacement of its own.
     await pool.takeOver(slot, async () => {
       await expect(inFlight).rejects.toThrow('fenced');

@@ -22,7 +22,7 @@ interface Member extends PoolMember {
   busy: boolean;
   /** A takeover is installing a successor: a failure of the producer it fences does not replace it. */
   handingOver: boolean;
-  /** Resolved when the slot next runs a transaction (the zombie demo fences it then). */
+  /** Resolved when the slot begins its next transaction (the zombie demo waits for one on the producer it fenced). */
   onBusy: Array<() => void>;
   /** Runs that asked for this slot in particular (the zombie demo), served before the pool's queue. */
   waiters: Array<() => void>;
@@ -108,10 +108,9 @@ export class TransactionalProducerPool implements TransactionSlots {
     }
   }
 
-  /** Resolves once the slot runs a transaction on its current producer (now, if it does). */
-  inFlight(slot: PoolMember): Promise<void> {
+  /** Resolves when the slot begins its next transaction (on the producer it holds then). */
+  nextTransaction(slot: PoolMember): Promise<void> {
     const member = slot as Member;
-    if (member.busy) return Promise.resolve();
     return new Promise((resolve) => member.onBusy.push(resolve));
   }
 

@@ -32,7 +32,7 @@ const SERVICE = ORDERS_NODES.producer;
 const PROBE_GROUP = 'orders-zombie-probe';
 /** The broker's answers to a producer whose epoch is no longer the id's newest. */
 const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
-/** The takeover waits at most this long for a transaction in flight on the producer it fences. */
+/** The takeover waits at most this long for a transaction on the producer it fenced. */
 const IN_FLIGHT_WAIT_MS = 1000;
 /** Fenced producers remembered (their late failures still answer PRODUCER_FENCED). */
 const KEPT = 10;
@@ -121,11 +121,11 @@ export class ZombieProducerService implements OnApplicationBootstrap {
           const successor = this.kafka.kafka.producer(strategy.producerConfig(live.transactionalId));
           try {
             await successor.connect();
-            // With a transaction in flight on the live producer if one comes within a second (the pool may have
-            // left that slot idle for a moment): that transaction is the one the fencing aborts.
-            await withTimeout(live.inFlight(), IN_FLIGHT_WAIT_MS, 'a transaction in flight').catch(() => undefined);
             // InitProducerId under the same transactional id: the epoch goes up, the live producer is fenced.
             await (await successor.transaction()).abort();
+            // Until the successor takes the slot, the slot's transactions still run on the fenced producer: wait (up to
+            // a second) for the next one, which the broker refuses, so the demo shows a POST answered 503.
+            await withTimeout(live.nextTransaction(), IN_FLIGHT_WAIT_MS, 'the next transaction').catch(() => undefined);
             return successor;
           } catch (err) {
             this.records.delete(live.producer);
