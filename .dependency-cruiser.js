@@ -20,7 +20,10 @@ module.exports = {
       name: 'console-reaches-the-app-over-http-only',
       severity: 'error',
       from: { path: '^src/console/' },
-      to: { path: '^src/(labs|platform|app|bootstrap|main)', pathNot: '^src/platform/experiments/experiment\\.contract\\.ts$' },
+      to: {
+        path: '^src/(labs|platform|app|bootstrap|main)',
+        pathNot: '^src/platform/experiments/experiment\\.contract\\.ts$',
+      },
     },
     {
       name: 'nothing-server-side-imports-the-console',
@@ -46,7 +49,9 @@ module.exports = {
       name: 'lab-domain-is-pure',
       severity: 'error',
       from: { path: '^src/labs/([^/]+)/(domain|crdt)/' },
-      to: { path: ['^src/labs/$1/(strategies|persistence)/', '^src/platform/(database|redis|kafka|http|faults|health)/'] },
+      to: {
+        path: ['^src/labs/$1/(strategies|persistence)/', '^src/platform/(database|redis|kafka|http|faults|health)/'],
+      },
     },
     {
       name: 'lab-config-errors-metrics-below-layers',

@@ -23,6 +23,8 @@ export default tseslint.config(
   {
     // The browser console: DOM and TSX, type-checked by its own tsconfig (Nest's build never sees it).
     files: ['src/console/**/*.ts', 'src/console/**/*.tsx'],
-    languageOptions: { parserOptions: { project: './src/console/tsconfig.spec.json', tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { project: './src/console/tsconfig.spec.json', tsconfigRootDir: import.meta.dirname },
+    },
   },
 );

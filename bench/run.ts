@@ -18,7 +18,10 @@ import { benchOverhead } from './scenarios/overhead.bench';
 import { benchReplication } from './scenarios/replication.bench';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const reps = 3;
 /** --cpu-prof: profile the app child (a .cpuprofile per run in $TMPDIR/labs-bench-profiles, for Chrome DevTools). */
 const profileArgs = process.argv.includes('--cpu-prof')
@@ -85,7 +88,10 @@ const sections: Section[] = [
           '',
           '| strategy | app CPU ms/req | load generator CPU ms/req |',
           '|---|---|---|',
-          ...BOOKING_STRATEGIES.map((s) => `| ${s} | ${fmt(r.spread[s].app_cpu_ms_per_req, 2)} | ${fmt(r.spread[s].client_cpu_ms_per_req, 2)} |`),
+          ...BOOKING_STRATEGIES.map(
+            (s) =>
+              `| ${s} | ${fmt(r.spread[s].app_cpu_ms_per_req, 2)} | ${fmt(r.spread[s].client_cpu_ms_per_req, 2)} |`,
+          ),
           '',
           '| pgbench, same pessimistic statements, spread | tps | p50 ms | p99 ms |',
           '|---|---|---|---|',
@@ -101,7 +107,12 @@ const sections: Section[] = [
     ownApps: true,
     run: async () => {
       const r = await benchBookingInstances({ reps, durationMs: ms(2000, 5000), concurrency: 20 });
-      const row = (name: string, f: { throughput: Measured; p50_ms: Measured; p99_ms: Measured }, cpu?: Measured, supervisor?: Measured) =>
+      const row = (
+        name: string,
+        f: { throughput: Measured; p50_ms: Measured; p99_ms: Measured },
+        cpu?: Measured,
+        supervisor?: Measured,
+      ) =>
         `| ${name} | ${fmt(f.throughput, 0)} | ${fmt(f.p50_ms)} | ${fmt(f.p99_ms)} | ${cpu ? fmt(cpu, 2) : '—'} | ${supervisor ? fmt(supervisor, 2) : '—'} |`;
       return {
         json: r as unknown as Record<string, unknown>,
@@ -113,8 +124,18 @@ const sections: Section[] = [
           '',
           '| target | req/s (tps) | p50 ms | p99 ms | app CPU ms/req (supervisor + processes) | of which the supervisor |',
           '|---|---|---|---|---|---|',
-          row('1 booking process', r.instances['1x'], r.instances['1x'].app_cpu_ms_per_req, r.instances['1x'].supervisor_cpu_ms_per_req),
-          row('2 booking processes behind the balancer', r.instances['2x'], r.instances['2x'].app_cpu_ms_per_req, r.instances['2x'].supervisor_cpu_ms_per_req),
+          row(
+            '1 booking process',
+            r.instances['1x'],
+            r.instances['1x'].app_cpu_ms_per_req,
+            r.instances['1x'].supervisor_cpu_ms_per_req,
+          ),
+          row(
+            '2 booking processes behind the balancer',
+            r.instances['2x'],
+            r.instances['2x'].app_cpu_ms_per_req,
+            r.instances['2x'].supervisor_cpu_ms_per_req,
+          ),
           row(`pgbench -c ${r.concurrency} -M extended`, r.pgbench),
           '',
           `booking.pessimistic_1x_vs_pgbench = ${target(r.pessimistic_1x_vs_pgbench_spread, '≥', 0.5)}`,
@@ -163,7 +184,7 @@ const sections: Section[] = [
         json: r as unknown as Record<string, unknown>,
         table: [
           `${r.concurrency} producers in a closed loop posting single orders (batched: ${r.batch_size} orders per POST /orders/batch, one Kafka transaction).`,
-          'exactly-once uses the producer\'s default group commit (`transaction_linger_ms`) on its default pool of transactional producers; 1-producer is the same on one (one transaction in flight); linger-0 is one transaction per order.',
+          "exactly-once uses the producer's default group commit (`transaction_linger_ms`) on its default pool of transactional producers; 1-producer is the same on one (one transaction in flight); linger-0 is one transaction per order.",
           'Latency: from the POST to the committed row in orders.orders (its created_at); orders/s: orders / (last row − first POST).',
           '',
           '| mode | orders/s (e2e) | POSTed orders/s | e2e p50 ms | e2e p99 ms | produce p99 ms | orders per run | drained |',
@@ -233,7 +254,9 @@ const sections: Section[] = [
       const streaming = await benchReplication({ reps, writes: 20, delays, engine: 'postgres-streaming' });
       const r = appLog;
       const perReplica = (x: typeof appLog) =>
-        Object.entries(x.replica_window_error_ms).map(([rep, m]) => `${rep} ${fmt(m)}`).join(', ');
+        Object.entries(x.replica_window_error_ms)
+          .map(([rep, m]) => `${rep} ${fmt(m)}`)
+          .join(', ');
       const row = (x: typeof appLog) =>
         `| ${x.engine} | ${x.configured_slowest_ms} | ${fmt(x.measured_window_ms)} | ${fmt(x.window_max_ms)} | ${fmt(x.window_error_ms_spread)} | ${perReplica(x)} |`;
       return {
@@ -244,15 +267,19 @@ const sections: Section[] = [
         },
         table: [
           `POST /write-and-wait on the client node, ${r.writes_per_rep} sequential writes per repetition and engine; configured delays ` +
-            `${Object.entries(r.configured_delays_ms).map(([k, v]) => `${k} ${v} ms`).join(', ')}` +
+            `${Object.entries(r.configured_delays_ms)
+              .map(([k, v]) => `${k} ${v} ms`)
+              .join(', ')}` +
             `${quick ? ' (shortened for --quick; the full run uses the seed delays 500/1500 ms)' : ' (the seed defaults)'}. ` +
-            'The window error is |measured − configured|: of the client\'s window against the slowest delay, and of each ' +
-            'replica\'s own visibility window (write timestamp → the moment it had the write) against its delay.',
+            "The window error is |measured − configured|: of the client's window against the slowest delay, and of each " +
+            "replica's own visibility window (write timestamp → the moment it had the write) against its delay.",
           '',
           '| engine | configured slowest ms | measured window ms (median) | slowest write ms | window error ms | per-replica window error ms |',
           '|---|---|---|---|---|---|',
           row(appLog),
-          'unavailable' in streaming ? `| postgres-streaming | not measured: ${streaming.unavailable} | | | | |` : row(streaming),
+          'unavailable' in streaming
+            ? `| postgres-streaming | not measured: ${streaming.unavailable} | | | | |`
+            : row(streaming),
           '',
           `replication.window_error_ms = ${target(r.window_error_ms_spread, '≤', 50)}`,
           '',
@@ -267,7 +294,13 @@ const sections: Section[] = [
     name: 'experiments',
     needsApp: true,
     run: async () => {
-      const r = await benchExperiments({ reps, historyOps: 1_000_000, durationMs: ms(2000, 5000), concurrency: 8, withApp: true });
+      const r = await benchExperiments({
+        reps,
+        historyOps: 1_000_000,
+        durationMs: ms(2000, 5000),
+        concurrency: 8,
+        withApp: true,
+      });
       const rec = r.recording.workload;
       return {
         json: r as unknown as Record<string, unknown>,
@@ -277,13 +310,14 @@ const sections: Section[] = [
           '| lab | history ops | checker ops per CPU second | ops per wall second | verdict |',
           '|---|---|---|---|---|',
           ...Object.entries(r.checkers).map(
-            ([lab, c]) => `| ${lab} | ${c.ops.toLocaleString('en-US')} | ${fmt(c.ops_per_s, 0)} | ${fmt(c.wall_ops_per_s, 0)} | ${c.valid} |`,
+            ([lab, c]) =>
+              `| ${lab} | ${c.ops.toLocaleString('en-US')} | ${fmt(c.ops_per_s, 0)} | ${fmt(c.wall_ops_per_s, 0)} | ${c.valid} |`,
           ),
           '',
           `experiments.checker_ops_per_s (slowest lab) = **${r.checker_ops_per_s.toFixed(0)}** (target ≥ 250000: ${r.checker_ops_per_s >= 250_000 ? 'met' : 'MISSED'})`,
           '',
           `Recording: ${rec.concurrency} processes in a closed loop for ${rec.seconds} s against the bank node, plain, then with every op recorded ` +
-            '(invoke + completion, group commit to experiments.ops). Workload: the bank experiment\'s mix (70 % transfers under `safe`, ' +
+            "(invoke + completion, group commit to experiments.ops). Workload: the bank experiment's mix (70 % transfers under `safe`, " +
             `30 % reads of every balance); reads only: the cheapest op, the worst case. Load average at the start: ${r.load_average.toFixed(1)} on ${cpus().length} cores.`,
           '',
           '| load | plain ops/s | recorded ops/s | INSERT statements/s | recorded / plain |',
@@ -319,7 +353,12 @@ const KEYS: Array<[string, string, string?]> = [
 
 async function main(): Promise<void> {
   const started = new Date();
-  const machine = { cores: cpus().length, cpu: cpus()[0]?.model, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version };
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+  };
   const json: Record<string, unknown> = { date: started.toISOString(), mode: quick ? 'quick' : 'full', machine };
   const md = [
     `# Benchmark — ${started.toISOString()} (${quick ? 'quick' : 'full'})`,

@@ -16,13 +16,30 @@ const profile = mkdtempSync(join(tmpdir(), 'labs-console-shots-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
   viewport: { width: 1280, height: 720 },
   deviceScaleFactor: 0.6,
 });
 const page = context.pages()[0] ?? (await context.newPage());
-const post = (path, body) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
-const live = () => page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.getAttribute('data-state') === 'live');
+const post = (path, body) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+const live = () =>
+  page.waitForFunction(
+    () => document.querySelector('[data-testid="connection"]')?.getAttribute('data-state') === 'live',
+  );
 const attack = async () => {
   await page.locator('[data-testid="attack"]').click();
   await page.waitForTimeout(300);
@@ -66,7 +83,15 @@ await attack();
 await attack();
 await shot('replication');
 
-const run = await (await post('/admin/experiments', { lab: 'booking', strategy: 'distributed', nemesis: 'pause-lock-holder', seed: 3, ops: 200 })).json();
+const run = await (
+  await post('/admin/experiments', {
+    lab: 'booking',
+    strategy: 'distributed',
+    nemesis: 'pause-lock-holder',
+    seed: 3,
+    ops: 200,
+  })
+).json();
 await page.goto(`${base}/console/experiments/${run.id}`);
 await page.locator('[data-testid="exp-status"]:not(:has-text("running"))').waitFor({ timeout: 120_000 });
 const first = page.locator('[data-testid="anomalies"] li button').first();

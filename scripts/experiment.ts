@@ -32,7 +32,11 @@ interface Doc {
   progress: number;
   ops_recorded: number;
   reason?: string;
-  verdict: { valid: boolean | 'unknown'; anomalies: Array<{ type: string; explanation: string; ops: number[] }>; stats: Record<string, unknown> } | null;
+  verdict: {
+    valid: boolean | 'unknown';
+    anomalies: Array<{ type: string; explanation: string; ops: number[] }>;
+    stats: Record<string, unknown>;
+  } | null;
 }
 
 const USAGE =
@@ -58,7 +62,10 @@ function parseArgs(argv: string[]): Args {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case '--strategy':
@@ -131,8 +138,12 @@ async function answers(url: string): Promise<boolean> {
 async function startApp(url: string, lab: string): Promise<ChildProcess> {
   const port = new URL(url).port || '80';
   const built = existsSync(join(ROOT, 'dist', 'main.js'));
-  const args = built ? [join(ROOT, 'dist', 'main.js')] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
-  process.stderr.write(`nothing answers at ${url}: starting the app (LABS=${lab}, ${built ? 'dist/main.js' : 'src/main.ts'})...\n`);
+  const args = built
+    ? [join(ROOT, 'dist', 'main.js')]
+    : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
+  process.stderr.write(
+    `nothing answers at ${url}: starting the app (LABS=${lab}, ${built ? 'dist/main.js' : 'src/main.ts'})...\n`,
+  );
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: port, LABS: lab, LOG_LEVEL: 'warn' },
@@ -167,7 +178,10 @@ async function follow(url: string, id: string, token: string | undefined): Promi
   let lastShown = -1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const res = await fetch(`${url}/admin/experiments/${id}/events`, {
-      headers: { ...(lastIndex >= 0 ? { 'last-event-id': String(lastIndex) } : {}), ...(token ? { 'x-admin-token': token } : {}) },
+      headers: {
+        ...(lastIndex >= 0 ? { 'last-event-id': String(lastIndex) } : {}),
+        ...(token ? { 'x-admin-token': token } : {}),
+      },
     }).catch(() => undefined);
     if (!res || !res.ok || !res.body) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -214,7 +228,10 @@ async function follow(url: string, id: string, token: string | undefined): Promi
 async function exportHistory(url: string, doc: Doc, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
-  for (const [suffix, ext] of [['history', 'jsonl'], ['history.edn', 'edn']] as const) {
+  for (const [suffix, ext] of [
+    ['history', 'jsonl'],
+    ['history.edn', 'edn'],
+  ] as const) {
     const res = await fetch(`${url}/admin/experiments/${doc.id}/${suffix}`);
     const file = join(dir, `${doc.lab}-${doc.strategy}-${doc.id}.${ext}`);
     writeFileSync(file, await res.text());
@@ -225,16 +242,24 @@ async function exportHistory(url: string, doc: Doc, dir: string): Promise<string
 
 function printVerdict(doc: Doc, files: string[]): void {
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  const nemesis = typeof doc.nemesis === 'string' ? doc.nemesis : `${(doc.nemesis as unknown[]).length} explicit faults`;
-  out(`${doc.lab} · strategy ${doc.strategy} · nemesis ${nemesis} · seed ${doc.seed} · ${doc.ops_recorded} ops recorded`);
+  const nemesis =
+    typeof doc.nemesis === 'string' ? doc.nemesis : `${(doc.nemesis as unknown[]).length} explicit faults`;
+  out(
+    `${doc.lab} · strategy ${doc.strategy} · nemesis ${nemesis} · seed ${doc.seed} · ${doc.ops_recorded} ops recorded`,
+  );
   out(`verdict: ${doc.status.toUpperCase()}${doc.reason ? ` (${doc.reason})` : ''}`);
   const verdict = doc.verdict;
   if (verdict) {
     const counts = verdict.stats.anomalies as Record<string, number> | undefined;
     if (counts && Object.keys(counts).length > 0) {
-      out(`anomalies: ${Object.entries(counts).map(([type, n]) => `${n} ${type}`).join(', ')}`);
+      out(
+        `anomalies: ${Object.entries(counts)
+          .map(([type, n]) => `${n} ${type}`)
+          .join(', ')}`,
+      );
     }
-    for (const anomaly of verdict.anomalies.slice(0, 5)) out(`  - ${anomaly.type}: ${anomaly.explanation} [ops ${anomaly.ops.join(', ')}]`);
+    for (const anomaly of verdict.anomalies.slice(0, 5))
+      out(`  - ${anomaly.type}: ${anomaly.explanation} [ops ${anomaly.ops.join(', ')}]`);
     if (verdict.anomalies.length > 5) out(`  … ${verdict.anomalies.length - 5} more in the document (--json)`);
   }
   out(`history: ${files.join('  ')}`);
@@ -259,7 +284,9 @@ async function main(): Promise<void> {
     });
     const answer = (await res.json()) as { id?: string; code?: string; message?: string; details?: unknown };
     if (res.status !== 202 || !answer.id) {
-      process.stderr.write(`the experiment could not start: ${res.status} ${answer.code ?? ''} ${answer.message ?? ''}\n`);
+      process.stderr.write(
+        `the experiment could not start: ${res.status} ${answer.code ?? ''} ${answer.message ?? ''}\n`,
+      );
       if (answer.details) process.stderr.write(`${JSON.stringify(answer.details, null, 2)}\n`);
       return;
     }

@@ -30,8 +30,10 @@ function main(outFile: string): void {
   const out: Record<string, Schema> = {};
 
   const literalUnion = (types: readonly ts.Type[]): Schema | undefined => {
-    if (types.every((t) => t.isStringLiteral())) return { type: 'string', enum: types.map((t) => (t as ts.StringLiteralType).value) };
-    if (types.every((t) => t.isNumberLiteral())) return { type: 'number', enum: types.map((t) => (t as ts.NumberLiteralType).value) };
+    if (types.every((t) => t.isStringLiteral()))
+      return { type: 'string', enum: types.map((t) => (t as ts.StringLiteralType).value) };
+    if (types.every((t) => t.isNumberLiteral()))
+      return { type: 'number', enum: types.map((t) => (t as ts.NumberLiteralType).value) };
     if (types.every((t) => t.flags & ts.TypeFlags.BooleanLiteral)) return { type: 'boolean' };
     return undefined;
   };
@@ -49,11 +51,15 @@ function main(outFile: string): void {
     if (f & (ts.TypeFlags.BigInt | ts.TypeFlags.BigIntLiteral)) return { type: 'string' };
     if (f & ts.TypeFlags.Null) return { nullable: true };
     if (type.isUnion()) {
-      const present = type.types.filter((t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void | ts.TypeFlags.Null)));
+      const present = type.types.filter(
+        (t) => !(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void | ts.TypeFlags.Null)),
+      );
       const nullable = present.length !== type.types.length && type.types.some((t) => t.flags & ts.TypeFlags.Null);
       const merged =
         literalUnion(present) ??
-        (present.length === 1 ? toSchema(present[0], depth, seen) : { anyOf: present.map((t) => toSchema(t, depth + 1, seen)) });
+        (present.length === 1
+          ? toSchema(present[0], depth, seen)
+          : { anyOf: present.map((t) => toSchema(t, depth + 1, seen)) });
       return nullable ? { ...merged, nullable: true } : merged;
     }
     const symbolName = type.getSymbol()?.getName();
@@ -61,7 +67,12 @@ function main(outFile: string): void {
     if (checker.isArrayType(type) || checker.isTupleType(type)) {
       const args = checker.getTypeArguments(type as ts.TypeReference);
       if (checker.isTupleType(type)) {
-        return { type: 'array', items: args.length ? toSchema(args[0], depth + 1, seen) : {}, minItems: args.length, maxItems: args.length };
+        return {
+          type: 'array',
+          items: args.length ? toSchema(args[0], depth + 1, seen) : {},
+          minItems: args.length,
+          maxItems: args.length,
+        };
       }
       return { type: 'array', items: args.length ? toSchema(args[0], depth + 1, seen) : {} };
     }
@@ -75,7 +86,8 @@ function main(outFile: string): void {
         const decl = prop.valueDeclaration ?? prop.declarations?.[0];
         if (!decl) continue;
         if (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl) || ts.isGetAccessor(decl)) continue;
-        if (ts.canHaveModifiers(decl) && ts.getModifiers(decl)?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) continue;
+        if (ts.canHaveModifiers(decl) && ts.getModifiers(decl)?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword))
+          continue;
         const propType = checker.getTypeOfSymbolAtLocation(prop, decl);
         if (propType.getCallSignatures().length > 0) continue;
         const optional =
@@ -84,7 +96,8 @@ function main(outFile: string): void {
         properties[prop.getName()] = toSchema(propType, depth + 1, inner);
         if (!optional) required.push(prop.getName());
       }
-      const index = checker.getIndexTypeOfType(type, ts.IndexKind.String) ?? checker.getIndexTypeOfType(type, ts.IndexKind.Number);
+      const index =
+        checker.getIndexTypeOfType(type, ts.IndexKind.String) ?? checker.getIndexTypeOfType(type, ts.IndexKind.Number);
       if (Object.keys(properties).length) schema.properties = properties;
       if (required.length) schema.required = required;
       if (index) schema.additionalProperties = toSchema(index, depth + 1, inner);

@@ -17,7 +17,13 @@ import { requestContext } from './platform/http/request-context';
 import { jsonBodyParser } from './platform/http/json-body';
 import { buildOpenApiDocument } from './platform/http/openapi';
 import { NodePortsService } from './platform/http/node-ports.service';
-import { adminTokenGuard, crossOriginGuard, requestTimeout, SendError, textGuard } from './platform/http/request-guards';
+import {
+  adminTokenGuard,
+  crossOriginGuard,
+  requestTimeout,
+  SendError,
+  textGuard,
+} from './platform/http/request-guards';
 import { createValidationPipe } from './platform/http/validation';
 import { isLoopbackHost } from './platform/config/env.schema';
 
@@ -112,7 +118,11 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
       logger.log(`draining in-flight requests (at most ${limit} ms)`);
       const [main, nodes] = await Promise.all([drainServer(server, limit), ports.drainAll(limit)]);
       const drained = main && nodes;
-      logger.log(drained ? 'drained; running shutdown hooks' : 'drain limit reached, connections dropped; running shutdown hooks');
+      logger.log(
+        drained
+          ? 'drained; running shutdown hooks'
+          : 'drain limit reached, connections dropped; running shutdown hooks',
+      );
       await app.close();
       logger.log('shutdown hooks done');
       return { drained };
@@ -123,9 +133,19 @@ export async function bootstrap(config: AppConfig): Promise<RunningApp> {
 /** The OpenAPI document: the platform's tags, then one per selected lab. */
 export function openApiDocument(app: INestApplication, config: AppConfig) {
   return buildOpenApiDocument(app, [
-    { name: 'platform', description: 'Health, readiness, Prometheus metrics and the uniform admin view of every lab (strategies, nodes, reset)' },
-    { name: 'experiments', description: 'Seeded workloads under a fault schedule, recorded op by op and judged by the lab\'s checker' },
-    { name: 'console', description: 'The browser console at /console and the live lab state it is pushed (Server-Sent Events)' },
+    {
+      name: 'platform',
+      description:
+        'Health, readiness, Prometheus metrics and the uniform admin view of every lab (strategies, nodes, reset)',
+    },
+    {
+      name: 'experiments',
+      description: "Seeded workloads under a fault schedule, recorded op by op and judged by the lab's checker",
+    },
+    {
+      name: 'console',
+      description: 'The browser console at /console and the live lab state it is pushed (Server-Sent Events)',
+    },
     ...[...config.labs.keys()].map((lab) => ({ name: lab, description: LAB_API_TAGS[lab] })),
   ]);
 }
@@ -139,9 +159,13 @@ export function printLabsReady(running: RunningApp): void {
     const state = health.lab(lab);
     const after = `after ${process.uptime().toFixed(1)} s`;
     if (state.status === 'up') {
-      logger.log(`${lab} ready: ${nodes.length} node(s) on ${ports.join(' ')}, ${state.dependencies.join(', ')} up (${after})`);
+      logger.log(
+        `${lab} ready: ${nodes.length} node(s) on ${ports.join(' ')}, ${state.dependencies.join(', ')} up (${after})`,
+      );
     } else {
-      logger.warn(`${lab} started but not ready: ${state.down.join(', ')} down; GET /health/ready/${lab} says when it is (${after})`);
+      logger.warn(
+        `${lab} started but not ready: ${state.down.join(', ')} down; GET /health/ready/${lab} says when it is (${after})`,
+      );
     }
   }
 }
@@ -149,7 +173,8 @@ export function printLabsReady(running: RunningApp): void {
 export function printUrlTable(running: RunningApp): void {
   const logger = new Logger('Labs');
   const rows = running.config.endpoints.map(
-    (e) => `  ${`${e.lab}:${e.node}`.padEnd(24)} http://127.0.0.1:${String(e.port).padEnd(6)} ${running.url}/${e.route}`,
+    (e) =>
+      `  ${`${e.lab}:${e.node}`.padEnd(24)} http://127.0.0.1:${String(e.port).padEnd(6)} ${running.url}/${e.route}`,
   );
   logger.log(
     [

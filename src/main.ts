@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       running.shutdown().then(
         () => process.exit(0),
         (err: unknown) => {
-          process.stderr.write(`shutdown failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+          process.stderr.write(`shutdown failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
           process.exit(1);
         },
       );
@@ -83,6 +83,6 @@ async function announceReady(running: RunningApp): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`startup failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`startup failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

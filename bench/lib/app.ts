@@ -122,7 +122,8 @@ async function startOnce(options: StartOptions): Promise<RunningApp> {
       .then((r) => (r.ok ? (r.json() as Promise<{ labs?: Record<string, { status: string }> }>) : undefined))
       .catch(() => undefined);
     const labs = Object.values(health?.labs ?? {});
-    if (labs.length === (options.labs ?? 5) && labs.every((l) => l.status === 'up') && exited === undefined) return running;
+    if (labs.length === (options.labs ?? 5) && labs.every((l) => l.status === 'up') && exited === undefined)
+      return running;
     await sleep(500);
   }
   await stop();

@@ -46,7 +46,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const body =
         options.body === undefined
           ? undefined
-          : JSON.stringify(typeof options.body === 'function' ? (options.body as (i: number) => unknown)(i) : options.body);
+          : JSON.stringify(
+              typeof options.body === 'function' ? (options.body as (i: number) => unknown)(i) : options.body,
+            );
       const t0 = process.hrtime.bigint();
       const req = request(
         target,
@@ -147,7 +149,11 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
       };
       const req = request(
         target,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -178,5 +184,12 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRes
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, non2xx, skipped, p50_ms: percentile(latencies, 0.5), p99_ms: percentile(latencies, 0.99) };
+  return {
+    requests: latencies.length,
+    errors,
+    non2xx,
+    skipped,
+    p50_ms: percentile(latencies, 0.5),
+    p99_ms: percentile(latencies, 0.99),
+  };
 }

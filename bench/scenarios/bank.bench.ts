@@ -22,7 +22,11 @@ export interface BankResult {
 export async function benchBank(opts: { reps: number; durationMs: number; concurrency: number }): Promise<BankResult> {
   const base = nodeUrl(8100);
   const select = async (strategy: string) => {
-    await call('POST', `${base}/admin/settings`, { transfer_strategy: strategy, delay_enabled: false, barrier_enabled: false });
+    await call('POST', `${base}/admin/settings`, {
+      transfer_strategy: strategy,
+      delay_enabled: false,
+      barrier_enabled: false,
+    });
     await call('POST', `${base}/reset`);
   };
   const body = (i: number) => ({ from_account: 'alice', to_account: i % 2 ? 'bob' : 'charlie', amount: 0.01 });
@@ -36,7 +40,12 @@ export async function benchBank(opts: { reps: number; durationMs: number; concur
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const strategy of BANK_STRATEGIES) {
         await select(strategy);
-        const r = await runLoad({ url: `${base}/transfer`, body, concurrency: opts.concurrency, durationMs: opts.durationMs });
+        const r = await runLoad({
+          url: `${base}/transfer`,
+          body,
+          concurrency: opts.concurrency,
+          durationMs: opts.durationMs,
+        });
         if (r.errors) throw new Error(`bank ${strategy}: ${r.errors} connection errors`);
         (raw[strategy] ??= []).push({
           throughput: r.throughput,

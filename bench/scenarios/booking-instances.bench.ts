@@ -7,7 +7,10 @@ import { Measured, measured } from '../lib/stats';
 import { book, pgbench, SEATS } from './booking.bench';
 
 /** app_cpu: the supervisor and its processes together; supervisor_cpu: its share (for 2x, the balancer's proxying). */
-type Figures = Record<'throughput' | 'p50_ms' | 'p99_ms' | 'app_cpu_ms_per_req' | 'supervisor_cpu_ms_per_req', Measured>;
+type Figures = Record<
+  'throughput' | 'p50_ms' | 'p99_ms' | 'app_cpu_ms_per_req' | 'supervisor_cpu_ms_per_req',
+  Measured
+>;
 
 export interface BookingInstancesResult {
   concurrency: number;
@@ -35,7 +38,11 @@ export interface BookingInstancesResult {
  * (request i books seat i mod 100), the event reset before each run. The children run through
  * ts-node as the LABS=all app does (NODE_OPTIONS carries the hook to every process the supervisor starts).
  */
-export async function benchBookingInstances(opts: { reps: number; durationMs: number; concurrency: number }): Promise<BookingInstancesResult> {
+export async function benchBookingInstances(opts: {
+  reps: number;
+  durationMs: number;
+  concurrency: number;
+}): Promise<BookingInstancesResult> {
   const layouts = [
     { key: '1x', instances: 1, port: '3197', shift: 30600 },
     { key: '2x', instances: 2, port: '3198', shift: 30700 },
@@ -71,7 +78,12 @@ export async function benchBookingInstances(opts: { reps: number; durationMs: nu
     // Warm-up: every process of both apps compiles and fills its pool (round robin reaches both instances).
     for (const layout of layouts) {
       await reset();
-      await runLoad({ url: `${base(layout.shift)}/book`, body: (i: number) => book(SEATS[i % 100], i), concurrency: opts.concurrency, durationMs: 1000 });
+      await runLoad({
+        url: `${base(layout.shift)}/book`,
+        body: (i: number) => book(SEATS[i % 100], i),
+        concurrency: opts.concurrency,
+        durationMs: 1000,
+      });
     }
     loadAverage.push(...loadavg());
     for (let rep = 0; rep < opts.reps; rep++) {
@@ -140,7 +152,10 @@ export async function benchBookingInstances(opts: { reps: number; durationMs: nu
 
 /** The supervisor's pid and its processes' (GET /admin/processes on its main port). */
 async function processPids(port: string): Promise<number[]> {
-  const view = await call<{ pid: number; processes: Array<{ pid?: number }> }>('GET', `http://127.0.0.1:${port}/admin/processes`);
+  const view = await call<{ pid: number; processes: Array<{ pid?: number }> }>(
+    'GET',
+    `http://127.0.0.1:${port}/admin/processes`,
+  );
   return [view.pid, ...view.processes.map((p) => p.pid).filter((pid): pid is number => typeof pid === 'number')];
 }
 

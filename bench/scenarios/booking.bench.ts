@@ -27,7 +27,10 @@ export interface BookingResult {
 }
 
 /** Seat numbers of the seed event: A1..J10, as booking.restore_seed_event() creates them. */
-export const SEATS = Array.from({ length: 100 }, (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`);
+export const SEATS = Array.from(
+  { length: 100 },
+  (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`,
+);
 
 /**
  * What the app does for one POST /book under `pessimistic` (book-seat.service.ts,
@@ -57,7 +60,11 @@ INSERT INTO booking.bookings (event_id, seat_id, customer_id, status, reason, lo
  * once, then again) so a busy machine slows all alike. The race window is set to 0 throughout:
  * it is a teaching delay (default 50 ms) that would otherwise dominate every figure.
  */
-export async function benchBooking(opts: { reps: number; durationMs: number; concurrency: number }): Promise<BookingResult> {
+export async function benchBooking(opts: {
+  reps: number;
+  durationMs: number;
+  concurrency: number;
+}): Promise<BookingResult> {
   const base = nodeUrl(8000);
   const reset = () => call('POST', `${base}/admin/reset?event_id=1`);
   await call('POST', `${base}/admin/settings`, { race_window_ms: 0 });
@@ -68,7 +75,12 @@ export async function benchBooking(opts: { reps: number; durationMs: number; con
     for (const strategy of BOOKING_STRATEGIES) {
       await call('POST', `${base}/admin/strategy`, { strategy });
       await reset();
-      await runLoad({ url: `${base}/book`, body: (i: number) => book(SEATS[i % 100], i), concurrency: opts.concurrency, durationMs: 500 });
+      await runLoad({
+        url: `${base}/book`,
+        body: (i: number) => book(SEATS[i % 100], i),
+        concurrency: opts.concurrency,
+        durationMs: 500,
+      });
     }
     for (let rep = 0; rep < opts.reps; rep++) {
       let appSpread = 0;
@@ -83,7 +95,8 @@ export async function benchBooking(opts: { reps: number; durationMs: number; con
             concurrency: opts.concurrency,
             durationMs: opts.durationMs,
           });
-          if (r.errors || r.non2xx) throw new Error(`booking ${strategy}/${load}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+          if (r.errors || r.non2xx)
+            throw new Error(`booking ${strategy}/${load}: ${r.errors} errors, ${r.non2xx} non-2xx`);
           push(`${load}.${strategy}`, {
             throughput: r.throughput,
             p50_ms: r.p50_ms,
@@ -130,7 +143,10 @@ export function book(seat: string, i: number) {
 }
 
 /** One pgbench run of PGBENCH_SCRIPT; latencies from its per-transaction log. */
-export async function pgbench(clients: number, durationMs: number): Promise<{ throughput: number; p50_ms: number; p99_ms: number }> {
+export async function pgbench(
+  clients: number,
+  durationMs: number,
+): Promise<{ throughput: number; p50_ms: number; p99_ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pgbench-'));
   try {
     const script = join(dir, 'pessimistic.sql');
@@ -139,10 +155,27 @@ export async function pgbench(clients: number, durationMs: number): Promise<{ th
     const { stdout } = await run(
       'pgbench',
       [
-        '-n', '-M', 'extended', '-f', script,
-        '-c', String(clients), '-j', '2', '-T', String(Math.max(1, Math.round(durationMs / 1000))),
-        '-l', '--log-prefix', join(dir, 'tx'),
-        '-h', db.hostname, '-p', db.port || '5432', '-U', db.username || 'postgres', db.pathname.slice(1),
+        '-n',
+        '-M',
+        'extended',
+        '-f',
+        script,
+        '-c',
+        String(clients),
+        '-j',
+        '2',
+        '-T',
+        String(Math.max(1, Math.round(durationMs / 1000))),
+        '-l',
+        '--log-prefix',
+        join(dir, 'tx'),
+        '-h',
+        db.hostname,
+        '-p',
+        db.port || '5432',
+        '-U',
+        db.username || 'postgres',
+        db.pathname.slice(1),
       ],
       { timeout: durationMs + 60000, maxBuffer: 16 * 2 ** 20 },
     );

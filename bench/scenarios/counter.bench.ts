@@ -34,7 +34,11 @@ interface GlobalView {
  * holds the same node maps (polled through the gateway; the gateway's own measurement beside it).
  * Nothing forces a sync: convergence waits for the next anti-entropy round (seed: every 5 s).
  */
-export async function benchCounter(opts: { reps: number; durationMs: number; concurrency: number }): Promise<CounterResult> {
+export async function benchCounter(opts: {
+  reps: number;
+  durationMs: number;
+  concurrency: number;
+}): Promise<CounterResult> {
   const urls: Record<Path, string> = {
     gateway: `${GATEWAY}/api/increment`,
     region: `${US_EAST}/increment`,
@@ -47,13 +51,21 @@ export async function benchCounter(opts: { reps: number; durationMs: number; con
   await call('POST', `${GATEWAY}/admin/partition/all?enabled=false`);
   const strongHealth = await call<Record<string, unknown>>('GET', `${STRONG}/health`);
   const sync = await call<{ interval_ms: number }>('GET', `${GATEWAY}/admin/sync-settings`);
-  const probe = await call<{ coordination_delay_ms?: number }>('POST', urls.strong, { counter_name: 'bench-probe', amount: 1 });
+  const probe = await call<{ coordination_delay_ms?: number }>('POST', urls.strong, {
+    counter_name: 'bench-probe',
+    amount: 1,
+  });
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
       const round: Partial<Record<Path, number>> = {};
       for (const path of COUNTER_PATHS) {
         const counter = `bench-${path}-${Date.now()}`;
-        const r = await runLoad({ url: urls[path], body: { counter_name: counter, amount: 1 }, concurrency: opts.concurrency, durationMs: opts.durationMs });
+        const r = await runLoad({
+          url: urls[path],
+          body: { counter_name: counter, amount: 1 },
+          concurrency: opts.concurrency,
+          durationMs: opts.durationMs,
+        });
         if (r.errors || r.non2xx) throw new Error(`counter ${path}: ${r.errors} errors, ${r.non2xx} non-2xx`);
         (raw[path] ??= []).push({ throughput: r.throughput, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
         round[path] = r.throughput;
@@ -83,12 +95,19 @@ export async function benchCounter(opts: { reps: number; durationMs: number; con
   };
 }
 
-async function healToConvergence(counter: string, syncIntervalMs: number): Promise<{ client: number; gateway: number | null }> {
+async function healToConvergence(
+  counter: string,
+  syncIntervalMs: number,
+): Promise<{ client: number; gateway: number | null }> {
   await call('POST', `${GATEWAY}/admin/partition/us-east?enabled=true`);
   try {
     for (let i = 0; i < 20; i++) {
       await call('POST', `${US_EAST}/increment`, { counter_name: counter, amount: 1 });
-      await call('POST', `${GATEWAY}/api/increment`, { counter_name: counter, amount: 1, routing: i % 2 ? 'us-west' : 'eu-west' });
+      await call('POST', `${GATEWAY}/api/increment`, {
+        counter_name: counter,
+        amount: 1,
+        routing: i % 2 ? 'us-west' : 'eu-west',
+      });
     }
     await sleep(200);
   } finally {
@@ -97,7 +116,10 @@ async function healToConvergence(counter: string, syncIntervalMs: number): Promi
   const healed = Date.now();
   await waitFor(
     `${counter} to converge after the heal`,
-    async () => ((await call<GlobalView>('GET', `${GATEWAY}/api/counter/${counter}`, undefined, 5000)).convergence.converged ? true : undefined),
+    async () =>
+      (await call<GlobalView>('GET', `${GATEWAY}/api/counter/${counter}`, undefined, 5000)).convergence.converged
+        ? true
+        : undefined,
     3 * syncIntervalMs + 10000,
     25,
   );
@@ -105,7 +127,10 @@ async function healToConvergence(counter: string, syncIntervalMs: number): Promi
   const report = await waitFor(
     'the gateway heal report',
     async () => {
-      const r = await call<{ last_heal: { status: string; heal_to_convergence_ms: number | null } | null }>('GET', `${GATEWAY}/api/convergence`);
+      const r = await call<{ last_heal: { status: string; heal_to_convergence_ms: number | null } | null }>(
+        'GET',
+        `${GATEWAY}/api/convergence`,
+      );
       return r.last_heal && r.last_heal.status !== 'watching' ? r.last_heal : undefined;
     },
     5000,

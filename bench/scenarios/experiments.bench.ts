@@ -161,7 +161,12 @@ export async function benchExperiments(options: {
 
 function benchChecker(bench: CheckerBench, ops: number, reps: number): CheckerFigures {
   // Client ops: a final op or two come on top; the figure is over the real history length.
-  const { history } = simulateHistory(bench.model, { seed: 1, processes: bench.processes, ops: Math.floor(ops / 2), infoRate: bench.infoRate });
+  const { history } = simulateHistory(bench.model, {
+    seed: 1,
+    processes: bench.processes,
+    ops: Math.floor(ops / 2),
+    infoRate: bench.infoRate,
+  });
   const rates: number[] = [];
   const wallRates: number[] = [];
   let valid = '';
@@ -178,7 +183,12 @@ function benchChecker(bench: CheckerBench, ops: number, reps: number): CheckerFi
   return { ops: history.length, ops_per_s: measured(rates), wall_ops_per_s: measured(wallRates), valid };
 }
 
-async function benchRecording(kind: LoadKind, reps: number, durationMs: number, concurrency: number): Promise<RecordingFigures> {
+async function benchRecording(
+  kind: LoadKind,
+  reps: number,
+  durationMs: number,
+  concurrency: number,
+): Promise<RecordingFigures> {
   const pool = new Pool({ connectionString: BENCH_ENV.DATABASE_URL, max: 2 });
   const opsPool = createOpsPool(BENCH_ENV.DATABASE_URL);
   const bank = nodeUrl(8100);
@@ -187,9 +197,14 @@ async function benchRecording(kind: LoadKind, reps: number, durationMs: number, 
   const recorded: number[] = [];
   const inserts: number[] = [];
   const ratios: number[] = [];
-  const load = (recorder: HistoryRecorder | undefined, ms: number) => loop(kind, bank, agent, concurrency, ms, recorder);
+  const load = (recorder: HistoryRecorder | undefined, ms: number) =>
+    loop(kind, bank, agent, concurrency, ms, recorder);
   try {
-    await call(agent, 'POST', `${bank}/admin/settings`, { transfer_strategy: 'safe', delay_enabled: false, barrier_enabled: false });
+    await call(agent, 'POST', `${bank}/admin/settings`, {
+      transfer_strategy: 'safe',
+      delay_enabled: false,
+      barrier_enabled: false,
+    });
     await load(undefined, 1000); // warm-up
     for (let rep = 0; rep < reps; rep++) {
       // Alternate the order so a drift of the machine does not favour one side.
@@ -241,7 +256,14 @@ async function benchRecording(kind: LoadKind, reps: number, durationMs: number, 
 }
 
 /** `concurrency` logical processes, each issuing its next op when the previous one answered. */
-async function loop(kind: LoadKind, bank: string, agent: Agent, concurrency: number, durationMs: number, recorder: HistoryRecorder | undefined) {
+async function loop(
+  kind: LoadKind,
+  bank: string,
+  agent: Agent,
+  concurrency: number,
+  durationMs: number,
+  recorder: HistoryRecorder | undefined,
+) {
   const deadline = Date.now() + durationMs;
   const started = process.hrtime.bigint();
   let done = 0;
@@ -254,10 +276,16 @@ async function loop(kind: LoadKind, bank: string, agent: Agent, concurrency: num
       const { status, body } =
         op.f === 'read'
           ? await call(agent, 'GET', `${bank}/accounts`)
-          : await call(agent, 'POST', `${bank}/transfer`, { from_account: transfer!.from, to_account: transfer!.to, amount: transfer!.amount });
+          : await call(agent, 'POST', `${bank}/transfer`, {
+              from_account: transfer!.from,
+              to_account: transfer!.to,
+              amount: transfer!.amount,
+            });
       // The same reading of the answer either way; only the recording differs.
-      const value = status === 200 ? (op.f === 'read' ? balancesOf(body) : (JSON.parse(body) as Record<string, unknown>)) : null;
-      const type = status !== 200 ? 'info' : op.f === 'read' || (value as { status: string }).status === 'success' ? 'ok' : 'fail';
+      const value =
+        status === 200 ? (op.f === 'read' ? balancesOf(body) : (JSON.parse(body) as Record<string, unknown>)) : null;
+      const type =
+        status !== 200 ? 'info' : op.f === 'read' || (value as { status: string }).status === 'success' ? 'ok' : 'fail';
       recorder?.record({ type, process: p, f: op.f, value: value ?? op.value, node: 'bank' });
       done++;
     }
@@ -269,16 +297,26 @@ async function loop(kind: LoadKind, bank: string, agent: Agent, concurrency: num
 
 function balancesOf(body: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const a of (JSON.parse(body) as { accounts: Array<{ id: string; balance: number }> }).accounts) out[a.id] = a.balance;
+  for (const a of (JSON.parse(body) as { accounts: Array<{ id: string; balance: number }> }).accounts)
+    out[a.id] = a.balance;
   return out;
 }
 
-function call(agent: Agent, method: 'GET' | 'POST', url: string, json?: unknown): Promise<{ status: number; body: string }> {
+function call(
+  agent: Agent,
+  method: 'GET' | 'POST',
+  url: string,
+  json?: unknown,
+): Promise<{ status: number; body: string }> {
   const payload = json === undefined ? undefined : JSON.stringify(json);
   return new Promise((resolve) => {
     const req = request(
       url,
-      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      {
+        method,
+        agent,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

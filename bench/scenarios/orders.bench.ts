@@ -4,7 +4,13 @@ import { call, waitFor } from '../lib/http';
 import { percentile, runLoad, runOpenLoad } from '../lib/load';
 import { Measured, measured } from '../lib/stats';
 
-export const ORDER_MODES = ['at-least-once', 'exactly-once', 'exactly-once-1-producer', 'exactly-once-linger-0', 'exactly-once-batched'] as const;
+export const ORDER_MODES = [
+  'at-least-once',
+  'exactly-once',
+  'exactly-once-1-producer',
+  'exactly-once-linger-0',
+  'exactly-once-batched',
+] as const;
 type Mode = (typeof ORDER_MODES)[number];
 type Figures = Record<'orders_per_s' | 'posts_per_s' | 'p50_ms' | 'p99_ms' | 'produce_p99_ms', Measured>;
 
@@ -20,9 +26,19 @@ export interface OrdersResult {
   exactly_once_single_vs_at_least_once_spread: Measured;
   drain: { orders: number; orders_per_s: Measured };
   consumer_drain_orders_per_s: number;
-  open_loop: { rate_per_s: number; seconds: number; p50_ms: Measured; p99_ms: Measured; produce_p99_ms: Measured; errors: number };
+  open_loop: {
+    rate_per_s: number;
+    seconds: number;
+    p50_ms: Measured;
+    p99_ms: Measured;
+    produce_p99_ms: Measured;
+    errors: number;
+  };
   exactly_once_e2e_p99_ms: number;
-  raw_kafkajs: Record<'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s', Measured>;
+  raw_kafkajs: Record<
+    'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s',
+    Measured
+  >;
 }
 
 const PRODUCER = nodeUrl(8200, 0);
@@ -78,7 +94,9 @@ export async function benchOrders(opts: {
   const originalConsumer = await call<Record<string, unknown>>('GET', `${CONSUMER}/config`);
   const grouped = typeof originalProducer.transaction_linger_ms === 'number';
   const pooled = typeof originalProducer.transactional_producers === 'number';
-  const modes = ORDER_MODES.filter((m) => (grouped || m !== 'exactly-once-linger-0') && (pooled || m !== 'exactly-once-1-producer'));
+  const modes = ORDER_MODES.filter(
+    (m) => (grouped || m !== 'exactly-once-linger-0') && (pooled || m !== 'exactly-once-1-producer'),
+  );
   let runId = 0;
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
@@ -96,7 +114,9 @@ export async function benchOrders(opts: {
       singleRatios.push(round['exactly-once']! / round['at-least-once']!);
       await configure('exactly-once', originalProducer);
       drainRates.push(await measureDrain(`d${Date.now()}-${rep}`, opts.drainOrders, opts.drainTimeoutMs));
-      open.push(await measureOpenLoop(`o${Date.now()}-${rep}`, opts.openRatePerS, opts.openDurationMs, opts.drainTimeoutMs));
+      open.push(
+        await measureOpenLoop(`o${Date.now()}-${rep}`, opts.openRatePerS, opts.openDurationMs, opts.drainTimeoutMs),
+      );
     }
   } finally {
     await call('POST', `${PRODUCER}/config`, {
@@ -179,11 +199,21 @@ async function configure(mode: Mode, original: Record<string, unknown>): Promise
 async function warm(tag: string, timeoutMs: number): Promise<void> {
   const id = `bench-warm-${tag}-${Date.now()}`;
   await call('POST', `${PRODUCER}/orders`, order(id));
-  await waitFor(`warm-up order ${id}`, async () => ((await call('GET', `${API}/orders/${id}`, undefined, 5000)) ? true : undefined), timeoutMs, 200);
+  await waitFor(
+    `warm-up order ${id}`,
+    async () => ((await call('GET', `${API}/orders/${id}`, undefined, 5000)) ? true : undefined),
+    timeoutMs,
+    200,
+  );
 }
 
 function order(id: string) {
-  return { order_id: id, customer_id: 'bench', items: [{ name: 'bench item', quantity: 1, price: 1 }], total_amount: 1 };
+  return {
+    order_id: id,
+    customer_id: 'bench',
+    items: [{ name: 'bench item', quantity: 1, price: 1 }],
+    total_amount: 1,
+  };
 }
 
 async function measureMode(
@@ -209,7 +239,8 @@ async function measureMode(
     concurrency: opts.concurrency,
     durationMs: opts.durationMs,
   });
-  if (load.errors || load.non2xx) throw new Error(`orders ${mode}: ${load.errors} errors, ${load.non2xx} non-2xx while producing`);
+  if (load.errors || load.non2xx)
+    throw new Error(`orders ${mode}: ${load.errors} errors, ${load.non2xx} non-2xx while producing`);
   const drained = await drain(sentAt.size, mode, opts.drainTimeoutMs);
   const { latencies, lastEffect } = await latenciesOf(sentAt);
   const firstSend = Math.min(...sentAt.values());
@@ -230,7 +261,8 @@ async function drain(expected: number, what: string, timeoutMs: number): Promise
   let drained = true;
   await waitFor(
     `${expected} ${what} orders to be processed`,
-    async () => ((await call<Stats>('GET', `${API}/stats`, undefined, 5000)).total_unique_orders >= expected ? true : undefined),
+    async () =>
+      (await call<Stats>('GET', `${API}/stats`, undefined, 5000)).total_unique_orders >= expected ? true : undefined,
     timeoutMs,
     100,
   ).catch(() => (drained = false));
@@ -266,7 +298,10 @@ async function measureDrain(run: string, count: number, timeoutMs: number): Prom
   await waitFor(
     'the consumer to be down',
     async () => {
-      const lab = await call<{ nodes: Array<{ node: string; up: boolean }> }>('GET', `${PLATFORM_URL}/admin/labs/orders`);
+      const lab = await call<{ nodes: Array<{ node: string; up: boolean }> }>(
+        'GET',
+        `${PLATFORM_URL}/admin/labs/orders`,
+      );
       return lab.nodes.find((n) => n.node === 'consumer')?.up === false ? true : undefined;
     },
     10000,
@@ -274,7 +309,9 @@ async function measureDrain(run: string, count: number, timeoutMs: number): Prom
   );
   for (let b = 0; b * 100 < count; b++) {
     const size = Math.min(100, count - b * 100);
-    await call('POST', `${PRODUCER}/orders/batch`, { orders: Array.from({ length: size }, (_, k) => order(`${run}-${b}-${k}`)) });
+    await call('POST', `${PRODUCER}/orders/batch`, {
+      orders: Array.from({ length: size }, (_, k) => order(`${run}-${b}-${k}`)),
+    });
   }
   await call('POST', `${PLATFORM_URL}/admin/labs/orders/nodes/consumer/restart`);
   let first: number | undefined;
@@ -306,7 +343,12 @@ async function measureOpenLoop(run: string, ratePerS: number, durationMs: number
   });
   await drain(load.requests - load.errors - load.non2xx, 'open-loop', timeoutMs);
   const { latencies } = await latenciesOf(sentAt);
-  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), produce: load.p99_ms, errors: load.errors + load.non2xx + load.skipped };
+  return {
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    produce: load.p99_ms,
+    errors: load.errors + load.non2xx + load.skipped,
+  };
 }
 
 /**
@@ -324,19 +366,31 @@ export async function benchRawKafkajs(reps: number, durationMs: number, concurre
   const topic = `${BENCH_ENV.KAFKA_NAMESPACE}.raw-producer`;
   const admin = kafka.admin();
   await admin.connect();
-  if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  if (!(await admin.listTopics()).includes(topic))
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
   try {
     return await rawRuns(kafka, topic, reps, durationMs, concurrency);
   } finally {
     // The topic is the bench's alone: it goes when the measurement ends, however it ends.
-    await admin.deleteTopics({ topics: [topic], timeout: 10_000 }).catch((err: Error) => process.stderr.write(`bench: could not delete ${topic}: ${err.message}\n`));
+    await admin
+      .deleteTopics({ topics: [topic], timeout: 10_000 })
+      .catch((err: Error) => process.stderr.write(`bench: could not delete ${topic}: ${err.message}\n`));
     await admin.disconnect();
   }
 }
 
 async function rawRuns(kafka: Kafka, topic: string, reps: number, durationMs: number, concurrency: number) {
-  const value = JSON.stringify({ ...order('raw'), timestamp: new Date().toISOString(), trace_id: null, producer: 'raw', delivery_mode: 'raw' });
-  const runs: Record<'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s', number[]> = {
+  const value = JSON.stringify({
+    ...order('raw'),
+    timestamp: new Date().toISOString(),
+    trace_id: null,
+    producer: 'raw',
+    delivery_mode: 'raw',
+  });
+  const runs: Record<
+    'acks_all_msgs_per_s' | 'transaction_per_message_per_s' | 'transaction_per_8_messages_per_s',
+    number[]
+  > = {
     acks_all_msgs_per_s: [],
     transaction_per_message_per_s: [],
     transaction_per_8_messages_per_s: [],
@@ -366,7 +420,12 @@ async function rawRuns(kafka: Kafka, topic: string, reps: number, durationMs: nu
     );
     runs.acks_all_msgs_per_s.push(counts.reduce((a, b) => a + b, 0) / ((Date.now() - started) / 1000));
     await plain.disconnect();
-    const tx: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: `${topic}-tx`, allowAutoTopicCreation: false });
+    const tx: Producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId: `${topic}-tx`,
+      allowAutoTopicCreation: false,
+    });
     await tx.connect();
     for (const [field, size] of [
       ['transaction_per_message_per_s', 1],

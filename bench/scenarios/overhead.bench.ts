@@ -35,18 +35,32 @@ function startServer(mode: string, port: number): Promise<ChildProcess> {
  * metrics and tracing. The three servers run at once and are measured in interleaved rounds, so
  * a busy machine slows all three alike.
  */
-export async function benchOverhead(opts: { reps: number; durationMs: number; concurrency: number }): Promise<OverheadResult> {
+export async function benchOverhead(opts: {
+  reps: number;
+  durationMs: number;
+  concurrency: number;
+}): Promise<OverheadResult> {
   const base = 39000;
   const servers = await Promise.all(MODES.map((mode, i) => startServer(mode, base + i)));
   try {
     const body = (i: number) => ({ name: `n${i}`, value: i });
     for (const [i] of MODES.entries()) {
-      await runLoad({ url: `http://127.0.0.1:${base + i}/echo`, body, concurrency: opts.concurrency, durationMs: 1000 });
+      await runLoad({
+        url: `http://127.0.0.1:${base + i}/echo`,
+        body,
+        concurrency: opts.concurrency,
+        durationMs: 1000,
+      });
     }
     const results = await repeat(opts.reps, async () => {
       const round: Record<string, number> = {};
       for (const [i, mode] of MODES.entries()) {
-        const r = await runLoad({ url: `http://127.0.0.1:${base + i}/echo`, body, concurrency: opts.concurrency, durationMs: opts.durationMs });
+        const r = await runLoad({
+          url: `http://127.0.0.1:${base + i}/echo`,
+          body,
+          concurrency: opts.concurrency,
+          durationMs: opts.durationMs,
+        });
         if (r.errors || r.non2xx) throw new Error(`${mode}: ${r.errors} errors, ${r.non2xx} non-2xx`);
         round[`${mode}.throughput`] = r.throughput;
         round[`${mode}.p99_ms`] = r.p99_ms;
@@ -55,7 +69,12 @@ export async function benchOverhead(opts: { reps: number; durationMs: number; co
       return round;
     });
     const pick = (mode: string) => ({ throughput: results[`${mode}.throughput`], p99_ms: results[`${mode}.p99_ms`] });
-    return { express: pick('express'), nest: pick('nest'), nest_full: pick('nest-full'), nest_full_vs_express: results.ratio.median };
+    return {
+      express: pick('express'),
+      nest: pick('nest'),
+      nest_full: pick('nest-full'),
+      nest_full_vs_express: results.ratio.median,
+    };
   } finally {
     for (const s of servers) s.kill('SIGTERM');
   }

@@ -56,7 +56,11 @@ export async function benchReplication(opts: {
     body: JSON.stringify({ engine }),
     signal: AbortSignal.timeout(15_000),
   });
-  if (!selected.ok) return { engine, unavailable: `HTTP ${selected.status}: ${((await selected.json()) as { message?: string }).message ?? ''}` };
+  if (!selected.ok)
+    return {
+      engine,
+      unavailable: `HTTP ${selected.status}: ${((await selected.json()) as { message?: string }).message ?? ''}`,
+    };
   try {
     return await measureWindows(engine, opts);
   } finally {
@@ -64,7 +68,10 @@ export async function benchReplication(opts: {
   }
 }
 
-async function measureWindows(engine: string, opts: { reps: number; writes: number; delays?: Record<string, number> }): Promise<ReplicationResult> {
+async function measureWindows(
+  engine: string,
+  opts: { reps: number; writes: number; delays?: Record<string, number> },
+): Promise<ReplicationResult> {
   type Delays = { by_replica: Record<string, number>; delays: Record<string, number> };
   const before = await call<Delays>('GET', `${PRIMARY}/admin/replication-delays`);
   if (opts.delays) {
@@ -90,7 +97,8 @@ async function measureWindows(engine: string, opts: { reps: number; writes: numb
           { key: `bench-${rep}-${i}`, value: `v${i}` },
           slowest + 20000,
         );
-        if (!r.consistency_achieved || r.consistency_time_ms === undefined) throw new Error(`replication: write ${i} did not reach every replica`);
+        if (!r.consistency_achieved || r.consistency_time_ms === undefined)
+          throw new Error(`replication: write ${i} did not reach every replica`);
         repWindows.push(r.consistency_time_ms);
         for (const [host, w] of Object.entries(r.replica_windows_ms ?? {})) {
           const replica = host.includes('replica1') ? 'replica1' : 'replica2';
@@ -103,7 +111,8 @@ async function measureWindows(engine: string, opts: { reps: number; writes: numb
       errors.push(measured(repWindows.map((w) => Math.abs(w - slowest))).median);
     }
   } finally {
-    if (opts.delays) await call('POST', `${PRIMARY}/admin/replication-delays`, { delays: before.delays }).catch(() => undefined);
+    if (opts.delays)
+      await call('POST', `${PRIMARY}/admin/replication-delays`, { delays: before.delays }).catch(() => undefined);
   }
   return {
     engine,

@@ -46,7 +46,11 @@ export function compareStrategies() {
       for (const seat of SEATS) {
         const requests = [];
         for (let i = 0; i < BATCH_SIZE; i++) {
-          const body = { event_id: 1, seat_number: seat, customer_id: `customer_${strategy}_${seat}_${i}_${Date.now()}` };
+          const body = {
+            event_id: 1,
+            seat_number: seat,
+            customer_id: `customer_${strategy}_${seat}_${i}_${Date.now()}`,
+          };
           requests.push(['POST', `${BASE_URL}/book`, JSON.stringify(body), JSON_PARAMS]);
         }
         for (const res of http.batch(requests)) {
@@ -71,7 +75,9 @@ export function compareStrategies() {
   const compare = http.post(`${BASE_URL}/admin/compare`, JSON.stringify({ requests: 20 }), ADMIN);
   if (compare.status === 200) {
     for (const r of compare.json('results')) {
-      console.log(`server-side ${r.strategy}: confirmed ${r.confirmed}, failed ${r.failed}, double bookings ${r.double_bookings}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
+      console.log(
+        `server-side ${r.strategy}: confirmed ${r.confirmed}, failed ${r.failed}, double bookings ${r.double_bookings}, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`,
+      );
     }
   }
 }

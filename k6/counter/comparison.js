@@ -13,7 +13,13 @@ const strongLatency = new Trend('strong_latency', true);
 
 export const options = {
   scenarios: {
-    eventual: { executor: 'constant-vus', vus: 10, duration: '30s', exec: 'eventual', tags: { consistency: 'eventual' } },
+    eventual: {
+      executor: 'constant-vus',
+      vus: 10,
+      duration: '30s',
+      exec: 'eventual',
+      tags: { consistency: 'eventual' },
+    },
     strong: { executor: 'constant-vus', vus: 10, duration: '30s', exec: 'strong', tags: { consistency: 'strong' } },
   },
   thresholds: {
@@ -25,14 +31,22 @@ export const options = {
 const JSON_HEADERS = { headers: { 'Content-Type': 'application/json' } };
 
 export function eventual() {
-  const res = http.post(`${BASE_URL}/api/increment`, JSON.stringify({ counter_name: 'comparison_eventual', amount: 1 }), JSON_HEADERS);
+  const res = http.post(
+    `${BASE_URL}/api/increment`,
+    JSON.stringify({ counter_name: 'comparison_eventual', amount: 1 }),
+    JSON_HEADERS,
+  );
   check(res, { 'eventual 200': (r) => r.status === 200 });
   eventualLatency.add(res.timings.duration, { consistency: 'eventual' });
   sleep(0.1);
 }
 
 export function strong() {
-  const res = http.post(`${CONSISTENT_URL}/increment`, JSON.stringify({ counter_name: 'comparison_strong', amount: 1 }), JSON_HEADERS);
+  const res = http.post(
+    `${CONSISTENT_URL}/increment`,
+    JSON.stringify({ counter_name: 'comparison_strong', amount: 1 }),
+    JSON_HEADERS,
+  );
   check(res, { 'strong 200': (r) => r.status === 200 });
   strongLatency.add(res.timings.duration, { consistency: 'strong' });
   sleep(0.1);

@@ -31,7 +31,11 @@ function firstIteration() {
 }
 
 function incrementAndCheck() {
-  const inc = http.post(`${BASE_URL}/api/increment`, JSON.stringify({ counter_name: 'partition_test', amount: 1 }), JSON_HEADERS);
+  const inc = http.post(
+    `${BASE_URL}/api/increment`,
+    JSON.stringify({ counter_name: 'partition_test', amount: 1 }),
+    JSON_HEADERS,
+  );
   check(inc, { 'increment 200': (r) => r.status === 200 });
   sleep(0.2);
   const view = http.get(`${BASE_URL}/api/counter/partition_test`);

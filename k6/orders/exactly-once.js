@@ -127,7 +127,9 @@ export function batchOrders() {
   const res = http.post(`${BASE_URL}/orders/batch`, JSON.stringify({ orders }), JSON_HEADERS);
   batchLatency.add(res.timings.duration);
   const body = parse(res);
-  errors.add(!check(res, { 'batch committed': (r) => r.status === 200 && body.status === 'committed' && body.count === size }));
+  errors.add(
+    !check(res, { 'batch committed': (r) => r.status === 200 && body.status === 'committed' && body.count === size }),
+  );
 }
 
 export function teardown() {

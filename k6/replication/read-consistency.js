@@ -115,7 +115,8 @@ export function sessionReads() {
   const read = http.get(`${CLIENT_URL}/reads?key=${encodeURIComponent(key)}&session=${write.json('session')}`, {
     tags: { name: 'client /reads' },
   });
-  if (check(read, { 'session read 200': (r) => r.status === 200 })) missedOwnWrites.add(read.json('missed_own_write') === true);
+  if (check(read, { 'session read 200': (r) => r.status === 200 }))
+    missedOwnWrites.add(read.json('missed_own_write') === true);
   sleep(0.2);
 }
 

@@ -12,7 +12,8 @@ import { OverviewPage } from './pages/overview';
 import { ReplicationPage } from './pages/replication';
 import './styles.css';
 
-type Route = { page: 'overview' } | { page: LabPage } | { page: 'experiments'; id?: string } | { page: 'missing'; path: string };
+type Route =
+  { page: 'overview' } | { page: LabPage } | { page: 'experiments'; id?: string } | { page: 'missing'; path: string };
 
 function route(path: string): Route {
   const parts = path.replace(/\/+$/, '').split('/').filter(Boolean);

@@ -17,9 +17,12 @@ export const LAB_MODULES: Record<LabName, (nodes: string[]) => DynamicModule> = 
 
 /** The OpenAPI tag of each lab, with what the lab teaches (shown at /docs). */
 export const LAB_API_TAGS: Record<LabName, string> = {
-  booking: 'Seat booking: double booking under concurrent clicks; row lock, version check, Redlock and fencing tokens as fixes',
+  booking:
+    'Seat booking: double booking under concurrent clicks; row lock, version check, Redlock and fencing tokens as fixes',
   bank: 'Transfers: double spend through check-then-act; locked safe mode and the isolation levels; the bank invariant live',
   orders: 'Orders over Kafka into PostgreSQL: at-most-once, at-least-once and exactly-once under consumer crashes',
-  counter: 'A G-Counter CRDT across three regions with anti-entropy and partitions, beside a strongly consistent counter',
-  replication: 'A primary and two lagging replicas: stale reads and read-your-writes, monotonic reads, bounded staleness',
+  counter:
+    'A G-Counter CRDT across three regions with anti-entropy and partitions, beside a strongly consistent counter',
+  replication:
+    'A primary and two lagging replicas: stale reads and read-your-writes, monotonic reads, bounded staleness',
 };

@@ -71,9 +71,7 @@ export class BankClient {
     for (const line of text.split('\n')) {
       const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
       if (!match || match[1] !== name) continue;
-      const found = Object.fromEntries(
-        [...(match[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-      );
+      const found = Object.fromEntries([...(match[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
       if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(match[4]);
     }
     return sum;
@@ -85,7 +83,11 @@ export class BankClient {
 }
 
 /** Runs `total` tasks with at most `width` in flight at once. */
-export async function boundedConcurrency<T>(total: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+export async function boundedConcurrency<T>(
+  total: number,
+  width: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array<T>(total);
   let next = 0;
   const worker = async () => {

@@ -39,7 +39,12 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
       });
       expect((await get(`${bank.base}/accounts/alice`)).body).toEqual({ id: 'alice', balance: 1000 });
 
-      const res = await bank.raw('POST', '/transfer', '{"from_account": "alice", "to_account": "bob", "amount": 100}', {});
+      const res = await bank.raw(
+        'POST',
+        '/transfer',
+        '{"from_account": "alice", "to_account": "bob", "amount": 100}',
+        {},
+      );
       expect(res.status).toBe(200);
       expect(Object.keys(res.body).slice(0, 12)).toEqual([
         'id',
@@ -98,8 +103,14 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
     });
 
     it('admin endpoints answer in the seed shape and change only what they are given', async () => {
-      expect((await post(`${bank.base}/admin/delay?enabled=true&ms=200`)).body).toEqual({ delay_enabled: true, delay_ms: 200 });
-      expect((await post(`${bank.base}/admin/delay?enabled=false`)).body).toEqual({ delay_enabled: false, delay_ms: 200 });
+      expect((await post(`${bank.base}/admin/delay?enabled=true&ms=200`)).body).toEqual({
+        delay_enabled: true,
+        delay_ms: 200,
+      });
+      expect((await post(`${bank.base}/admin/delay?enabled=false`)).body).toEqual({
+        delay_enabled: false,
+        delay_ms: 200,
+      });
       expect((await post(`${bank.base}/admin/barrier?enabled=true&count=3`)).body).toMatchObject({
         barrier_enabled: true,
         barrier_count: 3,
@@ -130,9 +141,13 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
       const labs = await get(`${app.url}/admin/labs/bank`);
       const port = labs.body.strategy_ports.find((p: { port: string }) => p.port === 'transfer');
       expect(port.current).toBe('safe');
-      expect(port.strategies.map((s: { key: string }) => s.key).sort()).toEqual(
-        ['read-committed', 'repeatable-read', 'safe', 'serializable', 'vulnerable'],
-      );
+      expect(port.strategies.map((s: { key: string }) => s.key).sort()).toEqual([
+        'read-committed',
+        'repeatable-read',
+        'safe',
+        'serializable',
+        'vulnerable',
+      ]);
       await post(`${bank.base}/admin/transactions?enabled=false`);
       expect((await get(`${app.url}/admin/labs/bank`)).body.strategy_ports[0].current).toBe('vulnerable');
     });
@@ -141,8 +156,15 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
       await bank.settings({ delay_enabled: true, delay_ms: 100, barrier_enabled: true, barrier_count: 2 });
       await racePair();
       const text = await bank.metricsText();
-      const grep = text.split('\n').filter((l) => /race_condition|double_spend|transfers_total|account_balance/.test(l));
-      for (const family of ['race_condition_hits_total', 'double_spend_detected_total', 'transfers_total', 'account_balance']) {
+      const grep = text
+        .split('\n')
+        .filter((l) => /race_condition|double_spend|transfers_total|account_balance/.test(l));
+      for (const family of [
+        'race_condition_hits_total',
+        'double_spend_detected_total',
+        'transfers_total',
+        'account_balance',
+      ]) {
         expect(grep.some((l) => l.startsWith(`${family}{`) && l.includes('service="bank-api"'))).toBe(true);
       }
       for (const family of ['transfer_duration_seconds_bucket', 'concurrent_transfers', 'barrier_waiting_count']) {
@@ -202,7 +224,12 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
         const balances = await bank.balances();
         if (balances.alice === -600 && balances.bob === 1300 && balances.charlie === 1000) raced += 1;
         const invariants = (await bank.invariants()).body;
-        expect(invariants).toMatchObject({ conserved: true, ledger_consistent: true, ok: false, race_hits_since_reset: 1 });
+        expect(invariants).toMatchObject({
+          conserved: true,
+          ledger_consistent: true,
+          ok: false,
+          race_hits_since_reset: 1,
+        });
         expect(invariants.negative_balances).toEqual([{ id: 'alice', balance: -600 }]);
       }
       expect(raced).toBe(TRIALS);
@@ -264,7 +291,9 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
         ledger_consistent: true,
         race_hits_since_reset: 0,
       });
-      expect(Object.values(invariants.transfers_since_reset as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(5000);
+      expect(Object.values(invariants.transfers_since_reset as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(
+        5000,
+      );
     });
   });
 
@@ -296,7 +325,9 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
           expect(failed!.attempts).toBeGreaterThanOrEqual(2);
           expect((await bank.balances()).alice).toBe(200);
         }
-        expect((await bank.metric('bank_transfer_retries_total', { strategy: level })) - retriesBefore).toBeGreaterThanOrEqual(5);
+        expect(
+          (await bank.metric('bank_transfer_retries_total', { strategy: level })) - retriesBefore,
+        ).toBeGreaterThanOrEqual(5);
       },
     );
 
@@ -378,19 +409,85 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
 
   describe('bad input: 4xx JSON naming the problem, state unchanged', () => {
     const cases: Array<[string, string, string, number, string]> = [
-      ['unknown from account', 'POST', '{"from_account":"mallory","to_account":"bob","amount":5}', 404, 'BANK.ACCOUNT_NOT_FOUND'],
-      ['unknown to account', 'POST', '{"from_account":"alice","to_account":"mallory","amount":5}', 404, 'BANK.ACCOUNT_NOT_FOUND'],
-      ['zero amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":0}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['negative amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":-100}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['non-numeric amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":"lots"}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['numeric string amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":"5"}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['three decimals', 'POST', '{"from_account":"alice","to_account":"bob","amount":1.005}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['tiny exponent amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":1e-7}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['huge amount', 'POST', '{"from_account":"alice","to_account":"bob","amount":1e300}', 400, 'REQUEST.NUMBER_OUT_OF_RANGE'],
+      [
+        'unknown from account',
+        'POST',
+        '{"from_account":"mallory","to_account":"bob","amount":5}',
+        404,
+        'BANK.ACCOUNT_NOT_FOUND',
+      ],
+      [
+        'unknown to account',
+        'POST',
+        '{"from_account":"alice","to_account":"mallory","amount":5}',
+        404,
+        'BANK.ACCOUNT_NOT_FOUND',
+      ],
+      [
+        'zero amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":0}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'negative amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":-100}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'non-numeric amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":"lots"}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'numeric string amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":"5"}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'three decimals',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":1.005}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'tiny exponent amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":1e-7}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'huge amount',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":1e300}',
+        400,
+        'REQUEST.NUMBER_OUT_OF_RANGE',
+      ],
       ['self transfer', 'POST', '{"from_account":"alice","to_account":"alice","amount":5}', 400, 'BANK.SELF_TRANSFER'],
       ['missing fields', 'POST', '{"amount":5}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['wrong type of account', 'POST', '{"from_account":5,"to_account":"bob","amount":5}', 400, 'REQUEST.VALIDATION_FAILED'],
-      ['unknown field', 'POST', '{"from_account":"alice","to_account":"bob","amount":5,"memo":"x"}', 400, 'REQUEST.VALIDATION_FAILED'],
+      [
+        'wrong type of account',
+        'POST',
+        '{"from_account":5,"to_account":"bob","amount":5}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'unknown field',
+        'POST',
+        '{"from_account":"alice","to_account":"bob","amount":5,"memo":"x"}',
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
       ['malformed JSON', 'POST', '{"from_account":', 400, 'REQUEST.MALFORMED_JSON'],
       ['JSON array body', 'POST', '[1,2]', 400, 'REQUEST.VALIDATION_FAILED'],
     ];
@@ -447,15 +544,18 @@ describe('bank lab (LABS=bank, real PostgreSQL and Redis)', () => {
       expect((await get(`${bank.base}/admin/settings`)).body).toEqual(before);
     });
 
-    it.each([{ delay_ms: -1 }, { barrier_count: 0 }, { transfer_strategy: 'yolo' }, { use_transactions: 'yes' }, { extra: 1 }])(
-      'POST /admin/settings %j → 400, settings unchanged',
-      async (body) => {
-        const before = (await get(`${bank.base}/admin/settings`)).body;
-        const res = await post(`${bank.base}/admin/settings`, body);
-        expect(res.status).toBe(400);
-        expect(res.body.code).toMatch(/^(REQUEST|ADMIN)\./);
-        expect((await get(`${bank.base}/admin/settings`)).body).toEqual(before);
-      },
-    );
+    it.each([
+      { delay_ms: -1 },
+      { barrier_count: 0 },
+      { transfer_strategy: 'yolo' },
+      { use_transactions: 'yes' },
+      { extra: 1 },
+    ])('POST /admin/settings %j → 400, settings unchanged', async (body) => {
+      const before = (await get(`${bank.base}/admin/settings`)).body;
+      const res = await post(`${bank.base}/admin/settings`, body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toMatch(/^(REQUEST|ADMIN)\./);
+      expect((await get(`${bank.base}/admin/settings`)).body).toEqual(before);
+    });
   });
 });

@@ -8,7 +8,10 @@ export const SAFE_STRATEGIES = ['pessimistic', 'optimistic', 'distributed', 'fen
 export const ALL_STRATEGIES = ['none', ...SAFE_STRATEGIES] as const;
 
 /** The seed's 100 seats, A1..J10. */
-export const SEED_SEATS = Array.from({ length: 100 }, (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`);
+export const SEED_SEATS = Array.from(
+  { length: 100 },
+  (_, n) => `${String.fromCharCode(65 + Math.floor(n / 10))}${(n % 10) + 1}`,
+);
 
 export const STORM_CONNECTIONS = 400;
 
@@ -58,7 +61,9 @@ export class BookingClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) }),
+          );
           res.on('error', reject);
         },
       );

@@ -60,7 +60,13 @@ describe('booking lab', () => {
       const details = res.body.seats.details as Array<{ seat_number: string; section: string; row_name: string }>;
       expect(details.slice(0, 3).map((s) => s.seat_number)).toEqual(['A1', 'A2', 'A3']);
       expect(details[9].seat_number).toBe('A10');
-      expect(details[99]).toEqual({ seat_number: 'J10', section: 'Economy', row_name: 'J', is_booked: false, booked_by: null });
+      expect(details[99]).toEqual({
+        seat_number: 'J10',
+        section: 'Economy',
+        row_name: 'J',
+        is_booked: false,
+        booked_by: null,
+      });
       const bySection = (name: string) => details.filter((s) => s.section === name).length;
       expect([bySection('VIP'), bySection('Standard'), bySection('Economy')]).toEqual([30, 40, 30]);
     });
@@ -72,7 +78,13 @@ describe('booking lab', () => {
       expect(available.body.seats.find((s: { seat_number: string }) => s.seat_number === 'A1')).toBeUndefined();
       expect(available.body.seats[0]).toEqual({ seat_number: 'A2', section: 'VIP', row_name: 'A' });
       const all = await booking.get('/events/1/seats?available_only=FALSE');
-      expect(all.body.seats[0]).toEqual({ seat_number: 'A1', section: 'VIP', row_name: 'A', is_booked: true, booked_by: 'alice' });
+      expect(all.body.seats[0]).toEqual({
+        seat_number: 'A1',
+        section: 'VIP',
+        row_name: 'A',
+        is_booked: true,
+        booked_by: 'alice',
+      });
     });
 
     it('books, refuses a taken seat, and answers every outcome with HTTP 200 and a status', async () => {
@@ -86,12 +98,20 @@ describe('booking lab', () => {
       });
       const second = await booking.book('B2', 'bob');
       expect(second.status).toBe(200);
-      expect(second.body).toMatchObject({ status: 'failed', message: 'Seat B2 already booked by alice', strategy: 'none' });
+      expect(second.body).toMatchObject({
+        status: 'failed',
+        message: 'Seat B2 already booked by alice',
+        strategy: 'none',
+      });
     });
 
     it('adds attempts under optimistic and the fencing token under fenced', async () => {
       await booking.useStrategy('optimistic');
-      expect((await booking.book('C1', 'carol')).body).toMatchObject({ status: 'confirmed', attempts: 1, strategy: 'optimistic' });
+      expect((await booking.book('C1', 'carol')).body).toMatchObject({
+        status: 'confirmed',
+        attempts: 1,
+        strategy: 'optimistic',
+      });
       await booking.useStrategy('fenced');
       const fenced = await booking.book('C2', 'dave');
       expect(fenced.body).toMatchObject({ status: 'confirmed', strategy: 'fenced' });
@@ -120,7 +140,12 @@ describe('booking lab', () => {
       expect(set.body.new_strategy).toBe('pessimistic');
       const reset = await request('POST', `${base}/admin/reset?event_id=1`, undefined, {});
       expect(reset.body).toEqual({ message: 'Event 1 reset successfully' });
-      const book = await request('POST', `${base}/book`, '{"event_id":1,"seat_number":"A1","customer_id":"me"}', CURL_FORM);
+      const book = await request(
+        'POST',
+        `${base}/book`,
+        '{"event_id":1,"seat_number":"A1","customer_id":"me"}',
+        CURL_FORM,
+      );
       expect(book.status).toBe(200);
       expect(book.body).toMatchObject({ status: 'confirmed', customer_id: 'me', strategy: 'pessimistic' });
       const doubles = await get(`${base}/admin/double-bookings`);
@@ -204,15 +229,23 @@ describe('booking lab', () => {
       expect(none).toMatchObject({ strategy: 'none', confirmed: 1, errors: 0, double_bookings: 1, safe: false });
       expect(none.double_booked).toBeGreaterThan(0);
       for (const result of res.body.results.slice(1)) {
-        expect(result).toMatchObject({ confirmed: 1, failed: 9, double_booked: 0, errors: 0, double_bookings: 0, safe: true });
+        expect(result).toMatchObject({
+          confirmed: 1,
+          failed: 9,
+          double_booked: 0,
+          errors: 0,
+          double_bookings: 0,
+          safe: true,
+        });
         expect(result.p50_ms).toBeLessThanOrEqual(result.p99_ms);
       }
     });
 
     it('documents every route in OpenAPI under the booking tag with a summary', async () => {
       const docs = await get(`${app.url}/docs-json`);
-      const paths = Object.entries(docs.body.paths as Record<string, Record<string, { tags: string[]; summary?: string }>>)
-        .filter(([path]) => path.startsWith('/booking/'));
+      const paths = Object.entries(
+        docs.body.paths as Record<string, Record<string, { tags: string[]; summary?: string }>>,
+      ).filter(([path]) => path.startsWith('/booking/'));
       expect(paths.length).toBeGreaterThanOrEqual(12);
       for (const [path, operations] of paths) {
         for (const [method, op] of Object.entries(operations)) {
@@ -234,27 +267,9 @@ describe('booking lab', () => {
           'REQUEST.VALIDATION_FAILED',
           /seat_number.*customer_id/,
         ],
-        [
-          'event_id "abc"',
-          () => booking.book('A1', 'x', 'abc'),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /event_id/,
-        ],
-        [
-          'a fractional event_id',
-          () => booking.book('A1', 'x', 1.5),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /event_id/,
-        ],
-        [
-          'a negative event_id',
-          () => booking.book('A1', 'x', -1),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /event_id/,
-        ],
+        ['event_id "abc"', () => booking.book('A1', 'x', 'abc'), 400, 'REQUEST.VALIDATION_FAILED', /event_id/],
+        ['a fractional event_id', () => booking.book('A1', 'x', 1.5), 400, 'REQUEST.VALIDATION_FAILED', /event_id/],
+        ['a negative event_id', () => booking.book('A1', 'x', -1), 400, 'REQUEST.VALIDATION_FAILED', /event_id/],
         [
           'an event_id beyond int4',
           () => booking.book('A1', 'x', 2 ** 31),
@@ -269,13 +284,7 @@ describe('booking lab', () => {
           'REQUEST.VALIDATION_FAILED',
           /seat_number/,
         ],
-        [
-          'an empty customer_id',
-          () => booking.book('A1', ''),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /customer_id/,
-        ],
+        ['an empty customer_id', () => booking.book('A1', ''), 400, 'REQUEST.VALIDATION_FAILED', /customer_id/],
         [
           'an unknown field',
           () => booking.post('/book', { event_id: 1, seat_number: 'A1', customer_id: 'x', vip: true }),
@@ -292,13 +301,7 @@ describe('booking lab', () => {
           'ADMIN.UNKNOWN_STRATEGY',
           /fast/,
         ],
-        [
-          'strategy missing',
-          () => booking.post('/admin/strategy', {}),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /strategy/,
-        ],
+        ['strategy missing', () => booking.post('/admin/strategy', {}), 400, 'REQUEST.VALIDATION_FAILED', /strategy/],
         [
           'malformed JSON',
           () => request('POST', `${booking.base}/book`, '{"event_id": 1, "seat_number":', CURL_FORM),
@@ -306,13 +309,7 @@ describe('booking lab', () => {
           'REQUEST.MALFORMED_JSON',
           /JSON/,
         ],
-        [
-          'a 2 MB body',
-          () => booking.book('A1', 'x'.repeat(2 * 1024 * 1024)),
-          413,
-          'REQUEST.BODY_TOO_LARGE',
-          /limit/,
-        ],
+        ['a 2 MB body', () => booking.book('A1', 'x'.repeat(2 * 1024 * 1024)), 413, 'REQUEST.BODY_TOO_LARGE', /limit/],
         [
           'a JSON array body',
           () => request('POST', `${booking.base}/book`, '[1,2]'),
@@ -320,21 +317,9 @@ describe('booking lab', () => {
           'REQUEST.VALIDATION_FAILED',
           /event_id/,
         ],
-        [
-          'event id "abc" in the path',
-          () => booking.get('/events/abc'),
-          400,
-          'REQUEST.VALIDATION_FAILED',
-          /event_id/,
-        ],
+        ['event id "abc" in the path', () => booking.get('/events/abc'), 400, 'REQUEST.VALIDATION_FAILED', /event_id/],
         ['an unknown event in the path', () => booking.get('/events/2'), 404, 'BOOKING.EVENT_NOT_FOUND', /2/],
-        [
-          'seats of an unknown event',
-          () => booking.get('/events/2/seats'),
-          404,
-          'BOOKING.EVENT_NOT_FOUND',
-          /2/,
-        ],
+        ['seats of an unknown event', () => booking.get('/events/2/seats'), 404, 'BOOKING.EVENT_NOT_FOUND', /2/],
         [
           'available_only=maybe',
           () => booking.get('/events/1/seats?available_only=maybe'),
@@ -477,9 +462,9 @@ describe('booking lab', () => {
       const REQUESTS = 2000;
 
       /**
-     * All 2,000 are issued at once; request i wants seat i / 20, so each seat's 20 requesters are
-     * on the wire together (the client keeps up to STORM_CONNECTIONS connections open).
-     */
+       * All 2,000 are issued at once; request i wants seat i / 20, so each seat's 20 requesters are
+       * on the wire together (the client keeps up to STORM_CONNECTIONS connections open).
+       */
       async function storm() {
         await booking.reset();
         const responses = await runConcurrently(REQUESTS, (i) =>
@@ -546,12 +531,16 @@ describe('booking lab', () => {
       }
 
       it('"distributed" double-books: the stale holder still writes', async () => {
-        const before = metricValue(await booking.metrics(), 'booking_lock_expirations_total', { strategy: 'distributed' });
+        const before = metricValue(await booking.metrics(), 'booking_lock_expirations_total', {
+          strategy: 'distributed',
+        });
         const run = await pausedHolderScenario('distributed');
         expect(run.second.status).toBe('confirmed');
         expect(run.first.status).toBe('double_booked');
         expect(run.doubleBookings).toBe(1);
-        const after = metricValue(await booking.metrics(), 'booking_lock_expirations_total', { strategy: 'distributed' });
+        const after = metricValue(await booking.metrics(), 'booking_lock_expirations_total', {
+          strategy: 'distributed',
+        });
         expect(after - before).toBe(1);
       });
 
@@ -562,7 +551,9 @@ describe('booking lab', () => {
         expect(run.first).toMatchObject({ status: 'failed', reason: 'stale_token' });
         expect(run.first.message).toMatch(/fencing token \d+ rejected/);
         expect(run.doubleBookings).toBe(0);
-        const seat = (await booking.get('/events/1')).body.seats.details.find((s: { seat_number: string }) => s.seat_number === 'A1');
+        const seat = (await booking.get('/events/1')).body.seats.details.find(
+          (s: { seat_number: string }) => s.seat_number === 'A1',
+        );
         expect(seat.booked_by).toBe('second_holder');
         const after = metricValue(await booking.metrics(), 'booking_fencing_rejections_total', { strategy: 'fenced' });
         expect(after - before).toBe(1);

@@ -1,6 +1,14 @@
 import { RunningApp } from '../../src/bootstrap';
 import { startApp } from '../utils/app';
-import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage, selectStrategy, waitForAttribute } from './console-kit';
+import {
+  attack,
+  buildConsole,
+  ConsoleBrowser,
+  openBrowser,
+  openConsolePage,
+  selectStrategy,
+  waitForAttribute,
+} from './console-kit';
 
 describe('console: booking page in a real browser', () => {
   let app: RunningApp;
@@ -41,7 +49,9 @@ describe('console: booking page in a real browser', () => {
       await waitForAttribute(page, '[data-testid="seat-A1"]', 'data-state', 'booked');
       await page.locator('[data-testid="no-double-booking"]').waitFor();
     }
-    expect(await page.locator('[data-testid="seat-A1"]').getAttribute('aria-label')).toMatch(/^A1: booked by customer-\d+$/);
+    expect(await page.locator('[data-testid="seat-A1"]').getAttribute('aria-label')).toMatch(
+      /^A1: booked by customer-\d+$/,
+    );
     await browser.screenshot('booking-safe');
   });
 });

@@ -35,7 +35,11 @@ describe('console: an app started with ADMIN_TOKEN', () => {
     await attack(page);
     await page.locator('[data-testid="attack-result"]').waitFor();
     // The booking went through: the pushed seat map shows A1 taken.
-    await page.waitForFunction(() => ['booked', 'double'].includes(document.querySelector('[data-testid="seat-A1"]')?.getAttribute('data-state') ?? ''));
+    await page.waitForFunction(() =>
+      ['booked', 'double'].includes(
+        document.querySelector('[data-testid="seat-A1"]')?.getAttribute('data-state') ?? '',
+      ),
+    );
     expect(browser.errors).toEqual([]);
   });
 });
@@ -57,10 +61,17 @@ describe('console: the "read now" after a control, on an app started with ADMIN_
   /** Clicks the consumer's idempotency switch (a write that needs no token) and waits for the page's refresh call to be answered. */
   async function toggleIdempotency(): Promise<{ status: number; token: string | undefined }> {
     const { page } = browser;
-    await page.waitForFunction(() => (document.querySelector('[data-testid="idempotency"]') as { disabled?: boolean } | null)?.disabled === false, undefined, {
-      timeout: 60_000,
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('[data-testid="idempotency"]') as { disabled?: boolean } | null)?.disabled === false,
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/admin/console/labs/orders/refresh'), {
+      timeout: 30_000,
     });
-    const refreshed = page.waitForResponse((r) => r.url().endsWith('/admin/console/labs/orders/refresh'), { timeout: 30_000 });
     await page.locator('[data-testid="idempotency"]').click();
     const answer = await refreshed;
     return { status: answer.status(), token: answer.request().headers()['x-admin-token'] };

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 
 // Evaluated in the page by playwright, where the DOM exists.
-declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+declare const document: {
+  querySelector(selector: string): any;
+  querySelectorAll(selector: string): ArrayLike<unknown>;
+};
 
 const ROOT = join(__dirname, '..', '..');
 /** Screenshots of every test run (gitignored). */
@@ -43,7 +46,9 @@ export interface ConsoleBrowser {
  * A 4xx answer the page shows as a lab outcome ("refused") is not an error; anything else the
  * console logs as an error, and every uncaught exception, is collected in `errors`.
  */
-export async function openBrowser(options: { allow?: RegExp[]; colorScheme?: 'light' | 'dark' } = {}): Promise<ConsoleBrowser> {
+export async function openBrowser(
+  options: { allow?: RegExp[]; colorScheme?: 'light' | 'dark' } = {},
+): Promise<ConsoleBrowser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (npm test does)`);
   const profile = mkdtempSync(join(tmpdir(), 'labs-console-chromium-'));
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -77,7 +82,13 @@ export async function openBrowser(options: { allow?: RegExp[]; colorScheme?: 'li
 }
 
 /** Waits until the element's attribute has the value (the page updates from the pushed state). */
-export async function waitForAttribute(page: Page, selector: string, name: string, value: string, timeout = 20_000): Promise<void> {
+export async function waitForAttribute(
+  page: Page,
+  selector: string,
+  name: string,
+  value: string,
+  timeout = 20_000,
+): Promise<void> {
   await page.waitForFunction(
     ([sel, attr, want]) => document.querySelector(sel)?.getAttribute(attr) === want,
     [selector, name, value] as const,
@@ -94,13 +105,19 @@ export async function openConsolePage(page: Page, url: string): Promise<void> {
 /** Selects a strategy radio and waits until the pushed state says it is the current one. */
 export async function selectStrategy(page: Page, key: string): Promise<void> {
   await page.locator(`[data-testid="strategy-${key}"]`).click();
-  await page.waitForFunction((k) => (document.querySelector(`[data-testid="strategy-${k}"]`) as { checked?: boolean } | null)?.checked === true, key);
+  await page.waitForFunction(
+    (k) => (document.querySelector(`[data-testid="strategy-${k}"]`) as { checked?: boolean } | null)?.checked === true,
+    key,
+  );
   await page.locator('button[data-testid="attack"]:not([disabled])').waitFor();
 }
 
 /** Presses the page's attack button and waits until it is done (enabled again). */
 export async function attack(page: Page, timeout = 60_000): Promise<void> {
   await page.locator('[data-testid="attack"]').click();
-  await page.locator('button[data-testid="attack"][aria-busy="true"]').waitFor({ state: 'detached', timeout }).catch(() => undefined);
+  await page
+    .locator('button[data-testid="attack"][aria-busy="true"]')
+    .waitFor({ state: 'detached', timeout })
+    .catch(() => undefined);
   await page.locator('button[data-testid="attack"]:not([disabled])').waitFor({ timeout });
 }

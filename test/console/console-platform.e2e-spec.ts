@@ -4,7 +4,11 @@ import { get, post } from '../utils/http';
 import { buildConsole, ConsoleBrowser, openBrowser, openConsolePage, waitForAttribute } from './console-kit';
 
 // Evaluated in the page by playwright, where the DOM exists.
-declare const document: { querySelector(selector: string): any; activeElement: { getAttribute(name: string): string | null } | null; documentElement: { getAttribute(name: string): string | null } };
+declare const document: {
+  querySelector(selector: string): any;
+  activeElement: { getAttribute(name: string): string | null } | null;
+  documentElement: { getAttribute(name: string): string | null };
+};
 
 const MAIN_PORT = String(Number(process.env.NODE_PORTS_SHIFT) + 9500);
 
@@ -15,7 +19,9 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
   beforeAll(async () => {
     buildConsole();
     app = await startApp({ LABS: 'booking', PORT: MAIN_PORT });
-    browser = await openBrowser({ allow: [/ERR_CONNECTION_REFUSED/, /status of 503/, /EventSource's response has a status 404/] });
+    browser = await openBrowser({
+      allow: [/ERR_CONNECTION_REFUSED/, /status of 503/, /EventSource's response has a status 404/],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -25,7 +31,12 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
   it('serves the page for every console path (revalidated) and hashed assets cached for good', async () => {
     for (const path of ['/console', '/console/booking', '/console/experiments', '/console/experiments/some-run']) {
       const res = await fetch(`${app!.url}${path}`);
-      expect({ path, status: res.status, cache: res.headers.get('cache-control'), type: res.headers.get('content-type') }).toEqual({
+      expect({
+        path,
+        status: res.status,
+        cache: res.headers.get('cache-control'),
+        type: res.headers.get('content-type'),
+      }).toEqual({
         path,
         status: 200,
         cache: 'no-cache',
@@ -95,12 +106,15 @@ describe('console: served by the app, live over SSE, and recovering by itself', 
     expect(await theme.getAttribute('aria-label')).toBe('Theme: auto; change theme');
     await theme.focus();
     // Preact runs effects after paint: wait for the attribute rather than read it at once.
-    const themeIs = (want: string | null) => page.waitForFunction((w) => document.documentElement.getAttribute('data-theme') === w, want);
+    const themeIs = (want: string | null) =>
+      page.waitForFunction((w) => document.documentElement.getAttribute('data-theme') === w, want);
     await page.keyboard.press('Enter');
     await themeIs('light');
     await page.keyboard.press('Enter');
     await themeIs('dark');
-    const background = await page.evaluate(() => (globalThis as any).getComputedStyle(document.querySelector('body')).backgroundColor as string);
+    const background = await page.evaluate(
+      () => (globalThis as any).getComputedStyle(document.querySelector('body')).backgroundColor as string,
+    );
     expect(background).toBe('rgb(21, 23, 26)');
     await browser.screenshot('booking-dark');
     // The choice is kept across a reload; `auto` follows prefers-color-scheme again.

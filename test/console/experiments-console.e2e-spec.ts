@@ -4,7 +4,10 @@ import { get } from '../utils/http';
 import { buildConsole, ConsoleBrowser, openBrowser } from './console-kit';
 
 // Evaluated in the page by playwright, where the DOM exists.
-declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+declare const document: {
+  querySelector(selector: string): any;
+  querySelectorAll(selector: string): ArrayLike<unknown>;
+};
 
 describe('console: an experiment end to end in a real browser', () => {
   let app: RunningApp;
@@ -41,13 +44,20 @@ describe('console: an experiment end to end in a real browser', () => {
     await page.locator('[data-testid="exp-status"]', { hasText: 'invalid' }).waitFor({ timeout: 90_000 });
     const doc = (await get(`${app.url}/admin/experiments/${id}`)).body;
     expect(doc.status).toBe('invalid');
-    const double = (doc.verdict.anomalies as Array<{ type: string; explanation: string; ops: number[] }>).find((a) => a.type === 'double-booking')!;
+    const double = (doc.verdict.anomalies as Array<{ type: string; explanation: string; ops: number[] }>).find(
+      (a) => a.type === 'double-booking',
+    )!;
     expect(double).toBeDefined();
 
     // Every op of the history is drawn, and the anomalous ones are marked.
     const history = (await (await fetch(`${app.url}/admin/experiments/${id}/history`)).text()).trim().split('\n');
-    const clientInvokes = history.map((l) => JSON.parse(l)).filter((op) => op.type === 'invoke' && op.process !== 'nemesis');
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="timeline"] [data-op]').length === n, clientInvokes.length);
+    const clientInvokes = history
+      .map((l) => JSON.parse(l))
+      .filter((op) => op.type === 'invoke' && op.process !== 'nemesis');
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="timeline"] [data-op]').length === n,
+      clientInvokes.length,
+    );
     expect(await page.locator('[data-testid="timeline"] [data-anomalous="true"]').count()).toBeGreaterThan(0);
 
     // The explanation is beside the picture; clicking the anomaly highlights its operations.
@@ -64,7 +74,10 @@ describe('console: an experiment end to end in a real browser', () => {
     await item.locator('.op-links button').last().focus();
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      (op) => new RegExp(`^op (${op}→\\d+|\\d+→${op}):`).test(document.querySelector('[data-testid="op-detail"]')?.textContent ?? ''),
+      (op) =>
+        new RegExp(`^op (${op}→\\d+|\\d+→${op}):`).test(
+          document.querySelector('[data-testid="op-detail"]')?.textContent ?? '',
+        ),
       double.ops[double.ops.length - 1],
     );
     await browser.screenshot('experiment-anomaly');

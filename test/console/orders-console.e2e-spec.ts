@@ -3,7 +3,10 @@ import { startApp } from '../utils/app';
 import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage } from './console-kit';
 
 // Evaluated in the page by playwright, where the DOM exists.
-declare const document: { querySelector(selector: string): any; querySelectorAll(selector: string): ArrayLike<unknown> };
+declare const document: {
+  querySelector(selector: string): any;
+  querySelectorAll(selector: string): ArrayLike<unknown>;
+};
 
 const statValue = (testid: string) => `[data-testid="${testid}"] .stat-value`;
 
@@ -27,13 +30,18 @@ describe('console: orders page in a real browser', () => {
     const box = page.locator('[data-testid="idempotency"]');
     // The switch is disabled (and reads unchecked) until the consumer's config has arrived: reading
     // it earlier would take "off" for the consumer's state and skip the click.
-    await page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid="idempotency"]') as { disabled?: boolean } | null;
-      return el !== null && el.disabled === false;
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector('[data-testid="idempotency"]') as { disabled?: boolean } | null;
+        return el !== null && el.disabled === false;
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     if ((await box.isChecked()) !== on) await box.click();
     await page.waitForFunction(
-      (want) => (document.querySelector('[data-testid="idempotency"]') as { checked?: boolean } | null)?.checked === want,
+      (want) =>
+        (document.querySelector('[data-testid="idempotency"]') as { checked?: boolean } | null)?.checked === want,
       on,
       { timeout: 60_000 },
     );
@@ -55,7 +63,9 @@ describe('console: orders page in a real browser', () => {
     await waitForFigure('produced', '10');
     await waitForFigure('unique', '10');
     await waitForFigure('duplicates', '1');
-    expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain('1 order applied more than once');
+    expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain(
+      '1 order applied more than once',
+    );
     await page.locator('[data-testid="duplicate-orders"]').waitFor();
     await browser.screenshot('orders-unsafe');
   });
@@ -69,7 +79,9 @@ describe('console: orders page in a real browser', () => {
       await waitForFigure('unique', '10');
       await waitForFigure('lag', '0');
       expect((await page.locator(statValue('duplicates')).innerText()).trim()).toBe('0');
-      expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain('every order applied exactly once');
+      expect(await page.locator('[data-testid="orders-verdict"]').innerText()).toContain(
+        'every order applied exactly once',
+      );
     }
     await browser.screenshot('orders-safe');
   });
@@ -77,16 +89,24 @@ describe('console: orders page in a real browser', () => {
   it('"Zombie producer" fences the live producer: the page names it and its successor, and orders go on', async () => {
     const { page } = browser;
     const zombie = page.locator('[data-testid="zombie"]');
-    await page.waitForFunction(() => (document.querySelector('[data-testid="zombie"]') as { disabled?: boolean } | null)?.disabled === false, undefined, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="zombie"]') as { disabled?: boolean } | null)?.disabled === false,
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
     await zombie.click();
     const badge = page.locator('[data-testid="fenced-producer"]');
     await badge.waitFor({ timeout: 60_000 });
     expect(await badge.innerText()).toMatch(/producer-1#\d+ → .*producer-1#\d+/);
-    await page.waitForFunction(() => /INVALID_PRODUCER_EPOCH/.test(document.querySelector('[data-testid="message"]')?.textContent ?? ''), undefined, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(
+      () => /INVALID_PRODUCER_EPOCH/.test(document.querySelector('[data-testid="message"]')?.textContent ?? ''),
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
     await attack(page, 90_000);
     await waitForFigure('produced', '10');
     await waitForFigure('unique', '10');

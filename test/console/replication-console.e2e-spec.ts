@@ -1,7 +1,15 @@
 import { RunningApp } from '../../src/bootstrap';
 import { nodeUrl, startApp } from '../utils/app';
 import { post } from '../utils/http';
-import { attack, buildConsole, ConsoleBrowser, openBrowser, openConsolePage, selectStrategy, waitForAttribute } from './console-kit';
+import {
+  attack,
+  buildConsole,
+  ConsoleBrowser,
+  openBrowser,
+  openConsolePage,
+  selectStrategy,
+  waitForAttribute,
+} from './console-kit';
 
 describe('console: replication page in a real browser', () => {
   let app: RunningApp;
@@ -16,8 +24,12 @@ describe('console: replication page in a real browser', () => {
     // The streaming trio is shared: leave it healed, with the seed's delays, and the engine app-log.
     if (app) {
       await post(`${nodeUrl(app, 'replication', 'replica2')}/admin/standby/heal`).catch(() => undefined);
-      await post(`${nodeUrl(app, 'replication', 'primary')}/admin/replication-delays`, { delays: { replica1: 500, replica2: 1500 } }).catch(() => undefined);
-      await post(`${nodeUrl(app, 'replication', 'primary')}/admin/replication-engine`, { engine: 'app-log' }).catch(() => undefined);
+      await post(`${nodeUrl(app, 'replication', 'primary')}/admin/replication-delays`, {
+        delays: { replica1: 500, replica2: 1500 },
+      }).catch(() => undefined);
+      await post(`${nodeUrl(app, 'replication', 'primary')}/admin/replication-engine`, { engine: 'app-log' }).catch(
+        () => undefined,
+      );
     }
     await browser?.close();
     await app?.close();
@@ -57,14 +69,20 @@ describe('console: replication page in a real browser', () => {
     await page.locator('[data-testid="strategy-postgres-streaming"]').click();
     // Infra is up on every machine these tests run on; a 409 names why in the message line.
     await page.waitForFunction(
-      () => (document.querySelector('[data-testid="strategy-postgres-streaming"]') as HTMLInputElement | null)?.checked === true,
+      () =>
+        (document.querySelector('[data-testid="strategy-postgres-streaming"]') as HTMLInputElement | null)?.checked ===
+        true,
       undefined,
       { timeout: 20_000 },
     );
     for (const r of ['replica1', 'replica2']) {
       await waitForAttribute(page, `[data-testid="standby-${r}"]`, 'data-state', 'streaming');
       // The standby's replay position, as it reports it (pg_last_wal_replay_lsn()), and its replay lag figure.
-      await page.waitForFunction((id) => /[0-9A-F]+\/[0-9A-F]+/.test(document.querySelector(`[data-testid="standby-lsn-${id}"]`)?.textContent ?? ''), r);
+      await page.waitForFunction(
+        (id) =>
+          /[0-9A-F]+\/[0-9A-F]+/.test(document.querySelector(`[data-testid="standby-lsn-${id}"]`)?.textContent ?? ''),
+        r,
+      );
       expect(await page.locator(`[data-testid="standby-lag-${r}"]`).innerText()).toMatch(/replay lag/);
     }
 
@@ -75,7 +93,9 @@ describe('console: replication page in a real browser', () => {
     await waitForAttribute(page, '[data-testid="standby-replica2"]', 'data-state', 'streaming');
 
     await page.locator('[data-testid="strategy-app-log"]').click();
-    await page.waitForFunction(() => (document.querySelector('[data-testid="strategy-app-log"]') as HTMLInputElement | null)?.checked === true);
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="strategy-app-log"]') as HTMLInputElement | null)?.checked === true,
+    );
     await page.locator('[data-testid="standby-replica1"]').waitFor({ state: 'detached' });
   });
 });

@@ -38,7 +38,11 @@ describe('counter lab: bad input', () => {
   ])('rejects %s on every increment endpoint with a 400 naming the field', async (_what, body, field) => {
     for (const url of [`${REGION_URL['us-east']}/increment`, `${GATEWAY}/api/increment`, `${STRONG}/increment`]) {
       const res = await post(url, body);
-      expect({ url, status: res.status, code: res.body.code }).toEqual({ url, status: 400, code: 'REQUEST.VALIDATION_FAILED' });
+      expect({ url, status: res.status, code: res.body.code }).toEqual({
+        url,
+        status: 400,
+        code: 'REQUEST.VALIDATION_FAILED',
+      });
       expect(JSON.stringify(res.body.details)).toContain(field);
     }
     await unchanged();
@@ -48,11 +52,24 @@ describe('counter lab: bad input', () => {
     const routing = await post(`${GATEWAY}/api/increment`, { counter_name: name, routing: 'mars' });
     expect(routing.status).toBe(400);
     expect(routing.body.message).toContain('routing');
-    for (const url of [`${REGION_URL['us-east']}/increment`, `${GATEWAY}/api/increment`, `${STRONG}/increment`, `${GATEWAY}/api/compare`]) {
+    for (const url of [
+      `${REGION_URL['us-east']}/increment`,
+      `${GATEWAY}/api/increment`,
+      `${STRONG}/increment`,
+      `${GATEWAY}/api/compare`,
+    ]) {
       const empty = await request('POST', url, undefined, {});
-      expect({ url, status: empty.status, code: empty.body.code }).toEqual({ url, status: 400, code: 'REQUEST.BODY_REQUIRED' });
+      expect({ url, status: empty.status, code: empty.body.code }).toEqual({
+        url,
+        status: 400,
+        code: 'REQUEST.BODY_REQUIRED',
+      });
       const malformed = await request('POST', url, '{"counter_name": ', {});
-      expect({ url, status: malformed.status, code: malformed.body.code }).toEqual({ url, status: 400, code: 'REQUEST.MALFORMED_JSON' });
+      expect({ url, status: malformed.status, code: malformed.body.code }).toEqual({
+        url,
+        status: 400,
+        code: 'REQUEST.MALFORMED_JSON',
+      });
     }
     await unchanged();
   });
@@ -93,7 +110,13 @@ describe('counter lab: bad input', () => {
   });
 
   it('rejects a /sync state with negative, fractional or non-numeric counts and merges nothing', async () => {
-    for (const counts of [{ [name]: { 'us-east-1': -1 } }, { [name]: { 'us-east-1': 9.5 } }, { [name]: { 'us-east-1': '9' } }, [], 'x']) {
+    for (const counts of [
+      { [name]: { 'us-east-1': -1 } },
+      { [name]: { 'us-east-1': 9.5 } },
+      { [name]: { 'us-east-1': '9' } },
+      [],
+      'x',
+    ]) {
       const res = await post(`${REGION_URL['us-east']}/sync`, { counts, node_id: 'evil', timestamp: 1 });
       expect({ counts, status: res.status }).toEqual({ counts, status: 400 });
       expect(res.body.message).toContain('counts');
@@ -117,8 +140,20 @@ describe('counter lab: bad input', () => {
 
   it('a reused idempotency key with a different amount is a 409 and counts nothing', async () => {
     const key = unique('key');
-    expect((await post(`${REGION_URL['us-east']}/increment`, { counter_name: `${name}-idem`, amount: 1, idempotency_key: key })).status).toBe(200);
-    const reused = await post(`${REGION_URL['us-east']}/increment`, { counter_name: `${name}-idem`, amount: 2, idempotency_key: key });
+    expect(
+      (
+        await post(`${REGION_URL['us-east']}/increment`, {
+          counter_name: `${name}-idem`,
+          amount: 1,
+          idempotency_key: key,
+        })
+      ).status,
+    ).toBe(200);
+    const reused = await post(`${REGION_URL['us-east']}/increment`, {
+      counter_name: `${name}-idem`,
+      amount: 2,
+      idempotency_key: key,
+    });
     expect(reused.status).toBe(409);
     expect((await get(`${REGION_URL['us-east']}/counter/${name}-idem`)).body.total_count).toBe(1);
   });

@@ -60,7 +60,11 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
         const roll = random();
         if (roll < 0.55) {
           const burst = 1 + Math.floor(random() * 3);
-          const ops = Array.from({ length: burst }, () => ({ region: pick(REGION_NAMES), amount: 1 + Math.floor(random() * 5), viaGateway: random() < 0.5 }));
+          const ops = Array.from({ length: burst }, () => ({
+            region: pick(REGION_NAMES),
+            amount: 1 + Math.floor(random() * 5),
+            viaGateway: random() < 0.5,
+          }));
           const results = await runConcurrently(burst, (i) => {
             const op = ops[i];
             return op.viaGateway
@@ -79,7 +83,8 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
           if ((await post(`${GATEWAY}/admin/partition/${region}?enabled=true`)).status === 200) partitioned.add(region);
         } else if (roll < 0.9) {
           const region = pick(REGION_NAMES);
-          if ((await post(`${GATEWAY}/admin/partition/${region}?enabled=false`)).status === 200) partitioned.delete(region);
+          if ((await post(`${GATEWAY}/admin/partition/${region}?enabled=false`)).status === 200)
+            partitioned.delete(region);
         } else {
           await post(`${GATEWAY}/admin/force-sync`);
         }
@@ -112,7 +117,9 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
 
   it('100 concurrent increments through the gateway: every region ends with exactly the acknowledged sum', async () => {
     const name = unique('concurrent');
-    const results = await runConcurrently(100, (i) => post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 1 + (i % 3) }));
+    const results = await runConcurrently(100, (i) =>
+      post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 1 + (i % 3) }),
+    );
     expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
     const acknowledged: Record<string, number> = {};
     for (let i = 0; i < 100; i += 1) {
@@ -132,7 +139,12 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
     const retries = await runConcurrently(20, (i) =>
       i % 2 === 0
         ? post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 7, idempotency_key: key })
-        : post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 7, idempotency_key: key, routing: 'round-robin' }),
+        : post(`${GATEWAY}/api/increment`, {
+            counter_name: name,
+            amount: 7,
+            idempotency_key: key,
+            routing: 'round-robin',
+          }),
     );
     expect(retries.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(retries.filter((r) => r.body.replayed === false)).toHaveLength(1);
@@ -141,9 +153,15 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
     await syncUntilConverged(name);
     expect((await get(`${GATEWAY}/api/counter/${name}`)).body.global_count).toBe(7);
 
-    const direct = await runConcurrently(10, () => post(`${REGION_URL['eu-west']}/increment`, { counter_name: name, amount: 3, idempotency_key: `${key}-eu` }));
+    const direct = await runConcurrently(10, () =>
+      post(`${REGION_URL['eu-west']}/increment`, { counter_name: name, amount: 3, idempotency_key: `${key}-eu` }),
+    );
     expect(direct.filter((r) => r.status === 200 && r.body.replayed === false)).toHaveLength(1);
-    const reused = await post(`${REGION_URL['eu-west']}/increment`, { counter_name: name, amount: 4, idempotency_key: `${key}-eu` });
+    const reused = await post(`${REGION_URL['eu-west']}/increment`, {
+      counter_name: name,
+      amount: 4,
+      idempotency_key: `${key}-eu`,
+    });
     expect(reused.status).toBe(409);
     expect(reused.body.code).toBe('COUNTER.IDEMPOTENCY_KEY_REUSED');
     await syncUntilConverged(name);
@@ -168,7 +186,10 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
       await post(`${GATEWAY}/admin/partition/us-east?enabled=false`);
       await forceSyncAll();
       const after = await get(`${GATEWAY}/api/counter/${name}`);
-      expect(after.body).toMatchObject({ global_count: 12, convergence: { converged: true, lag: 0, max_count: 12, min_count: 12 } });
+      expect(after.body).toMatchObject({
+        global_count: 12,
+        convergence: { converged: true, lag: 0, max_count: 12, min_count: 12 },
+      });
       const labs = await get(`${app.url}/admin/labs/counter`);
       const port = labs.body.strategy_ports.find((p: { port: string }) => p.port === 'global-view');
       expect(port.current).toBe(strategy);
@@ -218,7 +239,7 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
     await syncUntilConverged(name);
   });
 
-  it('a new process finds every region\'s counts again', async () => {
+  it("a new process finds every region's counts again", async () => {
     const name = unique('new-process');
     await post(`${REGION_URL['us-west']}/increment`, { counter_name: name, amount: 9 });
     await post(`${REGION_URL['eu-west']}/increment`, { counter_name: name, amount: 4 });
@@ -228,6 +249,9 @@ describe('counter lab: convergence, persistence, idempotency and the strong coun
     expect((await regionCounter('eu-west', name)).nodes).toMatchObject({ 'eu-west-1': 4 });
     await syncUntilConverged(name);
     for (const region of REGION_NAMES) expect((await regionCounter(region, name)).total_count).toBe(13);
-    await eventually(() => get(`${GATEWAY}/health`), (r) => r.status === 200);
+    await eventually(
+      () => get(`${GATEWAY}/health`),
+      (r) => r.status === 200,
+    );
   });
 });

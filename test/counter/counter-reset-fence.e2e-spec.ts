@@ -47,7 +47,12 @@ describe('counter lab: a reset fences the syncs in flight', () => {
         REGION_NAMES.map(async (region) => {
           for (let i = 0; i < COUNTERS; i += 10) {
             await Promise.all(
-              Array.from({ length: 10 }, (_, k) => post(`${REGION_URL[region]}/increment`, { counter_name: `fence-${attempt}-${region}-${i + k}`, amount: 1 + k })),
+              Array.from({ length: 10 }, (_, k) =>
+                post(`${REGION_URL[region]}/increment`, {
+                  counter_name: `fence-${attempt}-${region}-${i + k}`,
+                  amount: 1 + k,
+                }),
+              ),
             );
           }
         }),
@@ -76,7 +81,9 @@ describe('counter lab: a reset fences the syncs in flight', () => {
       expect(round).toMatchObject({ status: 200, body: { peers_failed: [] } });
     }
     // How often a round crossed a reset (and was fenced) is reported, not asserted.
-    process.stdout.write(`counter reset fence: ${ATTEMPTS} attempts, ${refusedOrFailed} rounds fenced or failed, ${anomalies.length} with counts back\n`);
+    process.stdout.write(
+      `counter reset fence: ${ATTEMPTS} attempts, ${refusedOrFailed} rounds fenced or failed, ${anomalies.length} with counts back\n`,
+    );
     expect(anomalies).toEqual([]);
   }, 600_000);
 });

@@ -66,7 +66,12 @@ describe('counter lab: the seed runbook', () => {
     expect(global.body).toMatchObject({ counter: name, global_count: 11, healthy_regions: 3, total_regions: 3 });
     expect(Object.keys(global.body.regions).sort()).toEqual([...REGION_NAMES].sort());
     expect(global.body.convergence).toEqual(
-      expect.objectContaining({ converged: expect.any(Boolean), lag: expect.any(Number), max_count: expect.any(Number), min_count: expect.any(Number) }),
+      expect.objectContaining({
+        converged: expect.any(Boolean),
+        lag: expect.any(Number),
+        max_count: expect.any(Number),
+        min_count: expect.any(Number),
+      }),
     );
     expect(typeof global.body.gateway_latency_ms).toBe('number');
   });
@@ -81,14 +86,28 @@ describe('counter lab: the seed runbook', () => {
     );
     const inc = await post(`${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 100 });
     expect(inc.status).toBe(200);
-    expect(inc.body).toEqual({ counter: name, local_count: 100, total_count: 100, node_id: 'us-east-1', region: 'us-east' });
+    expect(inc.body).toEqual({
+      counter: name,
+      local_count: 100,
+      total_count: 100,
+      node_id: 'us-east-1',
+      region: 'us-east',
+    });
     const before = await regionCounter('us-west', name);
     expect(before).toMatchObject({ local_count: 0, total_count: 0, nodes: {} });
 
-    const after = await eventually(() => regionCounter('us-west', name), (c) => c.total_count === 100, { timeoutMs: 15000 });
+    const after = await eventually(
+      () => regionCounter('us-west', name),
+      (c) => c.total_count === 100,
+      { timeoutMs: 15000 },
+    );
     expect(after.nodes).toEqual({ 'us-east-1': 100 });
     for (const region of REGION_NAMES) {
-      const c = await eventually(() => regionCounter(region, name), (v) => v.total_count === 100, { timeoutMs: 15000 });
+      const c = await eventually(
+        () => regionCounter(region, name),
+        (v) => v.total_count === 100,
+        { timeoutMs: 15000 },
+      );
       expect(c.nodes).toEqual({ 'us-east-1': 100 });
     }
   });
@@ -105,7 +124,11 @@ describe('counter lab: the seed runbook', () => {
     expect((await get(`${GATEWAY}/api/status`)).body).toMatchObject({ healthy_count: 3, partitioned_count: 1 });
 
     for (let i = 0; i < 20; i += 1) {
-      const res = await post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 1, routing: i % 4 === 0 ? 'us-east' : 'random' });
+      const res = await post(`${GATEWAY}/api/increment`, {
+        counter_name: name,
+        amount: 1,
+        routing: i % 4 === 0 ? 'us-east' : 'random',
+      });
       expect(res.status).toBe(200);
     }
     const partitionStatus = await get(`${REGION_URL['us-east']}/admin/partition`);
@@ -118,7 +141,11 @@ describe('counter lab: the seed runbook', () => {
     const refused = await post(`${REGION_URL['us-east']}/admin/force-sync`);
     expect(refused.status).toBe(503);
     expect(refused.body.detail).toBe('Cannot sync - network partition is active');
-    const pushed = await post(`${REGION_URL['us-east']}/sync`, { counts: { [name]: { 'eu-west-1': 1 } }, node_id: 'eu-west-1', timestamp: 1 });
+    const pushed = await post(`${REGION_URL['us-east']}/sync`, {
+      counts: { [name]: { 'eu-west-1': 1 } },
+      node_id: 'eu-west-1',
+      timestamp: 1,
+    });
     expect(pushed.status).toBe(503);
     for (let check = 0; check < 5; check += 1) {
       await new Promise((r) => setTimeout(r, 300));
@@ -136,14 +163,21 @@ describe('counter lab: the seed runbook', () => {
     expect(synced.status).toBe(200);
     expect(synced.body).toMatchObject({ status: 'sync_initiated', regions_synced: 3 });
     // The runbook waits 2 s after the force-sync before it looks.
-    const view = await eventually(() => get(`${GATEWAY}/api/counter/${name}`), (r) => r.body.convergence.converged === true, {
-      timeoutMs: 2000,
-    });
+    const view = await eventually(
+      () => get(`${GATEWAY}/api/counter/${name}`),
+      (r) => r.body.convergence.converged === true,
+      {
+        timeoutMs: 2000,
+      },
+    );
     expect(view.body.global_count).toBe(70);
     expect(view.body.convergence).toEqual({ converged: true, lag: 0, max_count: 70, min_count: 70 });
     for (const region of REGION_NAMES) expect(view.body.regions[region].total_count).toBe(70);
 
-    const report = await eventually(() => get(`${GATEWAY}/api/convergence`), (r) => r.body.last_heal?.status === 'converged');
+    const report = await eventually(
+      () => get(`${GATEWAY}/api/convergence`),
+      (r) => r.body.last_heal?.status === 'converged',
+    );
     expect(report.body.last_heal.region).toBe('us-east');
     expect(report.body.last_heal.heal_to_convergence_ms).toBeGreaterThanOrEqual(0);
     const check = await get(`${GATEWAY}/api/convergence/${name}`);
@@ -169,7 +203,14 @@ describe('counter lab: the seed runbook', () => {
     expect(res.status).toBe(200);
     expect(res.body.iterations).toBe(30);
     for (const side of ['eventual_consistency', 'strong_consistency']) {
-      expect(Object.keys(res.body[side]).sort()).toEqual(['avg_ms', 'description', 'max_ms', 'min_ms', 'p50_ms', 'p99_ms']);
+      expect(Object.keys(res.body[side]).sort()).toEqual([
+        'avg_ms',
+        'description',
+        'max_ms',
+        'min_ms',
+        'p50_ms',
+        'p99_ms',
+      ]);
     }
     expect(res.body.speedup).toBeGreaterThan(0);
     expect(res.body.conclusion).toMatch(/^Eventual consistency is ~\d+\.\dx faster/);

@@ -4,7 +4,17 @@ import type { RunningApp } from '../../src/bootstrap';
 import { startApp } from '../utils/app';
 import { eventually, portOpen } from '../utils/concurrency';
 import { get, post } from '../utils/http';
-import { GATEWAY, REGION_URL, SHIFT, dropOldCounterKeys, forceSyncAll, regionCounter, resetLab, setSyncInterval, unique } from './counter-test-kit';
+import {
+  GATEWAY,
+  REGION_URL,
+  SHIFT,
+  dropOldCounterKeys,
+  forceSyncAll,
+  regionCounter,
+  resetLab,
+  setSyncInterval,
+  unique,
+} from './counter-test-kit';
 
 /**
  * Nodes talk over the network only: us-east runs in its own OS process (LABS=counter:us-east),
@@ -23,8 +33,14 @@ describe('counter lab: us-east in a separate process', () => {
     });
     child.stdout?.on('data', (d: Buffer) => (childLog += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (childLog += d.toString()));
-    app = await startApp({ LABS: 'counter:us-west,counter:eu-west,counter:coordinator,counter:gateway,counter:strong' });
-    await eventually(() => portOpen(8001 + SHIFT), (open) => open, { timeoutMs: 60000, intervalMs: 250 }).catch((err: Error) => {
+    app = await startApp({
+      LABS: 'counter:us-west,counter:eu-west,counter:coordinator,counter:gateway,counter:strong',
+    });
+    await eventually(
+      () => portOpen(8001 + SHIFT),
+      (open) => open,
+      { timeoutMs: 60000, intervalMs: 250 },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nchild output:\n${childLog}`);
     });
     await dropOldCounterKeys(app);
@@ -46,12 +62,18 @@ describe('counter lab: us-east in a separate process', () => {
     const name = unique('split');
     expect((await get(`${REGION_URL['us-east']}/health`)).body.region).toBe('us-east');
     expect((await post(`${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 3 })).status).toBe(200);
-    await eventually(() => regionCounter('us-west', name), (c) => c.total_count === 3, { timeoutMs: 10000 });
+    await eventually(
+      () => regionCounter('us-west', name),
+      (c) => c.total_count === 3,
+      { timeoutMs: 10000 },
+    );
 
     const cut = await post(`${GATEWAY}/admin/partition/us-east?enabled=true`);
     expect(cut.body).toEqual({ status: 'success', region: 'us-east', network_partition: true });
     expect((await post(`${REGION_URL['us-west']}/increment`, { counter_name: name, amount: 4 })).status).toBe(200);
-    expect((await post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 2, routing: 'us-east' })).status).toBe(200);
+    expect((await post(`${GATEWAY}/api/increment`, { counter_name: name, amount: 2, routing: 'us-east' })).status).toBe(
+      200,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const during = await get(`${GATEWAY}/api/counter/${name}`);
     expect(during.body).toMatchObject({ global_count: 9, convergence: { converged: false } });

@@ -14,7 +14,11 @@ export const STRONG = seed(8004);
 export const REGION_URL = { 'us-east': seed(8001), 'us-west': seed(8002), 'eu-west': seed(8003) } as const;
 export type RegionName = keyof typeof REGION_URL;
 export const REGION_NAMES = Object.keys(REGION_URL) as RegionName[];
-export const NODE_ID: Record<RegionName, string> = { 'us-east': 'us-east-1', 'us-west': 'us-west-1', 'eu-west': 'eu-west-1' };
+export const NODE_ID: Record<RegionName, string> = {
+  'us-east': 'us-east-1',
+  'us-west': 'us-west-1',
+  'eu-west': 'eu-west-1',
+};
 
 /** A fresh name per test run: Redis keeps counters across runs, as it should. */
 export const RUN = Date.now().toString(36);
@@ -43,7 +47,10 @@ export async function regionCounter(region: RegionName, name: string) {
 
 export async function allNodes(name: string): Promise<Record<RegionName, Record<string, number>>> {
   const views = await Promise.all(REGION_NAMES.map((r) => regionCounter(r, name)));
-  return Object.fromEntries(REGION_NAMES.map((r, i) => [r, views[i].nodes])) as Record<RegionName, Record<string, number>>;
+  return Object.fromEntries(REGION_NAMES.map((r, i) => [r, views[i].nodes])) as Record<
+    RegionName,
+    Record<string, number>
+  >;
 }
 
 /** Force-sync until the gateway's global view says converged (setup helper: retries, no assertion). */
@@ -65,7 +72,8 @@ export async function syncUntilConverged(name: string): Promise<void> {
 export async function forceSyncAll(): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const res = await post(`${GATEWAY}/admin/force-sync`);
-    if (res.status === 200 && Object.values(res.body.regions as Record<string, string>).every((r) => r === 'synced')) return;
+    if (res.status === 200 && Object.values(res.body.regions as Record<string, string>).every((r) => r === 'synced'))
+      return;
   }
   throw new Error('force-sync did not reach every peer in 5 attempts');
 }

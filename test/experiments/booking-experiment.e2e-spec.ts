@@ -29,7 +29,9 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
             WHERE s.event_id = 1 AND s.seat_number = $1 AND b.customer_id = $2`,
           [seat, customer],
         );
-        expect(rows.rows.map((r: { status: string }) => r.status)).toEqual([expect.stringMatching(/^(confirmed|double_booked)$/)]);
+        expect(rows.rows.map((r: { status: string }) => r.status)).toEqual([
+          expect.stringMatching(/^(confirmed|double_booked)$/),
+        ]);
       }
       const successes = await db.query(
         `SELECT count(*)::int AS n FROM booking.bookings b JOIN booking.seats s ON s.id = b.seat_id
@@ -49,7 +51,12 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
   });
 
   it('distributed under pause-lock-holder is invalid; the paused holder wrote after the lease expired', async () => {
-    const doc = await experiments.run({ lab: 'booking', strategy: 'distributed', nemesis: 'pause-lock-holder', seed: SEED });
+    const doc = await experiments.run({
+      lab: 'booking',
+      strategy: 'distributed',
+      nemesis: 'pause-lock-holder',
+      seed: SEED,
+    });
     expect(doc.status).toBe('invalid');
     expect(doc.schedule.length).toBeGreaterThan(0);
     const history = await experiments.history(doc.id);
@@ -86,7 +93,9 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
     const b = await experiments.run(body);
     const c = await experiments.run({ ...body, seed: 78 });
     expect(b.schedule).toEqual(a.schedule);
-    const [planA, planB, planC] = await Promise.all([a, b, c].map(async (d) => invokedPlan(await experiments.history(d.id))));
+    const [planA, planB, planC] = await Promise.all(
+      [a, b, c].map(async (d) => invokedPlan(await experiments.history(d.id))),
+    );
     expect(planA).toHaveLength(61); // 60 client ops + the final read
     expect(planB).toEqual(planA);
     expect(planC).not.toEqual(planA);
@@ -94,7 +103,10 @@ describe('booking experiment (LABS=booking, real PostgreSQL and Redis)', () => {
   });
 
   it('restores the strategy and settings the lab had before the run', async () => {
-    await fetch(`${app.url}/booking/admin/strategy`, { method: 'POST', body: JSON.stringify({ strategy: 'optimistic' }) });
+    await fetch(`${app.url}/booking/admin/strategy`, {
+      method: 'POST',
+      body: JSON.stringify({ strategy: 'optimistic' }),
+    });
     await fetch(`${app.url}/booking/admin/settings`, { method: 'POST', body: JSON.stringify({ race_window_ms: 40 }) });
     await experiments.run({ lab: 'booking', strategy: 'none', nemesis: 'wide-race-window', ops: 30, seed: 1 });
     expect((await get(`${app.url}/booking/admin/strategy`)).body.strategy).toBe('optimistic');

@@ -28,7 +28,8 @@ function okBefore(history: HistoryOp[], invoke: number): Record<string, number> 
       const inv = open.get(op.process);
       open.delete(op.process);
       const v = inv?.value as { counter?: string; amount?: number } | undefined;
-      if (inv?.f === 'add' && op.type === 'ok' && v?.counter === 'g') sums[op.node!] = (sums[op.node!] ?? 0) + v.amount!;
+      if (inv?.f === 'add' && op.type === 'ok' && v?.counter === 'g')
+        sums[op.node!] = (sums[op.node!] ?? 0) + v.amount!;
     }
   }
   return sums;
@@ -38,7 +39,8 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
   let app: RunningApp;
   let redis: RedisService;
   const runs: Record<string, FinishedRun> = {};
-  const ownEntry = (region: string, counter: string) => redis.client.hget(`counter:${region}:g:${counter}`, `${region}-1`);
+  const ownEntry = (region: string, counter: string) =>
+    redis.client.hget(`counter:${region}:g:${counter}`, `${region}-1`);
 
   beforeAll(async () => {
     app = await startAppOnFreePorts({ LABS: 'counter' });
@@ -50,8 +52,13 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
   });
 
   it('lists the lab with its strategies, partition schedules and expectations', async () => {
-    const entry = ((await get(`${app.url}/admin/experiments/catalog`)).body.labs as Array<Record<string, any>>).find((l) => l.lab === 'counter');
-    expect(entry).toMatchObject({ defaultNemesis: NEMESIS, strategies: ['crdt-merge', 'max-of-totals', 'postgres-row-lock', 'redis-incr'] });
+    const entry = ((await get(`${app.url}/admin/experiments/catalog`)).body.labs as Array<Record<string, any>>).find(
+      (l) => l.lab === 'counter',
+    );
+    expect(entry).toMatchObject({
+      defaultNemesis: NEMESIS,
+      strategies: ['crdt-merge', 'max-of-totals', 'postgres-row-lock', 'redis-incr'],
+    });
     expect(entry!.expectations).toEqual(
       expect.arrayContaining([
         { strategy: 'crdt-merge', nemesis: NEMESIS, expected: 'valid' },
@@ -62,13 +69,25 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
     );
   });
 
-  it.each(['max-of-totals', 'crdt-merge', 'postgres-row-lock', 'redis-incr'])('%s runs to a verdict', async (strategy) => {
-    runs[strategy] = await runExperiment(app, { lab: 'counter', strategy, nemesis: NEMESIS, seed: SEED });
-    expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({ status: expect.stringMatching(/^(valid|invalid)$/) });
-  }, 120_000);
+  it.each(['max-of-totals', 'crdt-merge', 'postgres-row-lock', 'redis-incr'])(
+    '%s runs to a verdict',
+    async (strategy) => {
+      runs[strategy] = await runExperiment(app, { lab: 'counter', strategy, nemesis: NEMESIS, seed: SEED });
+      expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({
+        status: expect.stringMatching(/^(valid|invalid)$/),
+      });
+    },
+    120_000,
+  );
 
   it('crdt-merge with regions held to the strong promise runs to a verdict', async () => {
-    runs.strict = await runExperiment(app, { lab: 'counter', strategy: 'crdt-merge', nemesis: NEMESIS, seed: SEED, linearizable_regions: true });
+    runs.strict = await runExperiment(app, {
+      lab: 'counter',
+      strategy: 'crdt-merge',
+      nemesis: NEMESIS,
+      seed: SEED,
+      linearizable_regions: true,
+    });
   }, 120_000);
 
   it('max-of-totals is invalid: gateway reads below the increments acknowledged before them, which Redis holds', async () => {
@@ -84,19 +103,26 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
       const total = Object.values(acked).reduce((a, b) => a + b, 0);
       expect(seen).toBeLessThan(total);
       // Every region's own entry in Redis holds (at least) what it acknowledged: the read missed real increments.
-      for (const [region, sum] of Object.entries(acked)) expect(Number(await ownEntry(region, run.setup.counters.g))).toBeGreaterThanOrEqual(sum);
+      for (const [region, sum] of Object.entries(acked))
+        expect(Number(await ownEntry(region, run.setup.counters.g))).toBeGreaterThanOrEqual(sum);
     }
     // Nothing was lost, though: after the heal every region reads the exact sum.
     expect(run.doc.verdict!.stats).toMatchObject({ final_mismatches: 0, out_of_bounds_high: 0 });
   });
 
-  it.each(['crdt-merge', 'postgres-row-lock', 'redis-incr'])('%s is valid under the same seed and schedule', (strategy) => {
-    const run = runs[strategy];
-    expect({ status: run.doc.status, anomalies: run.doc.verdict!.anomalies.slice(0, 3) }).toEqual({ status: 'valid', anomalies: [] });
-    const stats = run.doc.verdict!.stats as Record<string, any>;
-    expect(stats.reads_ok).toBeGreaterThan(0);
-    expect(stats.final_reads).toBeGreaterThan(0);
-  });
+  it.each(['crdt-merge', 'postgres-row-lock', 'redis-incr'])(
+    '%s is valid under the same seed and schedule',
+    (strategy) => {
+      const run = runs[strategy];
+      expect({ status: run.doc.status, anomalies: run.doc.verdict!.anomalies.slice(0, 3) }).toEqual({
+        status: 'valid',
+        anomalies: [],
+      });
+      const stats = run.doc.verdict!.stats as Record<string, any>;
+      expect(stats.reads_ok).toBeGreaterThan(0);
+      expect(stats.final_reads).toBeGreaterThan(0);
+    },
+  );
 
   it('crdt-merge converged: every region’s map in Redis sums to the ok increments', async () => {
     const run = runs['crdt-merge'];
@@ -117,7 +143,10 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
     const run = runs.strict;
     expect(run.doc.status).toBe('invalid');
     const regional = run.doc.verdict!.anomalies.filter(
-      (a) => a.type === 'read-out-of-bounds' && REGIONS.includes(run.history[a.ops[0]].node!) && (run.history[a.ops[0]].value as { counter: string }).counter === 'g',
+      (a) =>
+        a.type === 'read-out-of-bounds' &&
+        REGIONS.includes(run.history[a.ops[0]].node!) &&
+        (run.history[a.ops[0]].value as { counter: string }).counter === 'g',
     );
     expect(regional.length).toBeGreaterThan(0);
     for (const anomaly of regional) {
@@ -142,7 +171,9 @@ describe('counter experiment (Jepsen counter under flapping partitions)', () => 
 
   it('a run of the defaults takes at most 30 s', () => {
     for (const run of Object.values(runs)) {
-      expect(new Date(run.doc.finished_at!).getTime() - new Date(run.doc.created_at).getTime()).toBeLessThanOrEqual(30_000);
+      expect(new Date(run.doc.finished_at!).getTime() - new Date(run.doc.created_at).getTime()).toBeLessThanOrEqual(
+        30_000,
+      );
     }
   });
 });

@@ -19,7 +19,11 @@ export class ExperimentClient {
 
   /** Polls until the experiment is no longer running. */
   async finished(id: string, timeoutMs = 90_000): Promise<ExperimentDocument> {
-    return eventually(() => this.document(id), (doc) => doc.status !== 'running', { timeoutMs, intervalMs: 250 });
+    return eventually(
+      () => this.document(id),
+      (doc) => doc.status !== 'running',
+      { timeoutMs, intervalMs: 250 },
+    );
   }
 
   async run(body: Record<string, unknown>, timeoutMs?: number): Promise<ExperimentDocument> {

@@ -21,7 +21,10 @@ async function spawnApp(port: number): Promise<ChildProcess> {
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`the app exited (${child.exitCode}): ${stderr}`);
-      return fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+      return fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     (up) => up,
     { timeoutMs: 90_000, intervalMs: 250 },
@@ -42,8 +45,19 @@ describe('an experiment whose app is killed mid-run', () => {
     const port = await freePort();
     child = await spawnApp(port);
     const remote = new ExperimentClient(`http://127.0.0.1:${port}`);
-    const id = await remote.start({ lab: 'booking', strategy: 'fenced', ops: 5000, rate: 40, duration_ms: 120000, seed: 5 });
-    await eventually(() => remote.document(id), (doc) => doc.ops_recorded >= 40, { timeoutMs: 30_000, intervalMs: 100 });
+    const id = await remote.start({
+      lab: 'booking',
+      strategy: 'fenced',
+      ops: 5000,
+      rate: 40,
+      duration_ms: 120000,
+      seed: 5,
+    });
+    await eventually(
+      () => remote.document(id),
+      (doc) => doc.ops_recorded >= 40,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     const seen = (await remote.history(id)).length; // what the runner had recorded at this moment
     await new Promise((resolve) => setTimeout(resolve, 300)); // more than one group commit
     child.kill('SIGKILL');
@@ -61,7 +75,11 @@ describe('an experiment whose app is killed mid-run', () => {
 
     app = await startApp({ LABS: 'booking' });
     const local = new ExperimentClient(app.url);
-    const doc = await eventually(() => local.document(id), (d) => d.status !== 'running', { timeoutMs: 20_000, intervalMs: 250 });
+    const doc = await eventually(
+      () => local.document(id),
+      (d) => d.status !== 'running',
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     expect(doc.status).toBe('aborted');
     expect(doc.verdict).toBeNull();
     expect(doc.ops_recorded).toBe(stored.indices.length);

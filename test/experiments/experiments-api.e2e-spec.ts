@@ -37,11 +37,26 @@ describe('experiments API (LABS=booking,bank)', () => {
     expect(status).toBe(200);
     expect(body.labs.map((l: { lab: string }) => l.lab)).toEqual(['bank', 'booking']);
     const booking = body.labs.find((l: { lab: string }) => l.lab === 'booking');
-    expect(booking).toMatchObject({ defaultStrategy: 'none', defaultNemesis: 'none', defaults: { concurrency: 6, ops: 240 } });
+    expect(booking).toMatchObject({
+      defaultStrategy: 'none',
+      defaultNemesis: 'none',
+      defaults: { concurrency: 6, ops: 240 },
+    });
     expect(booking.nemeses).toContainEqual({ name: 'pause-lock-holder', description: expect.any(String) });
-    expect(booking.expectations).toContainEqual({ strategy: 'distributed', nemesis: 'pause-lock-holder', expected: 'invalid' });
+    expect(booking.expectations).toContainEqual({
+      strategy: 'distributed',
+      nemesis: 'pause-lock-holder',
+      expected: 'invalid',
+    });
     const docs = await get(`${app.url}/docs-json`);
-    for (const path of ['/admin/experiments', '/admin/experiments/catalog', '/admin/experiments/{id}', '/admin/experiments/{id}/history', '/admin/experiments/{id}/history.edn', '/admin/experiments/{id}/events']) {
+    for (const path of [
+      '/admin/experiments',
+      '/admin/experiments/catalog',
+      '/admin/experiments/{id}',
+      '/admin/experiments/{id}/history',
+      '/admin/experiments/{id}/history.edn',
+      '/admin/experiments/{id}/events',
+    ]) {
       expect(docs.body.paths[path]).toBeDefined();
     }
   });
@@ -63,7 +78,10 @@ describe('experiments API (LABS=booking,bank)', () => {
   });
 
   it('answers 400 for an id that is no UUID and 404 for an unknown one, as JSON', async () => {
-    expect((await get(`${app.url}/admin/experiments/12`)).body).toMatchObject({ statusCode: 400, code: 'REQUEST.VALIDATION_FAILED' });
+    expect((await get(`${app.url}/admin/experiments/12`)).body).toMatchObject({
+      statusCode: 400,
+      code: 'REQUEST.VALIDATION_FAILED',
+    });
     for (const suffix of ['', '/history', '/history.edn', '/events']) {
       const res = await get(`${app.url}/admin/experiments/00000000-0000-4000-8000-000000000000${suffix}`);
       expect(res.status).toBe(404);
@@ -107,7 +125,10 @@ describe('experiments API (LABS=booking,bank)', () => {
 
     const edn = (await (await fetch(`${app.url}/admin/experiments/${id}/history.edn`)).text()).trim().split('\n');
     expect(edn).toHaveLength(history.length);
-    for (const line of edn) expect(line).toMatch(/^\{:type :(invoke|ok|fail|info), :f :[a-z]+, :value .*, :process (\d+|:nemesis), :time \d+, :index \d+/);
+    for (const line of edn)
+      expect(line).toMatch(
+        /^\{:type :(invoke|ok|fail|info), :f :[a-z]+, :value .*, :process (\d+|:nemesis), :time \d+, :index \d+/,
+      );
     const transfer = edn.find((l) => l.includes(':type :invoke, :f :transfer'))!;
     for (const key of [':from "', ':to "', ':amount ']) expect(transfer).toContain(key);
 
@@ -117,13 +138,22 @@ describe('experiments API (LABS=booking,bank)', () => {
     expect(replay[replay.length - 1][0]).toBe('done');
 
     expect(await metric(app.url, /^experiment_ops_total\{lab="bank",type="ok"\}/)).toBeGreaterThan(okBefore);
-    expect(await metric(app.url, /^experiments_total\{lab="bank",strategy="safe",outcome="valid"\}/)).toBe(doneBefore + 1);
+    expect(await metric(app.url, /^experiments_total\{lab="bank",strategy="safe",outcome="valid"\}/)).toBe(
+      doneBefore + 1,
+    );
     const listed = (await get(`${app.url}/admin/experiments?lab=bank&limit=5`)).body.experiments;
     expect(listed[0]).toMatchObject({ id, status: 'valid', lab: 'bank' });
   });
 
   it('runs one experiment per lab at a time (409), and a shutdown aborts a run and heals its faults', async () => {
-    const id = await experiments.start({ lab: 'booking', strategy: 'distributed', nemesis: 'pause-lock-holder', ops: 5000, rate: 20, duration_ms: 120000 });
+    const id = await experiments.start({
+      lab: 'booking',
+      strategy: 'distributed',
+      nemesis: 'pause-lock-holder',
+      ops: 5000,
+      rate: 20,
+      duration_ms: 120000,
+    });
     const busy = await post(`${app.url}/admin/experiments`, { lab: 'booking' });
     expect(busy.status).toBe(409);
     expect(busy.body).toMatchObject({ code: 'EXPERIMENT.LAB_BUSY', details: { running: id } });
@@ -131,15 +161,21 @@ describe('experiments API (LABS=booking,bank)', () => {
     const bank = await experiments.start({ lab: 'bank', strategy: 'safe', ops: 20, seed: 1 });
     expect((await experiments.finished(bank)).status).toBe('valid');
 
-    await eventually(() => experiments.document(id), (d) => d.ops_recorded > 10, { timeoutMs: 20000 });
+    await eventually(
+      () => experiments.document(id),
+      (d) => d.ops_recorded > 10,
+      { timeoutMs: 20000 },
+    );
     await eventually(
       async () => (await get(`${app.url}/booking/admin/faults`)).body.pause_holder.remaining,
       (remaining: number) => remaining > 0,
       { timeoutMs: 10000, intervalMs: 50 },
     ).catch(() => undefined); // a pause may already have been taken; the heal below is checked either way
     await app.close();
-    const row = await withDatabase(app.config.env.DATABASE_URL, async (db) =>
-      (await db.query('SELECT status, reason, verdict FROM experiments.experiments WHERE id = $1', [id])).rows[0],
+    const row = await withDatabase(
+      app.config.env.DATABASE_URL,
+      async (db) =>
+        (await db.query('SELECT status, reason, verdict FROM experiments.experiments WHERE id = $1', [id])).rows[0],
     );
     expect(row).toMatchObject({ status: 'aborted', verdict: null, reason: 'the app is shutting down' });
     app = await startApp({ LABS: 'booking,bank' });
@@ -160,7 +196,9 @@ describe('experiment event streams cut by REQUEST_TIMEOUT_MS resume after the la
 
   /** Reads what one connection gets before the app cuts it (or the run ends). */
   async function readUntilCut(url: string, lastEventId?: number): Promise<{ ids: number[]; done: boolean }> {
-    const res = await fetch(url, { headers: lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) } });
+    const res = await fetch(url, {
+      headers: lastEventId === undefined ? {} : { 'last-event-id': String(lastEventId) },
+    });
     expect(res.status).toBe(200);
     const text = await res.text().catch(() => ''); // a cut stream may end in an error: keep what arrived
     const blocks = text.split('\n\n');
@@ -170,7 +208,14 @@ describe('experiment event streams cut by REQUEST_TIMEOUT_MS resume after the la
 
   it('a reconnect with Last-Event-ID gets every later op exactly once, and ?after= does the same', async () => {
     const experiments = new ExperimentClient(app.url);
-    const id = await experiments.start({ lab: 'bank', strategy: 'safe', nemesis: 'delay', ops: 80, concurrency: 2, seed: 3 });
+    const id = await experiments.start({
+      lab: 'bank',
+      strategy: 'safe',
+      nemesis: 'delay',
+      ops: 80,
+      concurrency: 2,
+      seed: 3,
+    });
     const url = `${app.url}/admin/experiments/${id}/events`;
     const seen: number[] = [];
     let connections = 0;

@@ -44,10 +44,16 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
     );
   });
 
-  it.each(['at-most-once', 'at-least-once', 'exactly-once'])('%s runs to a verdict under the crash schedule', async (strategy) => {
-    runs[strategy] = await runExperiment(app, { lab: 'orders', strategy, nemesis: NEMESIS, seed: SEED });
-    expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({ status: expect.stringMatching(/^(valid|invalid)$/) });
-  }, 120_000);
+  it.each(['at-most-once', 'at-least-once', 'exactly-once'])(
+    '%s runs to a verdict under the crash schedule',
+    async (strategy) => {
+      runs[strategy] = await runExperiment(app, { lab: 'orders', strategy, nemesis: NEMESIS, seed: SEED });
+      expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({
+        status: expect.stringMatching(/^(valid|invalid)$/),
+      });
+    },
+    120_000,
+  );
 
   it('at-most-once is invalid: acknowledged orders lost, and they really are absent from PostgreSQL', async () => {
     const run = runs['at-most-once'];
@@ -62,7 +68,9 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
       expect(await db.query('SELECT 1 FROM orders.orders WHERE order_id = $1', [orderId])).toEqual([]);
     }
     // The crash that lost them is in the history: a nemesis start with the before-db-write point.
-    expect(run.history.some((op) => op.process === 'nemesis' && JSON.stringify(op.value).includes('before-db-write'))).toBe(true);
+    expect(
+      run.history.some((op) => op.process === 'nemesis' && JSON.stringify(op.value).includes('before-db-write')),
+    ).toBe(true);
   });
 
   it('at-least-once is invalid: an order applied twice, and PostgreSQL counts its side effect twice', async () => {
@@ -74,7 +82,9 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
     for (const anomaly of duplicates) {
       const send = run.history[anomaly.ops[0]];
       const orderId = `${run.setup.prefix}-${(send.value as { order_id: string }).order_id}`;
-      const [row] = (await db.query('SELECT applied_count FROM orders.orders WHERE order_id = $1', [orderId])) as Array<{ applied_count: number }>;
+      const [row] = (await db.query('SELECT applied_count FROM orders.orders WHERE order_id = $1', [
+        orderId,
+      ])) as Array<{ applied_count: number }>;
       expect(Number(row.applied_count)).toBeGreaterThan(1);
     }
   });
@@ -86,9 +96,10 @@ describe('orders experiment (Jepsen set under consumer crashes)', () => {
     const stats = run.doc.verdict!.stats as Record<string, number>;
     expect(stats).toMatchObject({ lost: 0, duplicated: 0, drained: true, semantics_observed: 'exactly-once' });
     expect(stats.applied_once).toBe(stats.ok);
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM orders.orders WHERE order_id LIKE $1 AND applied_count = 1`, [
-      `${run.setup.prefix}-%`,
-    ])) as Array<{ n: number }>;
+    const [{ n }] = (await db.query(
+      `SELECT count(*)::int AS n FROM orders.orders WHERE order_id LIKE $1 AND applied_count = 1`,
+      [`${run.setup.prefix}-%`],
+    )) as Array<{ n: number }>;
     expect(n).toBeGreaterThanOrEqual(stats.ok);
     // The crashes really happened during this run too.
     expect(run.history.filter((op) => op.process === 'nemesis' && op.f === 'start' && op.type === 'ok').length).toBe(3);

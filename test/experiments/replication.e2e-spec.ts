@@ -33,7 +33,9 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
   });
 
   it('lists the lab with every read strategy and honest expectations', async () => {
-    const entry = ((await get(`${app.url}/admin/experiments/catalog`)).body.labs as Array<Record<string, any>>).find((l) => l.lab === 'replication');
+    const entry = ((await get(`${app.url}/admin/experiments/catalog`)).body.labs as Array<Record<string, any>>).find(
+      (l) => l.lab === 'replication',
+    );
     expect(entry).toMatchObject({ defaultNemesis: NEMESIS });
     expect(entry!.expectations).toEqual(
       expect.arrayContaining([
@@ -43,10 +45,16 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
     );
   });
 
-  it.each(['any-replica', ...SAFE])('%s runs to a verdict', async (strategy) => {
-    runs[strategy] = await runExperiment(app, { lab: 'replication', strategy, nemesis: NEMESIS, seed: SEED });
-    expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({ status: expect.stringMatching(/^(valid|invalid)$/) });
-  }, 120_000);
+  it.each(['any-replica', ...SAFE])(
+    '%s runs to a verdict',
+    async (strategy) => {
+      runs[strategy] = await runExperiment(app, { lab: 'replication', strategy, nemesis: NEMESIS, seed: SEED });
+      expect({ status: runs[strategy].doc.status, summary: summary(runs[strategy]) }).toMatchObject({
+        status: expect.stringMatching(/^(valid|invalid)$/),
+      });
+    },
+    120_000,
+  );
 
   it('any-replica is invalid: stale reads, and the writes they missed are in the primary’s log', async () => {
     const run = runs['any-replica'];
@@ -64,15 +72,23 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
       expect(r.key).toBe(w.key);
       const key = `${run.setup.prefix}-${w.key}`;
       // The missed write is committed in the log with that LSN...
-      const [logged] = (await db.query('SELECT lsn, value FROM replication.log WHERE key = $1 AND lsn = $2', [key, w.version])) as Array<{ lsn: string; value: unknown }>;
+      const [logged] = (await db.query('SELECT lsn, value FROM replication.log WHERE key = $1 AND lsn = $2', [
+        key,
+        w.version,
+      ])) as Array<{ lsn: string; value: unknown }>;
       expect(logged?.value).toBe(w.value);
       // ...and what the read returned is older: nothing yet, or an earlier entry of that key.
       if (r.found) {
-        const [older] = (await db.query('SELECT lsn FROM replication.log WHERE key = $1 AND value = $2::jsonb', [key, JSON.stringify(r.value)])) as Array<{ lsn: string }>;
+        const [older] = (await db.query('SELECT lsn FROM replication.log WHERE key = $1 AND value = $2::jsonb', [
+          key,
+          JSON.stringify(r.value),
+        ])) as Array<{ lsn: string }>;
         expect(Number(older.lsn)).toBeLessThan(w.version);
       } else {
         // Not found: the node serving it had not applied even the key's first write.
-        const [{ first }] = (await db.query('SELECT min(lsn)::int AS first FROM replication.log WHERE key = $1', [key])) as Array<{ first: number }>;
+        const [{ first }] = (await db.query('SELECT min(lsn)::int AS first FROM replication.log WHERE key = $1', [
+          key,
+        ])) as Array<{ first: number }>;
         expect(first).toBeGreaterThan(r.version);
       }
     }
@@ -94,7 +110,10 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
 
   it.each(SAFE)('%s keeps its promise under the same seed and schedule', (strategy) => {
     const run = runs[strategy];
-    expect({ status: run.doc.status, anomalies: run.doc.verdict!.anomalies.slice(0, 3) }).toEqual({ status: 'valid', anomalies: [] });
+    expect({ status: run.doc.status, anomalies: run.doc.verdict!.anomalies.slice(0, 3) }).toEqual({
+      status: 'valid',
+      anomalies: [],
+    });
     const stats = run.doc.verdict!.stats as Record<string, any>;
     expect(stats.reads_ok).toBeGreaterThan(50);
     expect(stats.monotonic_violations).toBe(0);
@@ -111,7 +130,12 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
   });
 
   it('with a replica crashed, read-your-writes stays valid (no read served by the dead replica) and any-replica does not', async () => {
-    const crashed = await runExperiment(app, { lab: 'replication', strategy: 'read-your-writes', nemesis: 'crash-replica', seed: SEED });
+    const crashed = await runExperiment(app, {
+      lab: 'replication',
+      strategy: 'read-your-writes',
+      nemesis: 'crash-replica',
+      seed: SEED,
+    });
     expect({ status: crashed.doc.status, summary: summary(crashed) }).toMatchObject({ status: 'valid' });
     const [step] = crashed.doc.schedule;
     const nemesis = crashed.history.filter((op) => op.process === 'nemesis' && op.type === 'ok');
@@ -130,7 +154,12 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
     }
     expect(duringCrash).toBeGreaterThan(10);
     // any-replica under the same crash still reads the past from the replica that is up.
-    const unsafe = await runExperiment(app, { lab: 'replication', strategy: 'any-replica', nemesis: 'crash-replica', seed: SEED });
+    const unsafe = await runExperiment(app, {
+      lab: 'replication',
+      strategy: 'any-replica',
+      nemesis: 'crash-replica',
+      seed: SEED,
+    });
     expect(unsafe.doc.status).toBe('invalid');
     expect(unsafe.doc.verdict!.anomalies.some((a) => a.type === 'stale-read')).toBe(true);
   }, 180_000);
@@ -150,7 +179,9 @@ describe('replication experiment (staleness, sessions and t-visibility under rep
 
   it('a run of the defaults takes at most 30 s', () => {
     for (const run of Object.values(runs)) {
-      expect(new Date(run.doc.finished_at!).getTime() - new Date(run.doc.created_at).getTime()).toBeLessThanOrEqual(30_000);
+      expect(new Date(run.doc.finished_at!).getTime() - new Date(run.doc.created_at).getTime()).toBeLessThanOrEqual(
+        30_000,
+      );
     }
   });
 });

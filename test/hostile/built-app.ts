@@ -25,14 +25,22 @@ export function buildApp(): void {
       exclude: ['../node_modules', '../**/*.spec.ts'],
     }),
   );
-  const build = spawnSync('npx', ['nest', 'build', '--path', relative(ROOT, tsconfig)], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const build = spawnSync('npx', ['nest', 'build', '--path', relative(ROOT, tsconfig)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (build.status !== 0) throw new Error(`nest build failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
 }
 
 /** The OpenAPI document of a LABS=all app, as the built app serves it at /docs-json. */
 export function builtOpenApiDocument(): unknown {
   const file = join(CACHE, 'hostile-openapi.json');
-  const run = spawnSync(process.execPath, [join(OUT, 'openapi.js'), file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, [join(OUT, 'openapi.js'), file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (run.status !== 0) throw new Error(`openapi.js failed (${run.status}):\n${run.stderr}`);
   return JSON.parse(readFileSync(file, 'utf8')) as unknown;
 }

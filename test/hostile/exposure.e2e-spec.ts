@@ -23,27 +23,45 @@ describe('ADMIN_TOKEN and cross-origin writes', () => {
       `${app.url}/counter/gateway/admin/partition/us-east?enabled=true`,
     ]) {
       const res = await post(url, { strategy: 'none' });
-      expect({ url, status: res.status, code: res.body.code }).toEqual({ url, status: 401, code: 'ADMIN.TOKEN_REQUIRED' });
+      expect({ url, status: res.status, code: res.body.code }).toEqual({
+        url,
+        status: 401,
+        code: 'ADMIN.TOKEN_REQUIRED',
+      });
     }
-    const wrong = await request('POST', `${booking}/admin/reset?event_id=1`, undefined, { authorization: 'Bearer not-the-token' });
+    const wrong = await request('POST', `${booking}/admin/reset?event_id=1`, undefined, {
+      authorization: 'Bearer not-the-token',
+    });
     expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 401, code: 'ADMIN.TOKEN_INVALID' });
   });
 
   it('accepts Authorization: Bearer and x-admin-token, and node-to-node admin calls carry it', async () => {
-    const bearer = await request('POST', `${app.url}/booking/admin/reset?event_id=1`, undefined, { authorization: `Bearer ${TOKEN}` });
+    const bearer = await request('POST', `${app.url}/booking/admin/reset?event_id=1`, undefined, {
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(bearer.status).toBe(200);
-    const header = await request('POST', `${nodeUrl(app, 'booking', 'booking')}/admin/reset?event_id=1`, undefined, { 'x-admin-token': TOKEN });
+    const header = await request('POST', `${nodeUrl(app, 'booking', 'booking')}/admin/reset?event_id=1`, undefined, {
+      'x-admin-token': TOKEN,
+    });
     expect(header.status).toBe(200);
     // gateway → coordinator → region: every hop is an admin write.
-    const cut = await request('POST', `${app.url}/counter/gateway/admin/partition/us-east?enabled=true`, undefined, { 'x-admin-token': TOKEN });
+    const cut = await request('POST', `${app.url}/counter/gateway/admin/partition/us-east?enabled=true`, undefined, {
+      'x-admin-token': TOKEN,
+    });
     expect(cut.status).toBe(200);
-    const heal = await request('POST', `${app.url}/counter/gateway/admin/partition/all?enabled=false`, undefined, { 'x-admin-token': TOKEN });
+    const heal = await request('POST', `${app.url}/counter/gateway/admin/partition/all?enabled=false`, undefined, {
+      'x-admin-token': TOKEN,
+    });
     expect(heal.status).toBe(200);
   });
 
   it('leaves ordinary writes and reads open', async () => {
-    expect((await post(`${app.url}/booking/book`, { event_id: 1, seat_number: 'B1', customer_id: 'plain' })).status).toBe(200);
-    expect((await post(`${app.url}/counter/us-east/increment`, { counter_name: 'exposure', amount: 1 })).status).toBe(200);
+    expect(
+      (await post(`${app.url}/booking/book`, { event_id: 1, seat_number: 'B1', customer_id: 'plain' })).status,
+    ).toBe(200);
+    expect((await post(`${app.url}/counter/us-east/increment`, { counter_name: 'exposure', amount: 1 })).status).toBe(
+      200,
+    );
     expect((await request('GET', `${app.url}/booking/admin/stats`)).status).toBe(200);
   });
 
@@ -52,12 +70,23 @@ describe('ADMIN_TOKEN and cross-origin writes', () => {
     const json = { 'content-type': 'application/json' };
     const foreign = await request('POST', `${app.url}/booking/book`, book, { ...json, origin: 'http://evil.example' });
     expect({ status: foreign.status, code: foreign.body.code }).toEqual({ status: 403, code: 'REQUEST.CROSS_ORIGIN' });
-    const form = await request('POST', `${app.url}/booking/book`, JSON.stringify(book), { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' });
+    const form = await request('POST', `${app.url}/booking/book`, JSON.stringify(book), {
+      'content-type': 'text/plain',
+      'sec-fetch-site': 'cross-site',
+    });
     expect(form.status).toBe(403);
     const host = new URL(app.url).host;
-    const same = await request('POST', `${app.url}/booking/book`, book, { ...json, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' });
+    const same = await request('POST', `${app.url}/booking/book`, book, {
+      ...json,
+      origin: `http://${host}`,
+      'sec-fetch-site': 'same-origin',
+    });
     expect(same.status).toBe(200);
-    const rebound = await request('POST', `${app.url}/booking/book`, book, { ...json, origin: 'http://rebind.example', host: 'rebind.example' });
+    const rebound = await request('POST', `${app.url}/booking/book`, book, {
+      ...json,
+      origin: 'http://rebind.example',
+      host: 'rebind.example',
+    });
     expect(rebound.status).toBe(403);
   });
 });

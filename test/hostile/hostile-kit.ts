@@ -42,13 +42,19 @@ export async function send(base: string, probe: Probe): Promise<ProbeResult> {
   } catch {
     /* not JSON: the assertion shows the text */
   }
-  return { probe: `${probe.method} ${probe.path.slice(0, 120)} ${probe.name}`, status: res.status, code, body: text.slice(0, 300) };
+  return {
+    probe: `${probe.method} ${probe.path.slice(0, 120)} ${probe.name}`,
+    status: res.status,
+    code,
+    body: text.slice(0, 300),
+  };
 }
 
 /** What a probe may answer: below 500, and every 4xx a JSON body with a `code`. */
 export function verdict(result: ProbeResult): string | undefined {
   if (result.status >= 500) return `${result.probe} → ${result.status} ${result.body}`;
-  if (result.status >= 400 && !result.code) return `${result.probe} → ${result.status} without a JSON code: ${result.body}`;
+  if (result.status >= 400 && !result.code)
+    return `${result.probe} → ${result.status} without a JSON code: ${result.body}`;
   return undefined;
 }
 
@@ -71,7 +77,14 @@ function wrongValues(valid: unknown): Array<[string, unknown]> {
     ['deep nesting', deep(40)],
   ];
   if (typeof valid === 'string') {
-    values.push(['a number', 12345], ['a boolean', true], ['a NUL byte', NUL], ['a lone surrogate', LONE_SURROGATE], ['a 100k string', HUGE_STRING], ['an empty string', '']);
+    values.push(
+      ['a number', 12345],
+      ['a boolean', true],
+      ['a NUL byte', NUL],
+      ['a lone surrogate', LONE_SURROGATE],
+      ['a 100k string', HUGE_STRING],
+      ['an empty string', ''],
+    );
   } else if (typeof valid === 'number') {
     values.push(
       ['a string', 'NaN'],
@@ -92,12 +105,18 @@ function wrongValues(valid: unknown): Array<[string, unknown]> {
 }
 
 /** Every single-field mutation of a valid JSON body, plus whole-body attacks. */
-export function bodyProbes(method: string, path: string, valid: Record<string, unknown>, headers?: Record<string, string>): Probe[] {
+export function bodyProbes(
+  method: string,
+  path: string,
+  valid: Record<string, unknown>,
+  headers?: Record<string, string>,
+): Probe[] {
   const probes: Probe[] = [];
   for (const [field, value] of Object.entries(valid)) {
     const { [field]: _dropped, ...rest } = valid;
     probes.push({ name: `without ${field}`, method, path, body: rest, headers });
-    for (const [what, wrong] of wrongValues(value)) probes.push({ name: `${field} as ${what}`, method, path, body: { ...valid, [field]: wrong }, headers });
+    for (const [what, wrong] of wrongValues(value))
+      probes.push({ name: `${field} as ${what}`, method, path, body: { ...valid, [field]: wrong }, headers });
   }
   const text = JSON.stringify(valid);
   probes.push(
@@ -111,10 +130,34 @@ export function bodyProbes(method: string, path: string, valid: Record<string, u
     { name: 'malformed JSON', method, path, body: text.slice(0, -2), headers },
     { name: 'a number beyond a double', method, path, body: text.replace(/:\s*(-?\d+(\.\d+)?)/, ':1e400'), headers },
     { name: 'a 2^53+1 literal', method, path, body: text.replace(/:\s*(-?\d+(\.\d+)?)/, ':9007199254740993'), headers },
-    { name: 'invalid UTF-8 bytes', method, path, body: Buffer.concat([Buffer.from(text.slice(0, -1)), Buffer.from(',"zz":"\xff\xfe"}', 'latin1')]), headers },
-    { name: 'a string with invalid UTF-8', method, path, body: Buffer.from(text.replace(/"([^"]+)"(?=\s*[,}])/, '"$1\xc3\x28"'), 'latin1'), headers },
-    { name: 'a 2 MB body', method, path, body: JSON.stringify({ ...valid, pad: 'x'.repeat(2 * 1024 * 1024) }), headers },
-    { name: 'a form content type', method, path, body: text, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } },
+    {
+      name: 'invalid UTF-8 bytes',
+      method,
+      path,
+      body: Buffer.concat([Buffer.from(text.slice(0, -1)), Buffer.from(',"zz":"\xff\xfe"}', 'latin1')]),
+      headers,
+    },
+    {
+      name: 'a string with invalid UTF-8',
+      method,
+      path,
+      body: Buffer.from(text.replace(/"([^"]+)"(?=\s*[,}])/, '"$1\xc3\x28"'), 'latin1'),
+      headers,
+    },
+    {
+      name: 'a 2 MB body',
+      method,
+      path,
+      body: JSON.stringify({ ...valid, pad: 'x'.repeat(2 * 1024 * 1024) }),
+      headers,
+    },
+    {
+      name: 'a form content type',
+      method,
+      path,
+      body: text,
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    },
     { name: 'an empty body', method, path, body: '', headers },
   );
   return probes;
@@ -135,12 +178,20 @@ export const HOSTILE_SEGMENTS: Array<[string, string]> = [
 ];
 
 export function pathProbes(method: string, template: string): Probe[] {
-  return HOSTILE_SEGMENTS.map(([what, segment]) => ({ name: `path as ${what}`, method, path: template.replace(/\{[^}]+\}/, segment) }));
+  return HOSTILE_SEGMENTS.map(([what, segment]) => ({
+    name: `path as ${what}`,
+    method,
+    path: template.replace(/\{[^}]+\}/, segment),
+  }));
 }
 
 export function queryProbes(method: string, path: string, params: string[]): Probe[] {
   return params.flatMap((param) => [
-    ...HOSTILE_SEGMENTS.map(([what, value]) => ({ name: `?${param} as ${what}`, method, path: `${path}?${param}=${value}` })),
+    ...HOSTILE_SEGMENTS.map(([what, value]) => ({
+      name: `?${param} as ${what}`,
+      method,
+      path: `${path}?${param}=${value}`,
+    })),
     { name: `?${param} repeated`, method, path: `${path}?${param}=1&${param}=2` },
     { name: `?${param} as 1e400`, method, path: `${path}?${param}=1e400` },
     { name: `?${param} empty`, method, path: `${path}?${param}=` },

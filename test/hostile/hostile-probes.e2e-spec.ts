@@ -48,8 +48,15 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
   it('booking', async () => {
     const seats = (await get(`${base}/booking/events/1/seats`)).body.seats as Array<{ seat_number: string }>;
     const alive = async (i: number) => {
-      const res = await post(`${base}/booking/book`, { event_id: 1, seat_number: seats[i % seats.length].seat_number, customer_id: `alive-${i}` });
-      expect({ status: res.status, outcome: ['confirmed', 'failed'].includes(res.body.status) }).toEqual({ status: 200, outcome: true });
+      const res = await post(`${base}/booking/book`, {
+        event_id: 1,
+        seat_number: seats[i % seats.length].seat_number,
+        customer_id: `alive-${i}`,
+      });
+      expect({ status: res.status, outcome: ['confirmed', 'failed'].includes(res.body.status) }).toEqual({
+        status: 200,
+        outcome: true,
+      });
     };
     await run(
       [
@@ -58,7 +65,12 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
         ...bodyProbes('POST', '/booking/admin/strategy', { strategy: 'none' }),
         ...bodyProbes('POST', '/booking/admin/settings', { race_window_ms: 50, lock_ttl_ms: 5000 }),
         ...bodyProbes('POST', '/booking/admin/faults/pause-holder', { pause_ms: 1, holders: 1 }),
-        ...bodyProbes('POST', '/booking/admin/compare', { requests: 2, strategies: ['none'], event_id: 1, seat_number: 'A1' }),
+        ...bodyProbes('POST', '/booking/admin/compare', {
+          requests: 2,
+          strategies: ['none'],
+          event_id: 1,
+          seat_number: 'A1',
+        }),
         ...pathProbes('GET', '/booking/events/{event_id}'),
         ...pathProbes('GET', '/booking/events/{event_id}/seats'),
         ...queryProbes('GET', '/booking/events/1/seats', ['available_only']),
@@ -86,10 +98,17 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
       [
         ...bodyProbes('POST', '/bank/transfer', { from_account: 'alice', to_account: 'bob', amount: 1 }),
         ...bodyProbes('POST', '/bank/transfer', { from_account: 'nobody', to_account: 'bob', amount: 1 }),
-        ...bodyProbes('POST', '/bank/admin/settings', { delay_enabled: false, delay_ms: 10, barrier_enabled: false, barrier_count: 2 }),
+        ...bodyProbes('POST', '/bank/admin/settings', {
+          delay_enabled: false,
+          delay_ms: 10,
+          barrier_enabled: false,
+          barrier_count: 2,
+        }),
         ...pathProbes('GET', '/bank/accounts/{id}'),
         ...queryProbes('POST', '/bank/admin/delay', ['enabled', 'ms']),
-        ...queryProbes('POST', '/bank/admin/barrier', ['enabled', 'count', 'timeout_ms']).filter((p) => !p.path.includes('enabled=-1')),
+        ...queryProbes('POST', '/bank/admin/barrier', ['enabled', 'count', 'timeout_ms']).filter(
+          (p) => !p.path.includes('enabled=-1'),
+        ),
         ...queryProbes('POST', '/bank/admin/isolation', ['level']),
         ...queryProbes('GET', '/bank/transactions', ['limit']),
       ],
@@ -103,7 +122,11 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
 
   it('orders', async () => {
     const accepted: string[] = [];
-    const order = (customer: string) => ({ customer_id: customer, items: [{ name: 'Widget', quantity: 1, price: 2.5 }], total_amount: 2.5 });
+    const order = (customer: string) => ({
+      customer_id: customer,
+      items: [{ name: 'Widget', quantity: 1, price: 2.5 }],
+      total_amount: 2.5,
+    });
     const alive = async (i: number) => {
       const res = await post(`${base}/orders/producer/orders`, order(`alive-${i}`));
       expect(res.status).toBeLessThan(300);
@@ -115,9 +138,11 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
         ...bodyProbes('POST', '/orders/producer/orders/batch', { orders: [order('hostile-batch')] }),
         ...bodyProbes('POST', '/orders/producer/config', { delivery_mode: 'exactly-once', enable_transactions: true }),
         // failure_rate 0.5 is a valid setting (half the writes fail, then dead-letter): not a hostile probe.
-        ...bodyProbes('POST', '/orders/consumer/config', { processing_mode: 'exactly-once', enable_idempotency: true, failure_rate: 0 }).filter(
-          (p) => p.name !== 'failure_rate as a fraction',
-        ),
+        ...bodyProbes('POST', '/orders/consumer/config', {
+          processing_mode: 'exactly-once',
+          enable_idempotency: true,
+          failure_rate: 0,
+        }).filter((p) => p.name !== 'failure_rate as a fraction'),
         // A valid crash request would crash the consumer on purpose: only refused shapes are sent.
         ...bodyProbes('POST', '/orders/consumer/simulate/crash', { restart_after_ms: 'never' }).filter(
           (p) => !/^without|as a number|as null|an empty body/.test(p.name),
@@ -127,7 +152,15 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
       ],
       alive,
     );
-    expect((await post(`${base}/orders/consumer/config`, { processing_mode: 'exactly-once', enable_idempotency: true, failure_rate: 0 })).status).toBe(200);
+    expect(
+      (
+        await post(`${base}/orders/consumer/config`, {
+          processing_mode: 'exactly-once',
+          enable_idempotency: true,
+          failure_rate: 0,
+        })
+      ).status,
+    ).toBe(200);
     await eventually(
       async () => Promise.all(accepted.map((id) => get(`${base}/orders/api/orders/${id}`).then((r) => r.status))),
       (statuses) => statuses.every((s) => s === 200),
@@ -147,7 +180,11 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
     await run(
       [
         ...bodyProbes('POST', '/counter/us-east/increment', { counter_name: 'hostile', amount: 1 }),
-        ...bodyProbes('POST', '/counter/gateway/api/increment', { counter_name: 'hostile', amount: 1, routing: 'us-west' }),
+        ...bodyProbes('POST', '/counter/gateway/api/increment', {
+          counter_name: 'hostile',
+          amount: 1,
+          routing: 'us-west',
+        }),
         ...bodyProbes('POST', '/counter/strong/increment', { counter_name: 'hostile', amount: 1 }),
         ...bodyProbes('POST', '/counter/us-east/pn/decrement', { counter_name: 'hostile', amount: 1 }),
         ...bodyProbes('POST', '/counter/gateway/api/compare', { counter_name: 'hostile', iterations: 1 }),
@@ -164,12 +201,19 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
       alive,
     );
     // Names that sit on the Redis strategy's own index key (counter:strong:names) are just names.
-    expect((await post(`${base}/admin/labs/counter/strategies/strong-counter`, { strategy: 'redis-incr' })).status).toBe(200);
+    expect(
+      (await post(`${base}/admin/labs/counter/strategies/strong-counter`, { strategy: 'redis-incr' })).status,
+    ).toBe(200);
     try {
       for (const collide of ['names', 'value:names', `x:${Date.now()}:names`]) {
-        const before = (await get(`${base}/counter/strong/counter/${encodeURIComponent(collide)}`)).body.value as number;
+        const before = (await get(`${base}/counter/strong/counter/${encodeURIComponent(collide)}`)).body
+          .value as number;
         const res = await post(`${base}/counter/strong/increment`, { counter_name: collide, amount: 1 });
-        expect({ collide, status: res.status, value: res.body.value }).toEqual({ collide, status: 200, value: before + 1 });
+        expect({ collide, status: res.status, value: res.body.value }).toEqual({
+          collide,
+          status: 200,
+          value: before + 1,
+        });
       }
       const listed = (await get(`${base}/counter/strong/counters`)).body;
       expect(JSON.stringify(listed)).toContain('"names"');
@@ -189,17 +233,50 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
     const probes: Array<[string, Probe]> = [
       [base, { name: 'a 20 KB URL', method: 'GET', path: `/booking/events/1?x=${'y'.repeat(20_000)}` }],
       [booking, { name: 'a 20 KB URL on a node port', method: 'GET', path: `/events/1?x=${'y'.repeat(20_000)}` }],
-      [base, { name: 'a 20 KB header', method: 'GET', path: '/booking/events/1', headers: { 'x-big': 'z'.repeat(20_000) } }],
-      [booking, { name: 'a NUL byte on a node port', method: 'POST', path: '/book', body: { ...book, customer_id: 'a\u0000' } }],
-      [booking, { name: 'a cross-origin write on a node port', method: 'POST', path: '/book', body: book, headers: { origin: 'http://evil.example' } }],
-      [base, { name: 'a cross-site form post', method: 'POST', path: '/booking/book', body: JSON.stringify(book), headers: { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' } }],
-      [base, { name: 'a same-site page on another port', method: 'POST', path: '/bank/reset', headers: { origin: 'http://127.0.0.1:1' } }],
+      [
+        base,
+        { name: 'a 20 KB header', method: 'GET', path: '/booking/events/1', headers: { 'x-big': 'z'.repeat(20_000) } },
+      ],
+      [
+        booking,
+        { name: 'a NUL byte on a node port', method: 'POST', path: '/book', body: { ...book, customer_id: 'a\u0000' } },
+      ],
+      [
+        booking,
+        {
+          name: 'a cross-origin write on a node port',
+          method: 'POST',
+          path: '/book',
+          body: book,
+          headers: { origin: 'http://evil.example' },
+        },
+      ],
+      [
+        base,
+        {
+          name: 'a cross-site form post',
+          method: 'POST',
+          path: '/booking/book',
+          body: JSON.stringify(book),
+          headers: { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site' },
+        },
+      ],
+      [
+        base,
+        {
+          name: 'a same-site page on another port',
+          method: 'POST',
+          path: '/bank/reset',
+          headers: { origin: 'http://127.0.0.1:1' },
+        },
+      ],
     ];
     for (const [url, probe] of probes) {
       const result = await send(url, probe);
       sent++;
       if (result.status >= 500) fiveHundreds++;
-      const problem = verdict(result) ?? (result.status < 400 ? `${result.probe} was accepted (${result.status})` : undefined);
+      const problem =
+        verdict(result) ?? (result.status < 400 ? `${result.probe} was accepted (${result.status})` : undefined);
       if (problem) failures.push(problem);
       expect((await get(`${base}/booking/events/1`)).status).toBe(200);
       expect((await get(`${booking}/events/1`)).status).toBe(200);
@@ -220,8 +297,13 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
         ...bodyProbes('POST', '/replication/primary/data', { key: 'hostile', value: { nested: 'ok' } }),
         ...bodyProbes('POST', '/replication/client/writes', { key: 'hostile', value: 1, session: 'not-a-token' }),
         ...bodyProbes('POST', '/replication/client/write-and-read', { key: 'hostile', value: 1 }),
-        ...bodyProbes('POST', '/replication/primary/admin/replication-delay', { replica_url: 'replica1', delay_ms: 500 }),
-        ...bodyProbes('POST', '/replication/primary/admin/replication-delays', { delays: { replica1: 500, replica2: 1500 } }),
+        ...bodyProbes('POST', '/replication/primary/admin/replication-delay', {
+          replica_url: 'replica1',
+          delay_ms: 500,
+        }),
+        ...bodyProbes('POST', '/replication/primary/admin/replication-delays', {
+          delays: { replica1: 500, replica2: 1500 },
+        }),
         ...bodyProbes('POST', '/replication/client/admin/read-strategy', { strategy: 'any-replica', max_wait_ms: 250 }),
         ...pathProbes('GET', '/replication/primary/data/{key}'),
         ...pathProbes('GET', '/replication/replica1/data/{key}'),
@@ -238,10 +320,14 @@ describe('hostile probes: nothing a request sends wedges a lab', () => {
       expect({ key, status: res.status, value: res.body.value }).toEqual({ key, status: 200, value });
     }
     const last = written[written.length - 1][0];
-    await eventually(() => get(`${base}/replication/replica2/data/${last}`), (r) => r.status === 200 && r.body.found === true, {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-    });
+    await eventually(
+      () => get(`${base}/replication/replica2/data/${last}`),
+      (r) => r.status === 200 && r.body.found === true,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      },
+    );
     expectNoFailures();
   });
 });

@@ -13,7 +13,11 @@ function seriesOf(exposition: string): Set<string> {
       .split('\n')
       .filter((line) => line && !line.startsWith('#'))
       .map((line) => line.slice(0, line.lastIndexOf(' ')))
-      .filter((series) => FAMILIES.some((family) => series === family || series.startsWith(`${family}{`) || series.startsWith(`${family}_`))),
+      .filter((series) =>
+        FAMILIES.some(
+          (family) => series === family || series.startsWith(`${family}{`) || series.startsWith(`${family}_`),
+        ),
+      ),
   );
 }
 
@@ -34,14 +38,17 @@ describe('metrics: label values from user input are bounded', () => {
   async function flood(requests: number): Promise<void> {
     const regions = ['us-east', 'us-west', 'eu-west'];
     const kinds = [
-      (name: string, i: number) => post(`${app.url}/counter/${regions[i % 3]}/increment`, { counter_name: name, amount: 1 }),
+      (name: string, i: number) =>
+        post(`${app.url}/counter/${regions[i % 3]}/increment`, { counter_name: name, amount: 1 }),
       (name: string) => post(`${app.url}/counter/gateway/api/increment`, { counter_name: name, amount: 1 }),
       (name: string) => post(`${app.url}/counter/strong/increment`, { counter_name: name, amount: 1 }),
       (name: string) => get(`${app.url}/counter/coordinator/global/counter/${name}`),
     ];
     for (let start = 0; start < requests; start += 20) {
       const batch = Array.from({ length: Math.min(20, requests - start) }, (_, j) => start + j);
-      const results = await Promise.all(batch.map((i) => kinds[i % kinds.length](`rnd_${randomBytes(8).toString('hex')}`, i)));
+      const results = await Promise.all(
+        batch.map((i) => kinds[i % kinds.length](`rnd_${randomBytes(8).toString('hex')}`, i)),
+      );
       for (const res of results) expect(res.status).toBe(200);
     }
   }
@@ -59,7 +66,9 @@ describe('metrics: label values from user input are bounded', () => {
     const afterSecond = await series();
     const added = afterFirst.size - before.size;
     const addedAgain = [...afterSecond].filter((s) => !afterFirst.has(s));
-    process.stdout.write(`cardinality: ${before.size} series before, +${added} after 1,000 random names, +${addedAgain.length} after 1,000 more\n`);
+    process.stdout.write(
+      `cardinality: ${before.size} series before, +${added} after 1,000 random names, +${addedAgain.length} after 1,000 more\n`,
+    );
     expect(addedAgain).toEqual([]);
     // The first names past the warm-up fill the bound; each adds at most its per-name series.
     expect(added).toBeLessThanOrEqual(3000);

@@ -56,7 +56,11 @@ describe('hostile: counter numbers and state size between nodes', () => {
     const name = unique(`alive-${what}`);
     expect((await post(`${REGION_URL['eu-west']}/increment`, { counter_name: name, amount: 2 })).status).toBe(200);
     await forceSyncAll();
-    for (const region of REGION_NAMES) expect({ region, nodes: (await regionCounter(region, name)).nodes }).toEqual({ region, nodes: { 'eu-west-1': 2 } });
+    for (const region of REGION_NAMES)
+      expect({ region, nodes: (await regionCounter(region, name)).nodes }).toEqual({
+        region,
+        nodes: { 'eu-west-1': 2 },
+      });
   };
 
   beforeAll(async () => {
@@ -79,12 +83,19 @@ describe('hostile: counter numbers and state size between nodes', () => {
     await forceSyncAll();
     for (const region of REGION_NAMES) {
       const c = await regionCounter(region, name);
-      expect({ region, nodes: c.nodes, total: c.total_count }).toEqual({ region, nodes, total: 2 ** 50 + 1 + MAX_ENTRY });
+      expect({ region, nodes: c.nodes, total: c.total_count }).toEqual({
+        region,
+        nodes,
+        total: 2 ** 50 + 1 + MAX_ENTRY,
+      });
       const all = await get(`${REGION_URL[region]}/counters`);
       expect(all.body.counters[name].nodes).toEqual(nodes);
     }
     const global = await get(`${GATEWAY}/api/counter/${name}`);
-    expect(global.body).toMatchObject({ global_count: 2 ** 50 + 1 + MAX_ENTRY, convergence: { converged: true, lag: 0 } });
+    expect(global.body).toMatchObject({
+      global_count: 2 ** 50 + 1 + MAX_ENTRY,
+      convergence: { converged: true, lag: 0 },
+    });
     await convergesAfter('exact');
   });
 
@@ -92,17 +103,35 @@ describe('hostile: counter numbers and state size between nodes', () => {
     const name = unique('ceiling');
     expect((await sync('us-east', { [name]: { 'us-east-1': MAX_ENTRY - 5 } })).status).toBe(200);
     const key = unique('ceiling-key');
-    const last = await post(`${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 5, idempotency_key: key });
+    const last = await post(`${REGION_URL['us-east']}/increment`, {
+      counter_name: name,
+      amount: 5,
+      idempotency_key: key,
+    });
     expect(last.status).toBe(200);
     expect(last.body).toMatchObject({ local_count: MAX_ENTRY, total_count: MAX_ENTRY, replayed: false });
-    const replay = await post(`${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 5, idempotency_key: key });
+    const replay = await post(`${REGION_URL['us-east']}/increment`, {
+      counter_name: name,
+      amount: 5,
+      idempotency_key: key,
+    });
     expect(replay.body).toMatchObject({ local_count: MAX_ENTRY, total_count: MAX_ENTRY, replayed: true });
     for (const url of [`${REGION_URL['us-east']}/increment`, `${GATEWAY}/api/increment`]) {
-      const over = await post(url, { counter_name: name, amount: 1, routing: url.includes('/api/') ? 'us-east' : undefined });
-      expect({ url, status: over.status, code: over.body.code }).toEqual({ url, status: 422, code: 'COUNTER.OUT_OF_RANGE' });
+      const over = await post(url, {
+        counter_name: name,
+        amount: 1,
+        routing: url.includes('/api/') ? 'us-east' : undefined,
+      });
+      expect({ url, status: over.status, code: over.body.code }).toEqual({
+        url,
+        status: 422,
+        code: 'COUNTER.OUT_OF_RANGE',
+      });
     }
     const pnName = unique('pn-ceiling');
-    expect((await sync('us-west', {}, { pn_counts: { [pnName]: { n: { 'us-west-1': MAX_ENTRY } } } })).status).toBe(200);
+    expect((await sync('us-west', {}, { pn_counts: { [pnName]: { n: { 'us-west-1': MAX_ENTRY } } } })).status).toBe(
+      200,
+    );
     const pnOver = await post(`${REGION_URL['us-west']}/pn/decrement`, { counter_name: pnName, amount: 1 });
     expect({ status: pnOver.status, code: pnOver.body.code }).toEqual({ status: 422, code: 'COUNTER.OUT_OF_RANGE' });
     expect((await get(`${REGION_URL['us-west']}/pn/counter/${pnName}`)).body.value).toBe(-MAX_ENTRY);
@@ -134,14 +163,25 @@ describe('hostile: counter numbers and state size between nodes', () => {
       await selection.select('counter', 'strong-counter', strategy);
       const name = unique(`strong-${strategy}`);
       if (strategy === 'postgres-row-lock') {
-        await db.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, $2)`, [name, String(Number.MAX_SAFE_INTEGER - 3)]);
+        await db.query(`INSERT INTO counter.strong_counters (name, value) VALUES ($1, $2)`, [
+          name,
+          String(Number.MAX_SAFE_INTEGER - 3),
+        ]);
       } else {
         await redis.set(`counter:strong:value:${redisKeyPart(name)}`, String(Number.MAX_SAFE_INTEGER - 3));
       }
       const up = await post(`${STRONG}/increment`, { counter_name: name, amount: 3 });
-      expect({ strategy, status: up.status, value: up.body.value }).toEqual({ strategy, status: 200, value: Number.MAX_SAFE_INTEGER });
+      expect({ strategy, status: up.status, value: up.body.value }).toEqual({
+        strategy,
+        status: 200,
+        value: Number.MAX_SAFE_INTEGER,
+      });
       const over = await post(`${STRONG}/increment`, { counter_name: name, amount: 1 });
-      expect({ strategy, status: over.status, code: over.body.code }).toEqual({ strategy, status: 422, code: 'COUNTER.OUT_OF_RANGE' });
+      expect({ strategy, status: over.status, code: over.body.code }).toEqual({
+        strategy,
+        status: 422,
+        code: 'COUNTER.OUT_OF_RANGE',
+      });
       expect((await get(`${STRONG}/counter/${name}`)).body.value).toBe(Number.MAX_SAFE_INTEGER);
       const fresh = await post(`${STRONG}/increment`, { counter_name: unique(`strong-alive-${strategy}`), amount: 1 });
       expect({ strategy, value: fresh.body.value }).toEqual({ strategy, value: 1 });
@@ -153,7 +193,11 @@ describe('hostile: counter numbers and state size between nodes', () => {
     const redis = app.app.get(RedisService).client;
     const poisoned = unique('poisoned');
     // What an older version, a manual edit or a bug could leave in us-west's Redis.
-    await redis.hset(`counter:us-west:g:${poisoned}`, { 'us-west-1': '7', 'eu-west-1': '99999999999999999999', 'mars-1': '3' });
+    await redis.hset(`counter:us-west:g:${poisoned}`, {
+      'us-west-1': '7',
+      'eu-west-1': '99999999999999999999',
+      'mars-1': '3',
+    });
     await redis.sadd('counter:us-west:g-names', poisoned);
     await redis.hset(`counter:us-west:g:${poisoned}-x`, { 'us-west-1': 'NaN' });
     await redis.sadd('counter:us-west:g-names', `${poisoned}-x`);
@@ -161,8 +205,14 @@ describe('hostile: counter numbers and state size between nodes', () => {
     expect((await post(`${REGION_URL['us-west']}/increment`, { counter_name: healthy, amount: 3 })).status).toBe(200);
     await forceSyncAll();
     for (const region of ['us-east', 'eu-west'] as const) {
-      expect({ region, nodes: (await regionCounter(region, healthy)).nodes }).toEqual({ region, nodes: { 'us-west-1': 3 } });
-      expect({ region, nodes: (await regionCounter(region, poisoned)).nodes }).toEqual({ region, nodes: { 'us-west-1': 7 } });
+      expect({ region, nodes: (await regionCounter(region, healthy)).nodes }).toEqual({
+        region,
+        nodes: { 'us-west-1': 3 },
+      });
+      expect({ region, nodes: (await regionCounter(region, poisoned)).nodes }).toEqual({
+        region,
+        nodes: { 'us-west-1': 7 },
+      });
     }
     expect((await get(`${REGION_URL['us-west']}/counters`)).body.counters[`${poisoned}-x`]).toBeUndefined();
     await convergesAfter('poison');
@@ -173,29 +223,48 @@ describe('hostile: counter numbers and state size between nodes', () => {
     const names = Array.from({ length: 20_000 }, (_, i) => `${prefix}-${i}`);
     // Fed to us-east as a peer would, in four bodies well under 1 MiB.
     for (let i = 0; i < names.length; i += 5000) {
-      const counts = Object.fromEntries(names.slice(i, i + 5000).map((n, j) => [n, { 'us-west-1': i + j + 1, 'eu-west-1': 1 }]));
+      const counts = Object.fromEntries(
+        names.slice(i, i + 5000).map((n, j) => [n, { 'us-west-1': i + j + 1, 'eu-west-1': 1 }]),
+      );
       expect((await sync('us-east', counts)).status).toBe(200);
     }
-    const fullState = JSON.stringify(Object.fromEntries(names.map((n, i) => [n, { 'us-west-1': i + 1, 'eu-west-1': 1 }])));
+    const fullState = JSON.stringify(
+      Object.fromEntries(names.map((n, i) => [n, { 'us-west-1': i + 1, 'eu-west-1': 1 }])),
+    );
     expect(Buffer.byteLength(fullState)).toBeGreaterThan(1024 * 1024);
     const started = Date.now();
     await setSyncInterval(500);
     const sample = [0, 4999, 5000, 12345, 19999];
     for (const region of ['us-west', 'eu-west'] as const) {
       await eventually(
-        async () => (await get(`${REGION_URL[region]}/counters`)).body.counters as Record<string, { nodes: Record<string, number> }>,
+        async () =>
+          (await get(`${REGION_URL[region]}/counters`)).body.counters as Record<
+            string,
+            { nodes: Record<string, number> }
+          >,
         (counters) => names.every((n) => counters[n] !== undefined),
         { timeoutMs: 150_000, intervalMs: 2000 },
       );
-      for (const i of sample) expect({ region, i, nodes: (await regionCounter(region, names[i])).nodes }).toEqual({ region, i, nodes: { 'eu-west-1': 1, 'us-west-1': i + 1 } });
+      for (const i of sample)
+        expect({ region, i, nodes: (await regionCounter(region, names[i])).nodes }).toEqual({
+          region,
+          i,
+          nodes: { 'eu-west-1': 1, 'us-west-1': i + 1 },
+        });
     }
     const convergedMs = Date.now() - started;
-    process.stdout.write(`20,000 counters reached every region ${convergedMs} ms after the sync interval was set to 500 ms\n`);
+    process.stdout.write(
+      `20,000 counters reached every region ${convergedMs} ms after the sync interval was set to 500 ms\n`,
+    );
     // Liveness: with the 20,000 counters still there, a new increment reaches every region by the background rounds.
     const alive = unique('alive-many');
     expect((await post(`${REGION_URL['eu-west']}/increment`, { counter_name: alive, amount: 2 })).status).toBe(200);
     for (const region of REGION_NAMES) {
-      await eventually(() => regionCounter(region, alive), (c) => c.nodes['eu-west-1'] === 2, { timeoutMs: 120_000, intervalMs: 1000 });
+      await eventually(
+        () => regionCounter(region, alive),
+        (c) => c.nodes['eu-west-1'] === 2,
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      );
     }
     await setSyncInterval(5000);
   }, 400_000);
@@ -217,7 +286,12 @@ describe('hostile: a region checks its peers’ replies like requests', () => {
         bodies.push(raw.length);
         afters.push((JSON.parse(raw.toString()) as { after?: string }).after);
         const reply = {
-          counts: { 'fake-good': { 'us-west-1': 4 }, 'fake-negative': { 'us-west-1': -1 }, 'fake-mars': { 'mars-1': 3 }, 'fake-huge': { 'us-west-1': 1e300 } },
+          counts: {
+            'fake-good': { 'us-west-1': 4 },
+            'fake-negative': { 'us-west-1': -1 },
+            'fake-mars': { 'mars-1': 3 },
+            'fake-huge': { 'us-west-1': 1e300 },
+          },
           pn_counts: 'not a map',
           node_id: 'us-west-1',
           timestamp: 1,
@@ -247,7 +321,8 @@ describe('hostile: a region checks its peers’ replies like requests', () => {
     expect(res.status).toBe(200);
     expect(res.body.peers_synced.sort()).toEqual(['eu-west', 'us-west']);
     expect((await get(`${url}/counter/fake-good`)).body.nodes).toEqual({ 'us-west-1': 4 });
-    for (const bad of ['fake-negative', 'fake-mars', 'fake-huge']) expect((await get(`${url}/counter/${bad}`)).body.nodes).toEqual({});
+    for (const bad of ['fake-negative', 'fake-mars', 'fake-huge'])
+      expect((await get(`${url}/counter/${bad}`)).body.nodes).toEqual({});
     // The bogus cursor is followed once per round and peer: a page that does not move on ends the paging.
     expect(afters.filter((a) => a === 'a').length).toBeGreaterThan(0);
     expect(afters.filter((a) => a === 'a').length).toBeLessThanOrEqual(afters.filter((a) => a === '').length);

@@ -28,7 +28,11 @@ describe('hostile: replication node-to-node traffic', () => {
     const { version } = await write(key, `alive-${key}`);
     for (const replica of [replica1, replica2]) {
       const res = await get(`${replica}/data/${key}?min_version=${version}&wait_ms=10000`);
-      expect({ replica, reached: res.body.reached, value: res.body.value }).toEqual({ replica, reached: true, value: `alive-${key}` });
+      expect({ replica, reached: res.body.reached, value: res.body.value }).toEqual({
+        replica,
+        reached: true,
+        value: `alive-${key}`,
+      });
     }
   };
 
@@ -77,16 +81,30 @@ describe('hostile: replication node-to-node traffic', () => {
 
   it('refuses a forged newer epoch (409) on /replicate and on reset: the replica is neither wiped nor frozen', async () => {
     const { epoch } = await write('keep-me', 'real');
-    await eventually(() => get(`${replica1}/data/keep-me`), (r) => r.body.found === true);
-    const forged = { epoch: epoch + 5, entries: [{ lsn: 1, key: 'forged', value: 'evil', write_id: 'forged', write_timestamp: 1 }] };
+    await eventually(
+      () => get(`${replica1}/data/keep-me`),
+      (r) => r.body.found === true,
+    );
+    const forged = {
+      epoch: epoch + 5,
+      entries: [{ lsn: 1, key: 'forged', value: 'evil', write_id: 'forged', write_timestamp: 1 }],
+    };
     const replicated = await post(`${replica1}/replicate`, forged);
     expect(replicated.status).toBe(409);
-    expect(replicated.body).toMatchObject({ code: 'REPLICATION.EPOCH_NOT_CONFIRMED', details: { epoch: epoch + 5, primary_epoch: epoch } });
+    expect(replicated.body).toMatchObject({
+      code: 'REPLICATION.EPOCH_NOT_CONFIRMED',
+      details: { epoch: epoch + 5, primary_epoch: epoch },
+    });
     const reset = await post(`${replica2}/admin/reset?epoch=${epoch + 9}`);
     expect(reset.status).toBe(409);
     for (const replica of [replica1, replica2]) {
       const data = await get(`${replica}/data`);
-      expect({ replica, epoch: data.body.epoch, keep: data.body.data['keep-me'], forged: data.body.data.forged }).toEqual({
+      expect({
+        replica,
+        epoch: data.body.epoch,
+        keep: data.body.data['keep-me'],
+        forged: data.body.data.forged,
+      }).toEqual({
         replica,
         epoch,
         keep: 'real',
@@ -103,7 +121,11 @@ describe('hostile: replication node-to-node traffic', () => {
     // Shipments to the crashed replica failed and wait for a retry: 8 x 300 kB, more than one body.
     expect((await get(`${primary}/state`)).body.queued_for_shipping.replica1).toBeGreaterThanOrEqual(8);
     expect((await post(`${app.url}/admin/labs/replication/nodes/replica1/restart`)).body.up).toBe(true);
-    const drained = await eventually(() => get(`${primary}/state`), (r) => r.body.queued_for_shipping.replica1 === 0, { timeoutMs: 10000 });
+    const drained = await eventually(
+      () => get(`${primary}/state`),
+      (r) => r.body.queued_for_shipping.replica1 === 0,
+      { timeoutMs: 10000 },
+    );
     expect(drained.body.queued_for_shipping).toEqual({ replica1: 0, replica2: 0 });
     const data = (await get(`${replica1}/data`)).body.data as Record<string, string>;
     for (let i = 0; i < 8; i++) expect(data[`big-${i}`] === big(i)).toBe(true);
@@ -121,7 +143,11 @@ describe('hostile: replication node-to-node traffic', () => {
     expect(res.body.details.entry_bytes).toBeGreaterThan(res.body.details.limit_bytes);
     expect((await get(`${primary}/version`)).body.version).toBe(before);
     const fits = await write('large-but-fine', 'f'.repeat(700_000));
-    await eventually(() => get(`${replica2}/version`), (r) => r.body.version >= fits.version, { timeoutMs: 10000 });
+    await eventually(
+      () => get(`${replica2}/version`),
+      (r) => r.body.version >= fits.version,
+      { timeoutMs: 10000 },
+    );
     await shipsToBoth('after-too-large');
   });
 });
@@ -132,7 +158,13 @@ describe('hostile: a replica checks the primary’s replies like requests', () =
   let primary: RunningApp | undefined;
   let answer: 'garbage' | 'honest' = 'garbage';
   let epoch = 1;
-  const entry = { lsn: 1, key: 'from-fake', value: 'checked', write_id: 'fake0001', write_timestamp: Date.now() / 1000 };
+  const entry = {
+    lsn: 1,
+    key: 'from-fake',
+    value: 'checked',
+    write_id: 'fake0001',
+    write_timestamp: Date.now() / 1000,
+  };
 
   beforeAll(async () => {
     // Learn the real primary's epoch, so the honest answers below stay in it.
@@ -146,18 +178,33 @@ describe('hostile: a replica checks the primary’s replies like requests', () =
       const url = new URL(req.url ?? '/', 'http://x');
       let body: unknown = { statusCode: 404 };
       if (url.pathname === '/version') {
-        body = answer === 'garbage' ? { epoch: 'one', version: -4, versions_behind: 1e300, ms_behind: 'soon' } : { epoch, version: 1, versions_behind: 1, ms_behind: 5 };
+        body =
+          answer === 'garbage'
+            ? { epoch: 'one', version: -4, versions_behind: 1e300, ms_behind: 'soon' }
+            : { epoch, version: 1, versions_behind: 1, ms_behind: 5 };
       } else if (url.pathname === '/log') {
         body =
           answer === 'garbage'
-            ? { epoch, version: 2, entries: [{ ...entry, lsn: 'first' }, { ...entry, lsn: 2, write_timestamp: 'never' }] }
+            ? {
+                epoch,
+                version: 2,
+                entries: [
+                  { ...entry, lsn: 'first' },
+                  { ...entry, lsn: 2, write_timestamp: 'never' },
+                ],
+              }
             : { epoch, version: 1, entries: Number(url.searchParams.get('after')) >= 1 ? [] : [entry] };
       }
-      res.writeHead(url.pathname === '/version' || url.pathname === '/log' ? 200 : 404, { 'content-type': 'application/json' });
+      res.writeHead(url.pathname === '/version' || url.pathname === '/log' ? 200 : 404, {
+        'content-type': 'application/json',
+      });
       res.end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => fake.listen(port, '127.0.0.1', resolve));
-    replica = await startApp({ LABS: 'replication:replica1', NODE_URLS: `replication:primary=http://127.0.0.1:${port}` });
+    replica = await startApp({
+      LABS: 'replication:replica1',
+      NODE_URLS: `replication:primary=http://127.0.0.1:${port}`,
+    });
   });
   afterAll(async () => {
     await replica?.close();
@@ -176,7 +223,11 @@ describe('hostile: a replica checks the primary’s replies like requests', () =
     expect(version.body).toMatchObject({ version: 0, versions_behind: null, ms_behind: null });
     expect((await get(`${url}/data`)).body.data).toEqual({});
     answer = 'honest';
-    const caught = await eventually(() => get(`${url}/data`), (r) => r.body.version === 1, { timeoutMs: 10000 });
+    const caught = await eventually(
+      () => get(`${url}/data`),
+      (r) => r.body.version === 1,
+      { timeoutMs: 10000 },
+    );
     expect(caught.body.data).toEqual({ 'from-fake': 'checked' });
     expect((await get(`${url}/version`)).body).toMatchObject({ version: 1, versions_behind: 1 });
   });

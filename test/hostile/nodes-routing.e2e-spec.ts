@@ -3,7 +3,15 @@ import { NodeLifecycleService } from '../../src/platform/faults/node-lifecycle.s
 import { startApp } from '../utils/app';
 import { eventually } from '../utils/concurrency';
 import { request } from '../utils/http';
-import { GATEWAY, REGION_URL, dropOldCounterKeys, forceSyncAll, regionCounter, resetLab, unique } from '../counter/counter-test-kit';
+import {
+  GATEWAY,
+  REGION_URL,
+  dropOldCounterKeys,
+  forceSyncAll,
+  regionCounter,
+  resetLab,
+  unique,
+} from '../counter/counter-test-kit';
 
 /**
  * A crashed node answers 503 on every spelling of its prefix. Express routes
@@ -49,7 +57,8 @@ describe('hostile: a crashed node on every spelling of its prefix', () => {
 
   it('routes each spelling to us-east while it is up (so the probes below mean something)', async () => {
     const reached: Record<string, number> = {};
-    for (const [method, path, body] of spellings) reached[`${method} ${path}`] = (await send(method, path, body)).status;
+    for (const [method, path, body] of spellings)
+      reached[`${method} ${path}`] = (await send(method, path, body)).status;
     // Express decides which spellings it routes; the point is that they exist.
     expect(reached['GET /Counter/US-East/health']).toBe(200);
     expect(reached['GET /counter/us-east/health/']).toBe(200);
@@ -66,7 +75,9 @@ describe('hostile: a crashed node on every spelling of its prefix', () => {
       const res = await send(method, path, body);
       outcomes.push({ path: `${method} ${path}`, status: res.status, code: res.body?.code });
     }
-    expect(outcomes).toEqual(spellings.map(([method, path]) => ({ path: `${method} ${path}`, status: 503, code: 'NODE.DOWN' })));
+    expect(outcomes).toEqual(
+      spellings.map(([method, path]) => ({ path: `${method} ${path}`, status: 503, code: 'NODE.DOWN' })),
+    );
     expect((await send('GET', '/Counter/US-West/health')).status).toBe(200);
     expect((await send('GET', '/counter/us-east-x/health')).status).toBe(404);
     const viaGateway = await request('POST', `${GATEWAY}/api/increment`, { counter_name: 'views', routing: 'us-west' });
@@ -77,9 +88,14 @@ describe('hostile: a crashed node on every spelling of its prefix', () => {
     await lifecycle.restart('counter', 'us-east');
     expect((await send('GET', '/Counter/US-East/health')).body.region).toBe('us-east');
     const name = unique('routing-alive');
-    expect((await request('POST', `${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 3 })).status).toBe(200);
+    expect(
+      (await request('POST', `${REGION_URL['us-east']}/increment`, { counter_name: name, amount: 3 })).status,
+    ).toBe(200);
     await forceSyncAll();
-    const west = await eventually(() => regionCounter('us-west', name), (c) => c.total_count === 3);
+    const west = await eventually(
+      () => regionCounter('us-west', name),
+      (c) => c.total_count === 3,
+    );
     expect(west.nodes).toEqual({ 'us-east-1': 3 });
   });
 });

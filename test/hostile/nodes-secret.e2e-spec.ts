@@ -2,7 +2,14 @@ import type { RunningApp } from '../../src/bootstrap';
 import { nodeUrl, startApp } from '../utils/app';
 import { eventually } from '../utils/concurrency';
 import { get, post, request } from '../utils/http';
-import { REGION_URL, dropOldCounterKeys, forceSyncAll, regionCounter, resetLab, unique } from '../counter/counter-test-kit';
+import {
+  REGION_URL,
+  dropOldCounterKeys,
+  forceSyncAll,
+  regionCounter,
+  resetLab,
+  unique,
+} from '../counter/counter-test-kit';
 
 const SECRET = 'test-node-secret-0123456789';
 const withSecret = (secret: string) => ({ 'content-type': 'application/json', 'x-node-secret': secret });
@@ -32,7 +39,12 @@ describe('hostile: NODE_SECRET on node-to-node endpoints', () => {
       const none = await post(`${REGION_URL['us-east']}/sync`, state);
       expect(none.status).toBe(401);
       expect(none.body).toMatchObject({ statusCode: 401, code: 'NODE.SECRET_REQUIRED' });
-      const wrong = await request('POST', `${REGION_URL['us-east']}/sync`, state, withSecret('another-secret-0123456789'));
+      const wrong = await request(
+        'POST',
+        `${REGION_URL['us-east']}/sync`,
+        state,
+        withSecret('another-secret-0123456789'),
+      );
       expect(wrong.status).toBe(403);
       expect(wrong.body).toMatchObject({ statusCode: 403, code: 'NODE.SECRET_MISMATCH' });
       const mainPort = await post(`${app.url}/Counter/US-East/sync`, state);
@@ -77,9 +89,13 @@ describe('hostile: NODE_SECRET on node-to-node endpoints', () => {
       const epoch = (await get(`${primary}/version`)).body.epoch;
       const entries = [{ lsn: 1, key: 'forged', value: 'x', write_id: 'forged', write_timestamp: 1 }];
       expect((await post(`${replica1}/replicate`, { epoch, entries })).status).toBe(401);
-      expect((await request('POST', `${replica1}/replicate`, { epoch, entries }, withSecret('x'.repeat(20)))).status).toBe(403);
+      expect(
+        (await request('POST', `${replica1}/replicate`, { epoch, entries }, withSecret('x'.repeat(20)))).status,
+      ).toBe(403);
       expect((await get(`${primary}/log?after=0`)).status).toBe(401);
-      expect((await request('GET', `${primary}/log?after=0`, undefined, withSecret('y'.repeat(30)))).body.code).toBe('NODE.SECRET_MISMATCH');
+      expect((await request('GET', `${primary}/log?after=0`, undefined, withSecret('y'.repeat(30)))).body.code).toBe(
+        'NODE.SECRET_MISMATCH',
+      );
       expect((await get(`${replica1}/data`)).body.data).toEqual({});
       expect((await request('GET', `${primary}/log?after=0`, undefined, withSecret(SECRET))).status).toBe(200);
     });
@@ -88,7 +104,10 @@ describe('hostile: NODE_SECRET on node-to-node endpoints', () => {
       const res = await post(`${client}/write-and-wait?timeout_ms=5000`, { key: 'k', value: 'shipped' });
       expect(res.status).toBe(200);
       expect(res.body.consistency_achieved).toBe(true);
-      const data = await eventually(() => get(`${replica1}/data`), (r) => r.body.data.k === 'shipped');
+      const data = await eventually(
+        () => get(`${replica1}/data`),
+        (r) => r.body.data.k === 'shipped',
+      );
       expect(data.body.data).toEqual({ k: 'shipped' });
     });
   });

@@ -46,7 +46,10 @@ export interface HostileRequest {
 }
 
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -98,8 +101,12 @@ export const hostileValue: fc.Arbitrary<[string, unknown]> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 20 }).map((s): [string, unknown] => ['a random unicode string', s]),
   fc.integer().map((n): [string, unknown] => ['a random integer', n]),
   fc.double({ noNaN: true }).map((n): [string, unknown] => ['a random double', n]),
-  fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }).map((a): [string, unknown] => ['an array where a value belongs', a]),
-  fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }).map((o): [string, unknown] => ['an object where a value belongs', o]),
+  fc
+    .array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 })
+    .map((a): [string, unknown] => ['an array where a value belongs', a]),
+  fc
+    .dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 })
+    .map((o): [string, unknown] => ['an object where a value belongs', o]),
 );
 
 export class SchemaArbitraries {
@@ -107,7 +114,8 @@ export class SchemaArbitraries {
 
   resolve(schema: Schema): Schema {
     let s = schema;
-    for (let i = 0; s.$ref && i < 20; i++) s = this.doc.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')] ?? {};
+    for (let i = 0; s.$ref && i < 20; i++)
+      s = this.doc.components?.schemas?.[s.$ref.replace('#/components/schemas/', '')] ?? {};
     return s;
   }
 
@@ -123,7 +131,11 @@ export class SchemaArbitraries {
     switch (s.type ?? 'object') {
       case 'string': {
         const min = s.minLength ?? 1;
-        return fc.string({ unit: fc.constantFrom(...SAFE_CHARS), minLength: min, maxLength: Math.max(min, Math.min(s.maxLength ?? 12, 12)) });
+        return fc.string({
+          unit: fc.constantFrom(...SAFE_CHARS),
+          minLength: min,
+          maxLength: Math.max(min, Math.min(s.maxLength ?? 12, 12)),
+        });
       }
       case 'number':
       case 'integer': {
@@ -146,9 +158,13 @@ export class SchemaArbitraries {
           return fc.record(shape, { requiredKeys: (s.required ?? []).filter((k) => k in shape) });
         }
         if (typeof s.additionalProperties === 'object' && depth <= 4) {
-          return fc.dictionary(fc.string({ unit: fc.constantFrom(...SAFE_CHARS), minLength: 1, maxLength: 8 }), this.valid(s.additionalProperties, depth + 1), {
-            maxKeys: 2,
-          });
+          return fc.dictionary(
+            fc.string({ unit: fc.constantFrom(...SAFE_CHARS), minLength: 1, maxLength: 8 }),
+            this.valid(s.additionalProperties, depth + 1),
+            {
+              maxKeys: 2,
+            },
+          );
         }
         return fc.jsonValue({ maxDepth: 2 });
       }
@@ -163,16 +179,22 @@ export class SchemaArbitraries {
   request(op: Operation): fc.Arbitrary<HostileRequest> {
     const pathParams = op.parameters.filter((p) => p.in === 'path');
     const queryParams = op.parameters.filter((p) => p.in === 'query');
-    const targets = [...(op.body ? ['body', 'raw'] : []), ...pathParams.map((p) => `path:${p.name}`), ...queryParams.map((p) => `query:${p.name}`)];
+    const targets = [
+      ...(op.body ? ['body', 'raw'] : []),
+      ...pathParams.map((p) => `path:${p.name}`),
+      ...queryParams.map((p) => `query:${p.name}`),
+    ];
     if (targets.length === 0) targets.push('body');
     const pathValues = fc.record(Object.fromEntries(pathParams.map((p) => [p.name, this.queryValue(p)])));
-    const queryValues = fc.record(
-      Object.fromEntries(queryParams.map((p) => [p.name, this.queryValue(p)])),
-      { requiredKeys: queryParams.filter((p) => p.required).map((p) => p.name) },
-    );
+    const queryValues = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, this.queryValue(p)])), {
+      requiredKeys: queryParams.filter((p) => p.required).map((p) => p.name),
+    });
     const hostileSegment = fc.oneof(
       fc.constantFrom(...HOSTILE_SEGMENTS.map(([what, segment]) => [what, segment] as [string, string])),
-      hostileValue.map(([what, v]): [string, string] => [what, percentEncode(typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined')).slice(0, 20_000)]),
+      hostileValue.map(([what, v]): [string, string] => [
+        what,
+        percentEncode(typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined')).slice(0, 20_000),
+      ]),
     );
     return fc
       .record({
@@ -188,7 +210,9 @@ export class SchemaArbitraries {
         let attack = '';
         let sentBody: unknown = body;
         let rawBody: Buffer | undefined;
-        const pathValuesOut: Record<string, string> = Object.fromEntries(Object.entries(pv).map(([k, v]) => [k, percentEncode(v)]));
+        const pathValuesOut: Record<string, string> = Object.fromEntries(
+          Object.entries(pv).map(([k, v]) => [k, percentEncode(v)]),
+        );
         const query: Array<[string, string]> = Object.entries(qv).map(([k, v]) => [k, percentEncode(v)]);
         if (target === 'body') {
           const mutated = mutation(body);
@@ -218,21 +242,33 @@ export class SchemaArbitraries {
 /** encodeURIComponent, but total: a lone surrogate goes out as the bytes Node would send for it. */
 function percentEncode(text: string): string {
   return [...Buffer.from(text, 'utf8')]
-    .map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) && b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .map((b) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) && b < 0x80
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
     .join('');
 }
 
 type Mutation = (value: unknown) => { value: unknown; attack: string };
 
 /** Every place inside a JSON value, as a path of keys and indexes (the root is []). */
-function placesOf(value: unknown, at: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function placesOf(
+  value: unknown,
+  at: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(at);
   if (Array.isArray(value)) value.forEach((v, i) => placesOf(v, [...at, i], out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) placesOf(v, [...at, k], out);
   return out;
 }
 
-function setAt(root: unknown, at: Array<string | number>, change: (parent: Record<string | number, unknown>, key: string | number) => void): unknown {
+function setAt(
+  root: unknown,
+  at: Array<string | number>,
+  change: (parent: Record<string | number, unknown>, key: string | number) => void,
+): unknown {
   const copy = structuredClone(root);
   let parent = copy as Record<string | number, unknown>;
   for (const key of at.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
@@ -260,7 +296,10 @@ function mutationOf(): fc.Arbitrary<Mutation> {
       }
       switch (kind) {
         case 'delete':
-          return { value: setAt(value, at, (p, k) => (Array.isArray(p) ? p.splice(Number(k), 1) : delete p[k])), attack: `${where} missing` };
+          return {
+            value: setAt(value, at, (p, k) => (Array.isArray(p) ? p.splice(Number(k), 1) : delete p[k])),
+            attack: `${where} missing`,
+          };
         case 'wrap-in-array':
           return { value: setAt(value, at, (p, k) => (p[k] = [p[k]])), attack: `${where} wrapped in an array` };
         case 'unknown-field':
@@ -274,14 +313,30 @@ function mutationOf(): fc.Arbitrary<Mutation> {
 /** Attacks on the bytes themselves: malformed JSON, invalid UTF-8, a NUL escape, deep arrays, a 2 MB body. */
 function rawAttack(): fc.Arbitrary<(valid: unknown) => { bytes: Buffer; attack: string }> {
   return fc
-    .constantFrom('truncated', 'invalid-utf8', 'overlong-utf8', 'deep', 'huge', 'nul-escape', 'trailing-garbage', 'big-literal', 'duplicate-keys')
+    .constantFrom(
+      'truncated',
+      'invalid-utf8',
+      'overlong-utf8',
+      'deep',
+      'huge',
+      'nul-escape',
+      'trailing-garbage',
+      'big-literal',
+      'duplicate-keys',
+    )
     .map((kind) => (valid: unknown) => {
       const text = JSON.stringify(valid ?? {});
       switch (kind) {
         case 'truncated':
-          return { bytes: Buffer.from(text.slice(0, Math.max(1, text.length - 2))), attack: 'malformed JSON (truncated)' };
+          return {
+            bytes: Buffer.from(text.slice(0, Math.max(1, text.length - 2))),
+            attack: 'malformed JSON (truncated)',
+          };
         case 'invalid-utf8':
-          return { bytes: Buffer.concat([Buffer.from('{"k":"'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('"}')]), attack: 'invalid UTF-8 bytes' };
+          return {
+            bytes: Buffer.concat([Buffer.from('{"k":"'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('"}')]),
+            attack: 'invalid UTF-8 bytes',
+          };
         case 'overlong-utf8': {
           const m = /"([^"]*)"(?=\s*[,}\]])/.exec(text);
           const at = m ? m.index + m[0].length - 1 : 0;
@@ -295,14 +350,23 @@ function rawAttack(): fc.Arbitrary<(valid: unknown) => { bytes: Buffer; attack: 
         case 'huge':
           return { bytes: Buffer.from(JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) })), attack: 'a 2 MB body' };
         case 'nul-escape':
-          return { bytes: Buffer.from(text.replace(/"([^"]*)"(?=\s*[,}\]])/, '"$1\\u0000"')), attack: 'a \\u0000 escape in a string' };
+          return {
+            bytes: Buffer.from(text.replace(/"([^"]*)"(?=\s*[,}\]])/, '"$1\\u0000"')),
+            attack: 'a \\u0000 escape in a string',
+          };
         case 'trailing-garbage':
           return { bytes: Buffer.from(`${text} trailing`), attack: 'garbage after the JSON' };
         case 'big-literal':
-          return { bytes: Buffer.from(text.replace(/(:\s*)(-?\d+(\.\d+)?)/, '$1123456789012345678901234567890')), attack: 'a 30-digit number literal' };
+          return {
+            bytes: Buffer.from(text.replace(/(:\s*)(-?\d+(\.\d+)?)/, '$1123456789012345678901234567890')),
+            attack: 'a 30-digit number literal',
+          };
         case 'duplicate-keys':
         default:
-          return { bytes: Buffer.from(text.replace(/^\{/, '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},')), attack: '__proto__ and constructor keys' };
+          return {
+            bytes: Buffer.from(text.replace(/^\{/, '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},')),
+            attack: '__proto__ and constructor keys',
+          };
       }
     });
 }

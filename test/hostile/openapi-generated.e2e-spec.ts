@@ -41,7 +41,9 @@ describe('generated hostile requests over every write operation in /docs-json', 
     app = await startBuiltApp({});
     // The served document is the one generated offline from the same build.
     const served = (await (await fetch(`${app.url}/docs-json`)).json()) as OpenApiDocument;
-    expect(writeOperations(served).map((o) => `${o.method} ${o.path}`)).toEqual(writeOperations(doc).map((o) => `${o.method} ${o.path}`));
+    expect(writeOperations(served).map((o) => `${o.method} ${o.path}`)).toEqual(
+      writeOperations(doc).map((o) => `${o.method} ${o.path}`),
+    );
   }, 600_000);
 
   afterAll(async () => {
@@ -49,9 +51,13 @@ describe('generated hostile requests over every write operation in /docs-json', 
   });
 
   it('answers every one below 500, every 4xx as JSON with a code', async () => {
-    process.stdout.write(`generated pass: seed ${SEED}, ${operations.length} write operations, ${RUNS_PER_OPERATION} requests each\n`);
+    process.stdout.write(
+      `generated pass: seed ${SEED}, ${operations.length} write operations, ${RUNS_PER_OPERATION} requests each\n`,
+    );
     expect(operations.length).toBeGreaterThan(50);
-    const withSchemas = operations.filter((op) => op.body && Object.keys(arbitraries.resolve(op.body).properties ?? {}).length > 0);
+    const withSchemas = operations.filter(
+      (op) => op.body && Object.keys(arbitraries.resolve(op.body).properties ?? {}).length > 0,
+    );
     expect(withSchemas.length).toBeGreaterThan(20);
 
     const failures: string[] = [];
@@ -62,7 +68,13 @@ describe('generated hostile requests over every write operation in /docs-json', 
       const requests = fc.sample(arbitraries.request(op), { seed: seedOf(op), numRuns: RUNS_PER_OPERATION });
       for (const req of requests) {
         const body = req.raw ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
-        const slow = setTimeout(() => process.stdout.write(`still waiting after 30 s: ${req.method} ${req.path.slice(0, 200)} [${req.attack}] ${String(body).slice(0, 300)}\n`), 30_000);
+        const slow = setTimeout(
+          () =>
+            process.stdout.write(
+              `still waiting after 30 s: ${req.method} ${req.path.slice(0, 200)} [${req.attack}] ${String(body).slice(0, 300)}\n`,
+            ),
+          30_000,
+        );
         const res = await fetch(app.url + req.path, {
           method: req.method,
           headers: { 'content-type': 'application/json' },

@@ -9,13 +9,20 @@ describe('bench: the raw kafkajs producer section against the real broker', () =
     const { BENCH_ENV } = await import('../../bench/lib/app');
     const { benchRawKafkajs } = await import('../../bench/scenarios/orders.bench');
     expect(BENCH_ENV.KAFKA_NAMESPACE).toBe(NAMESPACE);
-    const kafka = new Kafka({ clientId: 'bench-raw-e2e', brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'bench-raw-e2e',
+      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     try {
       let seen = false;
       const watching = setInterval(() => {
-        void admin.listTopics().then((topics) => (seen ||= topics.includes(`${NAMESPACE}.raw-producer`)), () => undefined);
+        void admin.listTopics().then(
+          (topics) => (seen ||= topics.includes(`${NAMESPACE}.raw-producer`)),
+          () => undefined,
+        );
       }, 200);
       const result = await benchRawKafkajs(1, 1500, 2).finally(() => clearInterval(watching));
       expect(result.acks_all_msgs_per_s.median).toBeGreaterThan(0);

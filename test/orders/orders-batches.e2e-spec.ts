@@ -17,7 +17,6 @@ import { Body, order, ordersKit } from './orders-kit';
  * producers where one fenced producer fails only its own group.
  */
 
-
 interface DeadLetter {
   key: string | null;
   value: string | null;
@@ -37,14 +36,21 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
   const deadLetters: DeadLetter[] = [];
 
   const { consumerNode, consumerRunning, drained, stats, metric, resetAll, ...kit } = ordersKit(() => app);
-  const defaults = () => kit.defaults({ producer: { transaction_linger_ms: 5, max_orders_per_transaction: 200, transactional_producers: 2 }, restartAfterMs: 300 });
-  const storedIds = async () => ((await db.query(`SELECT order_id FROM orders.orders`)) as Array<{ order_id: string }>).map((r) => r.order_id);
+  const defaults = () =>
+    kit.defaults({
+      producer: { transaction_linger_ms: 5, max_orders_per_transaction: 200, transactional_producers: 2 },
+      restartAfterMs: 300,
+    });
+  const storedIds = async () =>
+    ((await db.query(`SELECT order_id FROM orders.orders`)) as Array<{ order_id: string }>).map((r) => r.order_id);
   /** Publishes through the producer's batch endpoint (one Kafka transaction per 100). */
   const publish = async (prefix: string, count: number): Promise<string[]> => {
     const ids: string[] = [];
     for (let b = 0; b * 100 < count; b++) {
       const size = Math.min(100, count - b * 100);
-      const res = await post(`${P}/orders/batch`, { orders: Array.from({ length: size }, (_, i) => order(`${prefix}-${b}-${i}`)) });
+      const res = await post(`${P}/orders/batch`, {
+        orders: Array.from({ length: size }, (_, i) => order(`${prefix}-${b}-${i}`)),
+      });
       expect(res.body.status).toBe('committed');
       ids.push(...res.body.order_ids);
     }
@@ -55,7 +61,8 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
     expect((await post(`${C}/simulate/crash`, { restart_after_ms: 600000 })).status).toBe(200);
     await eventually(consumerNode, (n) => n.crashes === before + 1 && !n.up, { timeoutMs: 10000, intervalMs: 50 });
   };
-  const restart = async () => expect((await post(`${app.url}/admin/labs/orders/nodes/consumer/restart`)).body).toMatchObject({ up: true });
+  const restart = async () =>
+    expect((await post(`${app.url}/admin/labs/orders/nodes/consumer/restart`)).body).toMatchObject({ up: true });
 
   beforeAll(async () => {
     app = await startApp({ LABS: 'orders' });
@@ -101,53 +108,70 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
     it.each([
       ['exactly-once', 0],
       ['at-least-once', 1],
-    ])('processing %s: per-record crash points, nothing lost, nothing applied twice, %p redelivery detected', async (mode, expectedRedeliveries) => {
-      await post(`${C}/config`, { processing_mode: mode });
-      try {
-        await consumerRunning();
-        await resetAll();
-        const published: string[] = [];
-        const points: Array<[string, number]> = [
-          ['after-db-write', 37],
-          ['before-db-write', 23],
-          ['after-offset-commit', 51],
-        ];
-        for (const [round, [point, k]] of points.entries()) {
-          await drained();
-          const before = (await stats()).total_unique_orders as number;
-          expect((await post(`${C}/config`, { crash_after_messages: k, crash_point: point, restart_after_ms: 600000 })).status).toBe(200);
-          await crashNow();
-          published.push(...(await publish(`mid-${mode}-${round}`, 200)));
-          const crashes = (await consumerNode()).crashes;
-          await restart();
-          await eventually(consumerNode, (n) => n.crashes === crashes + 1 && !n.up, { timeoutMs: 30000, intervalMs: 20 });
-          await new Promise((r) => setTimeout(r, 300));
-          const atCrash = ((await stats()).total_unique_orders as number) - before;
-          expect({ point, applied: atCrash }).toEqual({ point, applied: point === 'before-db-write' ? k - 1 : k });
-          await restart();
+    ])(
+      'processing %s: per-record crash points, nothing lost, nothing applied twice, %p redelivery detected',
+      async (mode, expectedRedeliveries) => {
+        await post(`${C}/config`, { processing_mode: mode });
+        try {
           await consumerRunning();
+          await resetAll();
+          const published: string[] = [];
+          const points: Array<[string, number]> = [
+            ['after-db-write', 37],
+            ['before-db-write', 23],
+            ['after-offset-commit', 51],
+          ];
+          for (const [round, [point, k]] of points.entries()) {
+            await drained();
+            const before = (await stats()).total_unique_orders as number;
+            expect(
+              (await post(`${C}/config`, { crash_after_messages: k, crash_point: point, restart_after_ms: 600000 }))
+                .status,
+            ).toBe(200);
+            await crashNow();
+            published.push(...(await publish(`mid-${mode}-${round}`, 200)));
+            const crashes = (await consumerNode()).crashes;
+            await restart();
+            await eventually(consumerNode, (n) => n.crashes === crashes + 1 && !n.up, {
+              timeoutMs: 30000,
+              intervalMs: 20,
+            });
+            await new Promise((r) => setTimeout(r, 300));
+            const atCrash = ((await stats()).total_unique_orders as number) - before;
+            expect({ point, applied: atCrash }).toEqual({ point, applied: point === 'before-db-write' ? k - 1 : k });
+            await restart();
+            await consumerRunning();
+          }
+          await eventually(stats, (s) => s.total_unique_orders >= published.length, {
+            timeoutMs: 60000,
+            intervalMs: 250,
+          });
+          await drained();
+          expect(new Set(await storedIds())).toEqual(new Set(published));
+          const s = await stats();
+          expect(s).toMatchObject({
+            total_unique_orders: 600,
+            total_side_effects: 600,
+            duplicate_side_effects: 0,
+            dead_lettered: 0,
+            redeliveries_detected: expectedRedeliveries,
+          });
+          // Every record was received once, and the one cut before its write (before-db-write) twice.
+          expect(s.delivery_attempts).toBe(600 + 1 + expectedRedeliveries);
+        } finally {
+          await defaults();
         }
-        await eventually(stats, (s) => s.total_unique_orders >= published.length, { timeoutMs: 60000, intervalMs: 250 });
-        await drained();
-        expect(new Set(await storedIds())).toEqual(new Set(published));
-        const s = await stats();
-        expect(s).toMatchObject({
-          total_unique_orders: 600,
-          total_side_effects: 600,
-          duplicate_side_effects: 0,
-          dead_lettered: 0,
-          redeliveries_detected: expectedRedeliveries,
-        });
-        // Every record was received once, and the one cut before its write (before-db-write) twice.
-        expect(s.delivery_attempts).toBe(600 + 1 + expectedRedeliveries);
-      } finally {
-        await defaults();
-      }
-    });
+      },
+    );
 
     it('with idempotency off, the crash after the write redelivers exactly the k-th record, applied twice', async () => {
       await resetAll();
-      await post(`${C}/config`, { enable_idempotency: false, crash_after_messages: 29, crash_point: 'after-db-write', restart_after_ms: 600000 });
+      await post(`${C}/config`, {
+        enable_idempotency: false,
+        crash_after_messages: 29,
+        crash_point: 'after-db-write',
+        restart_after_ms: 600000,
+      });
       try {
         await crashNow();
         const published = await publish('mid-none', 200);
@@ -159,7 +183,11 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
         await eventually(stats, (s) => s.total_unique_orders >= 200, { timeoutMs: 60000 });
         await drained();
         expect(new Set(await storedIds())).toEqual(new Set(published));
-        expect(await stats()).toMatchObject({ total_unique_orders: 200, total_side_effects: 201, duplicate_side_effects: 1 });
+        expect(await stats()).toMatchObject({
+          total_unique_orders: 200,
+          total_side_effects: 201,
+          duplicate_side_effects: 1,
+        });
       } finally {
         await defaults();
       }
@@ -172,30 +200,83 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const topic = kafka.name('orders');
       const good = (i: number) => ({
         key: `poison-good-${i}`,
-        value: JSON.stringify({ ...order(`poison-good-${i}`), order_id: `poison-good-${i}`, timestamp: new Date().toISOString(), trace_id: null, producer: 'test', delivery_mode: 'raw' }),
+        value: JSON.stringify({
+          ...order(`poison-good-${i}`),
+          order_id: `poison-good-${i}`,
+          timestamp: new Date().toISOString(),
+          trace_id: null,
+          producer: 'test',
+          delivery_mode: 'raw',
+        }),
       });
-      const base = { customer_id: 'poison', items: [{ name: 'x', quantity: 1, price: 1 }], total_amount: 1, timestamp: 'now', trace_id: null, producer: 'test', delivery_mode: 'raw' };
+      const base = {
+        customer_id: 'poison',
+        items: [{ name: 'x', quantity: 1, price: 1 }],
+        total_amount: 1,
+        timestamp: 'now',
+        trace_id: null,
+        producer: 'test',
+        delivery_mode: 'raw',
+      };
       const poisons: Array<{ key: string; value: string | null; reason: RegExp }> = [
         { key: 'p-not-json', value: '{"order_id": ', reason: /not JSON/ },
         { key: 'p-array', value: '[1,2,3]', reason: /not an order/ },
         { key: 'p-null', value: null, reason: /empty/ },
         { key: 'p-nul', value: JSON.stringify({ ...base, order_id: 'p-nul', customer_id: 'a\u0000b' }), reason: /NUL/ },
-        { key: 'p-surrogate', value: JSON.stringify({ ...base, order_id: 'p-surrogate', items: [{ name: '\ud800', quantity: 1, price: 1 }] }), reason: /UTF-16/ },
+        {
+          key: 'p-surrogate',
+          value: JSON.stringify({
+            ...base,
+            order_id: 'p-surrogate',
+            items: [{ name: '\ud800', quantity: 1, price: 1 }],
+          }),
+          reason: /UTF-16/,
+        },
         { key: 'p-long', value: JSON.stringify({ ...base, order_id: 'x'.repeat(300) }), reason: /longer than 255/ },
-        { key: 'p-amount', value: JSON.stringify({ ...base, order_id: 'p-amount', total_amount: 1e12 }), reason: /total_amount/ },
-        { key: 'p-types', value: JSON.stringify({ ...base, order_id: 'p-types', items: [{ name: 'x', quantity: '1', price: 1 }] }), reason: /quantity/ },
-        { key: 'p-deep', value: JSON.stringify({ ...base, order_id: 'p-deep', items: [{ name: { a: { b: [1] } }, quantity: 1, price: 1 }] }), reason: /name/ },
+        {
+          key: 'p-amount',
+          value: JSON.stringify({ ...base, order_id: 'p-amount', total_amount: 1e12 }),
+          reason: /total_amount/,
+        },
+        {
+          key: 'p-types',
+          value: JSON.stringify({ ...base, order_id: 'p-types', items: [{ name: 'x', quantity: '1', price: 1 }] }),
+          reason: /quantity/,
+        },
+        {
+          key: 'p-deep',
+          value: JSON.stringify({
+            ...base,
+            order_id: 'p-deep',
+            items: [{ name: { a: { b: [1] } }, quantity: 1, price: 1 }],
+          }),
+          reason: /name/,
+        },
       ];
       const dlqBefore = deadLetters.length;
       // Poison records between good ones, in one partition (one key) and in one producer request: one fetched batch.
       const messages = [];
-      for (let i = 0; i < poisons.length; i++) messages.push({ ...good(i), key: 'same-partition' }, { key: 'same-partition', value: poisons[i].value });
+      for (let i = 0; i < poisons.length; i++)
+        messages.push({ ...good(i), key: 'same-partition' }, { key: 'same-partition', value: poisons[i].value });
       messages.push({ ...good(poisons.length), key: 'same-partition' });
       const [meta] = await raw.send({ topic, acks: -1, messages });
       // And spread over partitions by their own keys.
-      await raw.send({ topic, acks: -1, messages: [...poisons.map((p) => ({ key: p.key, value: p.value })), ...[20, 21, 22].map(good)] });
-      const expectedGood = [...Array.from({ length: poisons.length + 1 }, (_, i) => `poison-good-${i}`), 'poison-good-20', 'poison-good-21', 'poison-good-22'];
-      const s = await eventually(stats, (x) => x.total_unique_orders === expectedGood.length && x.dead_lettered === 2 * poisons.length, { timeoutMs: 30000 });
+      await raw.send({
+        topic,
+        acks: -1,
+        messages: [...poisons.map((p) => ({ key: p.key, value: p.value })), ...[20, 21, 22].map(good)],
+      });
+      const expectedGood = [
+        ...Array.from({ length: poisons.length + 1 }, (_, i) => `poison-good-${i}`),
+        'poison-good-20',
+        'poison-good-21',
+        'poison-good-22',
+      ];
+      const s = await eventually(
+        stats,
+        (x) => x.total_unique_orders === expectedGood.length && x.dead_lettered === 2 * poisons.length,
+        { timeoutMs: 30000 },
+      );
       await drained();
       expect(s).toMatchObject({ total_side_effects: expectedGood.length, duplicate_side_effects: 0 });
       expect(new Set(await storedIds())).toEqual(new Set(expectedGood));
@@ -208,14 +289,19 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       for (const p of poisons) {
         const mine = letters.filter((l) => l.value === p.value);
         expect({ key: p.key, copies: mine.length }).toEqual({ key: p.key, copies: 2 });
-        for (const l of mine) expect({ key: p.key, reason: l.reason }).toEqual({ key: p.key, reason: expect.stringMatching(p.reason) });
+        for (const l of mine)
+          expect({ key: p.key, reason: l.reason }).toEqual({ key: p.key, reason: expect.stringMatching(p.reason) });
       }
       // The offsets in the headers point at the poison records of the first request.
       const firstOffsets = letters.filter((l) => poisons.some((p) => p.value === l.value)).map((l) => BigInt(l.offset));
       expect(firstOffsets.some((o) => o >= BigInt(meta.baseOffset ?? '0'))).toBe(true);
       // Liveness: a normal order still goes end to end.
       const live = await post(`${P}/orders`, order('after-poison'));
-      await eventually(() => get(`${A}/orders/${live.body.order_id}`), (r) => r.status === 200, { timeoutMs: 20000 });
+      await eventually(
+        () => get(`${A}/orders/${live.body.order_id}`),
+        (r) => r.status === 200,
+        { timeoutMs: 20000 },
+      );
     });
 
     it('every order the producer answers 2xx ends applied once or dead-lettered with a reason, whatever its content', async () => {
@@ -223,11 +309,25 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const tag = `odd-${Date.now()}`;
       const bodies: Body[] = [
         order('emoji 🙂 ünïcode ✓', { order_id: `${tag}-emoji` }),
-        order('c'.repeat(255), { order_id: `${tag}-${'i'.repeat(200)}`, items: [{ name: 'n'.repeat(255), quantity: 1, price: 10 }] }),
+        order('c'.repeat(255), {
+          order_id: `${tag}-${'i'.repeat(200)}`,
+          items: [{ name: 'n'.repeat(255), quantity: 1, price: 10 }],
+        }),
         order('nul', { order_id: `${tag}-nul`, customer_id: 'a\u0000b' }),
         order('surrogate', { order_id: `${tag}-surrogate`, items: [{ name: '\ud800', quantity: 1, price: 1 }] }),
-        order('max', { order_id: `${tag}-max`, total_amount: 99999999.99, items: [{ name: 'x', quantity: 1000000, price: 99999999.99 }] }),
-        order('many', { order_id: `${tag}-many`, items: Array.from({ length: 100 }, (_, i) => ({ name: `item ${i} ${'n'.repeat(200)}`, quantity: 1, price: 0 })) }),
+        order('max', {
+          order_id: `${tag}-max`,
+          total_amount: 99999999.99,
+          items: [{ name: 'x', quantity: 1000000, price: 99999999.99 }],
+        }),
+        order('many', {
+          order_id: `${tag}-many`,
+          items: Array.from({ length: 100 }, (_, i) => ({
+            name: `item ${i} ${'n'.repeat(200)}`,
+            quantity: 1,
+            price: 0,
+          })),
+        }),
         order('zero', { order_id: `${tag}-zero`, total_amount: 0, items: [{ name: 'free', quantity: 1, price: 0 }] }),
         order('quotes', { order_id: `${tag}-"quotes'\\`, customer_id: `'); DROP TABLE orders.orders; --` }),
       ];
@@ -247,7 +347,11 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const settled = async () => {
         const applied = new Set(await storedIds());
         const lettered = new Set(
-          ((await db.query(`SELECT message_id FROM orders.processing_log WHERE event_type = 'dead_lettered'`)) as Array<{ message_id: string }>).map((r) => r.message_id),
+          (
+            (await db.query(
+              `SELECT message_id FROM orders.processing_log WHERE event_type = 'dead_lettered'`,
+            )) as Array<{ message_id: string }>
+          ).map((r) => r.message_id),
         );
         return accepted.map((id) => (applied.has(id) ? 'applied' : lettered.has(id) ? 'dead_lettered' : 'pending'));
       };
@@ -255,7 +359,9 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       expect((await stats()).duplicate_side_effects).toBe(0);
       // The ones PostgreSQL can hold are applied; a NUL or a lone surrogate, if the producer let it through, is dead-lettered.
       expect(ends.filter((e) => e === 'applied').length).toBeGreaterThanOrEqual(3);
-      process.stdout.write(`orders odd bodies: ${bodies.length} sent, ${accepted.length} accepted (${ends.join(', ')}), refused ${refused.join('; ')}\n`);
+      process.stdout.write(
+        `orders odd bodies: ${bodies.length} sent, ${accepted.length} accepted (${ends.join(', ')}), refused ${refused.join('; ')}\n`,
+      );
     });
 
     it('with writes failing at random inside 100-record transactions, each record ends applied once or dead-lettered, nothing behind it stops', async () => {
@@ -264,59 +370,84 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       let ids: string[] = [];
       try {
         ids = await publish('flaky', 300);
-        await eventually(stats, (x) => x.total_unique_orders + x.dead_lettered >= 300, { timeoutMs: 60000, intervalMs: 250 });
+        await eventually(stats, (x) => x.total_unique_orders + x.dead_lettered >= 300, {
+          timeoutMs: 60000,
+          intervalMs: 250,
+        });
       } finally {
         await defaults();
       }
       await drained();
       const s = await stats();
-      const lettered = ((await db.query(`SELECT message_id FROM orders.processing_log WHERE event_type = 'dead_lettered'`)) as Array<{ message_id: string }>).map(
-        (r) => r.message_id,
-      );
+      const lettered = (
+        (await db.query(`SELECT message_id FROM orders.processing_log WHERE event_type = 'dead_lettered'`)) as Array<{
+          message_id: string;
+        }>
+      ).map((r) => r.message_id);
       const stored = await storedIds();
       expect(s.duplicate_side_effects).toBe(0);
       expect(stored.length + lettered.length).toBe(300);
       expect(new Set([...stored, ...lettered])).toEqual(new Set(ids));
       // 0.3^3 of 300: a few are dead-lettered after three failed tries each; the others are applied.
       expect(s.failed_attempts).toBeGreaterThanOrEqual(3 * lettered.length);
-      process.stdout.write(`orders flaky writes: ${stored.length} applied, ${lettered.length} dead-lettered, ${s.failed_attempts} failed tries\n`);
+      process.stdout.write(
+        `orders flaky writes: ${stored.length} applied, ${lettered.length} dead-lettered, ${s.failed_attempts} failed tries\n`,
+      );
     });
   });
 
   describe('an order_id means one order', () => {
-    it.each([[true], [false]])('idempotency %p: a second order with the same id and another body is dead-lettered as a conflict, never folded in', async (idempotent) => {
-      await resetAll();
-      await post(`${C}/config`, { enable_idempotency: idempotent });
-      try {
-        const id = `conflict-${idempotent}-${Date.now()}`;
-        const first = await post(`${P}/orders`, order('alice', { order_id: id, total_amount: 10 }));
-        expect(first.status).toBe(200);
-        await eventually(() => get(`${A}/orders/${id}`), (r) => r.status === 200);
-        const dlqBefore = deadLetters.length;
-        const second = await post(`${P}/orders`, order('mallory', { order_id: id, total_amount: 1 }));
-        expect(second.status).toBe(200);
-        await eventually(stats, (x) => x.dead_lettered === 1, { timeoutMs: 20000 });
-        const row = (await get(`${A}/orders/${id}`)).body.order;
-        expect(row).toMatchObject({ customer_id: 'alice', total_amount: 10, applied_count: 1 });
-        const letter = await eventually(async () => deadLetters.slice(dlqBefore).find((l) => l.key === id), (l) => l !== undefined, { timeoutMs: 20000 });
-        expect(letter!.reason).toMatch(/conflicting duplicate/);
-        expect(JSON.parse(letter!.value!)).toMatchObject({ customer_id: 'mallory' });
-        // The same body again is a plain redelivery: detected (idempotent) or applied again (none), never a conflict.
-        await post(`${P}/orders`, order('alice', { order_id: id, total_amount: 10 }));
-        const after = await eventually(stats, (x) => (idempotent ? x.redeliveries_detected === 1 : x.total_side_effects === 2), { timeoutMs: 20000 });
-        expect(after.dead_lettered).toBe(1);
-      } finally {
-        await defaults();
-      }
-    });
+    it.each([[true], [false]])(
+      'idempotency %p: a second order with the same id and another body is dead-lettered as a conflict, never folded in',
+      async (idempotent) => {
+        await resetAll();
+        await post(`${C}/config`, { enable_idempotency: idempotent });
+        try {
+          const id = `conflict-${idempotent}-${Date.now()}`;
+          const first = await post(`${P}/orders`, order('alice', { order_id: id, total_amount: 10 }));
+          expect(first.status).toBe(200);
+          await eventually(
+            () => get(`${A}/orders/${id}`),
+            (r) => r.status === 200,
+          );
+          const dlqBefore = deadLetters.length;
+          const second = await post(`${P}/orders`, order('mallory', { order_id: id, total_amount: 1 }));
+          expect(second.status).toBe(200);
+          await eventually(stats, (x) => x.dead_lettered === 1, { timeoutMs: 20000 });
+          const row = (await get(`${A}/orders/${id}`)).body.order;
+          expect(row).toMatchObject({ customer_id: 'alice', total_amount: 10, applied_count: 1 });
+          const letter = await eventually(
+            async () => deadLetters.slice(dlqBefore).find((l) => l.key === id),
+            (l) => l !== undefined,
+            { timeoutMs: 20000 },
+          );
+          expect(letter!.reason).toMatch(/conflicting duplicate/);
+          expect(JSON.parse(letter!.value!)).toMatchObject({ customer_id: 'mallory' });
+          // The same body again is a plain redelivery: detected (idempotent) or applied again (none), never a conflict.
+          await post(`${P}/orders`, order('alice', { order_id: id, total_amount: 10 }));
+          const after = await eventually(
+            stats,
+            (x) => (idempotent ? x.redeliveries_detected === 1 : x.total_side_effects === 2),
+            { timeoutMs: 20000 },
+          );
+          expect(after.dead_lettered).toBe(1);
+        } finally {
+          await defaults();
+        }
+      },
+    );
 
     it('the producer refuses one batch holding one order_id twice with different bodies (409), and takes identical copies', async () => {
-      const conflict = await post(`${P}/orders/batch`, { orders: [order('a', { order_id: 'same-id' }), order('b', { order_id: 'same-id' })] });
+      const conflict = await post(`${P}/orders/batch`, {
+        orders: [order('a', { order_id: 'same-id' }), order('b', { order_id: 'same-id' })],
+      });
       expect(conflict.status).toBe(409);
       expect(conflict.body).toMatchObject({ statusCode: 409, code: 'ORDERS.CONFLICTING_ORDER_ID' });
       expect(JSON.stringify(conflict.body)).toContain('same-id');
       await resetAll();
-      const copies = await post(`${P}/orders/batch`, { orders: [order('a', { order_id: 'twin' }), order('a', { order_id: 'twin' })] });
+      const copies = await post(`${P}/orders/batch`, {
+        orders: [order('a', { order_id: 'twin' }), order('a', { order_id: 'twin' })],
+      });
       expect(copies.body).toMatchObject({ status: 'committed', count: 2 });
       const s = await eventually(stats, (x) => x.redeliveries_detected === 1, { timeoutMs: 20000 });
       expect(s).toMatchObject({ total_unique_orders: 1, total_side_effects: 1, dead_lettered: 0 });
@@ -328,12 +459,17 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       const before = await metric('transactions_total', { status: 'committed' });
       const results = await runConcurrently(n, (i) => post(`${P}/orders`, order(`burst-${Date.now()}-${i}`)));
       expect(results.map((r) => r.status)).toEqual(Array(n).fill(200));
-      return { transactions: (await metric('transactions_total', { status: 'committed' })) - before, ids: results.map((r) => r.body.order_id as string) };
+      return {
+        transactions: (await metric('transactions_total', { status: 'committed' })) - before,
+        ids: results.map((r) => r.body.order_id as string),
+      };
     };
 
     it('shares transactions between concurrent orders; linger 0 keeps one per order; every order applied once', async () => {
       await resetAll();
-      expect((await post(`${P}/config`, { transaction_linger_ms: 20, max_orders_per_transaction: 10 })).body).toMatchObject({
+      expect(
+        (await post(`${P}/config`, { transaction_linger_ms: 20, max_orders_per_transaction: 10 })).body,
+      ).toMatchObject({
         transaction_linger_ms: 20,
         max_orders_per_transaction: 10,
       });
@@ -346,7 +482,9 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       await defaults();
       const s = await eventually(stats, (x) => x.total_unique_orders === 40, { timeoutMs: 30000 });
       expect(s).toMatchObject({ total_side_effects: 40, duplicate_side_effects: 0 });
-      process.stdout.write(`orders group commit: 30 concurrent orders in ${grouped.transactions} transactions (linger 20 ms, max 10)\n`);
+      process.stdout.write(
+        `orders group commit: 30 concurrent orders in ${grouped.transactions} transactions (linger 20 ms, max 10)\n`,
+      );
     });
 
     it('two groups in flight on two producers: a fenced producer fails only its own group (every POST 503), the other commits; the pool recovers', async () => {
@@ -388,7 +526,10 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
       expect(fencedBurst.filter((r) => r.status === 200).length).toBeGreaterThan(0);
       // The broker refused the fenced producer's transaction (INVALID_PRODUCER_EPOCH): each of its POSTs says so.
       for (const r of failed) {
-        expect(r).toMatchObject({ status: 503, body: { code: 'ORDERS.PRODUCER_FENCED', details: { transactional_id: first } } });
+        expect(r).toMatchObject({
+          status: 503,
+          body: { code: 'ORDERS.PRODUCER_FENCED', details: { transactional_id: first } },
+        });
       }
       expect((await metric('orders_fenced_orders_total')) - fencedBefore).toBe(failed.length);
       // The fenced producer was replaced under the same id (fencing the zombie in turn): every order commits again.
@@ -434,7 +575,11 @@ describe('orders lab: batches, poison records, conflicting ids, group commit (LA
         expect({ body, status: res.status }).toEqual({ body, status: 400 });
         expect(JSON.stringify(res.body)).toContain(field);
       }
-      expect((await get(`${P}/config`)).body).toMatchObject({ transaction_linger_ms: 5, max_orders_per_transaction: 200, transactional_producers: 2 });
+      expect((await get(`${P}/config`)).body).toMatchObject({
+        transaction_linger_ms: 5,
+        max_orders_per_transaction: 200,
+        transactional_producers: 2,
+      });
     });
   });
 });

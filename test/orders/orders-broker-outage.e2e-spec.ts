@@ -129,11 +129,18 @@ describe('orders lab through a broker outage (private KRaft broker)', () => {
     measured.first_503 = firstMs;
     expect(first.status).toBe(503);
     expect(first.headers.get('content-type')).toMatch(/application\/json/);
-    expect(first.body).toMatchObject({ statusCode: 503, code: 'ORDERS.BROKER_UNAVAILABLE', message: expect.any(String) });
+    expect(first.body).toMatchObject({
+      statusCode: 503,
+      code: 'ORDERS.BROKER_UNAVAILABLE',
+      message: expect.any(String),
+    });
     expect(firstMs).toBeLessThan(FAIL_FAST_BOUND_MS);
 
     // Once the health check has seen the broker down, the producer does not even try.
-    await eventually(health, (r) => r.body.dependencies?.kafka?.status === 'down', { timeoutMs: 20_000, intervalMs: 250 });
+    await eventually(health, (r) => r.body.dependencies?.kafka?.status === 'down', {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
     const [later, laterMs] = await timed(() => send('during-outage-1'));
     measured.later_503 = laterMs;
     expect(later.status).toBe(503);
@@ -149,10 +156,17 @@ describe('orders lab through a broker outage (private KRaft broker)', () => {
   });
 
   it('/health reports kafka and the orders lab down, and the api node still answers from PostgreSQL', async () => {
-    const res = await eventually(health, (r) => r.body.dependencies?.kafka?.status === 'down', { timeoutMs: 20_000, intervalMs: 250 });
+    const res = await eventually(health, (r) => r.body.dependencies?.kafka?.status === 'down', {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('degraded');
-    expect(res.body.dependencies).toMatchObject({ kafka: { status: 'down' }, postgres: { status: 'up' }, redis: { status: 'up' } });
+    expect(res.body.dependencies).toMatchObject({
+      kafka: { status: 'down' },
+      postgres: { status: 'up' },
+      redis: { status: 'up' },
+    });
     expect(res.body.labs.orders).toMatchObject({ status: 'down', down: ['kafka'] });
 
     expect((await get(`${P}/health`)).body).toEqual({ status: 'ok', service: 'producer' });
@@ -193,7 +207,11 @@ describe('orders lab through a broker outage (private KRaft broker)', () => {
     measured.outage = Date.now() - stoppedAt;
     measured.broker_restart = await kafka.start();
 
-    const lag = await eventually(() => get(`${A}/kafka/lag`), (r) => r.status === 200, { timeoutMs: 30_000, intervalMs: 500 });
+    const lag = await eventually(
+      () => get(`${A}/kafka/lag`),
+      (r) => r.status === 200,
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     expect(committedOffsets(lag.body)).toEqual(offsetsBeforeStop);
 
     // Eventually, not at once: the producer is rebuilt on the next call and reconnects.
@@ -223,7 +241,11 @@ describe('orders lab through a broker outage (private KRaft broker)', () => {
     // Every order whose send was answered 200 was processed...
     for (const orderId of accepted) {
       const res = await get(`${A}/orders/${orderId}`);
-      expect({ orderId, status: res.status, applied: res.body.order?.applied_count }).toEqual({ orderId, status: 200, applied: 1 });
+      expect({ orderId, status: res.status, applied: res.body.order?.applied_count }).toEqual({
+        orderId,
+        status: 200,
+        applied: 1,
+      });
     }
     // ...and nothing else but, at most, an order whose 503 came after the broker had taken it.
     const listed = (await get(`${A}/orders?limit=100`)).body.orders as Body[];

@@ -55,7 +55,15 @@ export function ordersKit(app: () => RunningApp) {
   /** Exactly-once on both sides, no injected failure or crash, the consumer running; `producer` adds producer settings. */
   const defaults = async (options: { producer?: Body; restartAfterMs: number }) => {
     await consumerRunning();
-    expect((await post(`${url('producer')}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, ...options.producer })).status).toBe(200);
+    expect(
+      (
+        await post(`${url('producer')}/config`, {
+          delivery_mode: 'exactly-once',
+          enable_transactions: true,
+          ...options.producer,
+        })
+      ).status,
+    ).toBe(200);
     const res = await post(`${url('consumer')}/config`, {
       processing_mode: 'exactly-once',
       enable_idempotency: true,

@@ -34,7 +34,12 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
       (r) => r.status === 200 && r.body.kafka_consumer_running === true,
       { timeoutMs: 60000, intervalMs: 200 },
     );
-  const drained = () => eventually(() => get(`${A}/kafka/lag`), (r) => r.status === 200 && r.body.total_lag === 0, { timeoutMs: 90000, intervalMs: 250 });
+  const drained = () =>
+    eventually(
+      () => get(`${A}/kafka/lag`),
+      (r) => r.status === 200 && r.body.total_lag === 0,
+      { timeoutMs: 90000, intervalMs: 250 },
+    );
   const metric = async (name: string) => {
     const text = await (await fetch(`${P}/metrics`)).text();
     return text
@@ -42,7 +47,11 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
       .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
       .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
   };
-  const order = (customer: string) => ({ customer_id: customer, items: [{ name: 'Item', quantity: 1, price: 10 }], total_amount: 10 });
+  const order = (customer: string) => ({
+    customer_id: customer,
+    items: [{ name: 'Item', quantity: 1, price: 10 }],
+    total_amount: 10,
+  });
 
   beforeAll(async () => {
     app = await startApp({ LABS: 'orders' });
@@ -62,7 +71,14 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     });
     expect(configured.status).toBe(200);
     expect(
-      (await post(`${C}/config`, { processing_mode: 'exactly-once', enable_idempotency: true, failure_rate: 0, crash_after_messages: 0 })).status,
+      (
+        await post(`${C}/config`, {
+          processing_mode: 'exactly-once',
+          enable_idempotency: true,
+          failure_rate: 0,
+          crash_after_messages: 0,
+        })
+      ).status,
     ).toBe(200);
     await consumerRunning();
     await drained();
@@ -71,7 +87,12 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
   });
 
   afterAll(async () => {
-    await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true, transaction_linger_ms: 5, transactional_producers: 2 }).catch(() => undefined);
+    await post(`${P}/config`, {
+      delivery_mode: 'exactly-once',
+      enable_transactions: true,
+      transaction_linger_ms: 5,
+      transactional_producers: 2,
+    }).catch(() => undefined);
     await app?.close();
   });
 
@@ -80,9 +101,14 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     try {
       const res = await post(`${P}/simulate/zombie`);
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ code: 'ORDERS.ZOMBIE_REQUIRES_TRANSACTIONS', details: { delivery_mode: 'at-least-once' } });
+      expect(res.body).toMatchObject({
+        code: 'ORDERS.ZOMBIE_REQUIRES_TRANSACTIONS',
+        details: { delivery_mode: 'at-least-once' },
+      });
     } finally {
-      expect((await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status).toBe(200);
+      expect((await post(`${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status).toBe(
+        200,
+      );
     }
   });
 
@@ -110,13 +136,21 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     try {
       for (let n = 0; n < TAKEOVERS; n++) {
         const before = answers.size;
-        await eventually(async () => answers.size, (size) => size >= before + 40, { timeoutMs: 60000, intervalMs: 20 });
+        await eventually(
+          async () => answers.size,
+          (size) => size >= before + 40,
+          { timeoutMs: 60000, intervalMs: 20 },
+        );
         const res = await post(`${P}/simulate/zombie`);
         expect(res.status).toBe(200);
         takeovers.push(res.body);
       }
       const after = answers.size;
-      await eventually(async () => answers.size, (size) => size >= after + 40, { timeoutMs: 60000, intervalMs: 20 });
+      await eventually(
+        async () => answers.size,
+        (size) => size >= after + 40,
+        { timeoutMs: 60000, intervalMs: 20 },
+      );
     } finally {
       stop = true;
       await Promise.all(workers);
@@ -136,7 +170,9 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     const ok = all.filter(([, a]) => a.status === 200).map(([id]) => id);
     const fenced = all.filter(([, a]) => a.status === 503 && a.code === 'ORDERS.PRODUCER_FENCED').map(([id]) => id);
     const other = all.filter(([, a]) => a.status !== 200 && !(a.status === 503 && a.code === 'ORDERS.PRODUCER_FENCED'));
-    process.stdout.write(`zombie: ${all.length} POSTs, ${ok.length} 2xx, ${fenced.length} fenced 503, ${other.length} other; takeovers ${takeovers.map((t) => `${t.fenced_producer}→${t.successor}`).join(' ')}\n`);
+    process.stdout.write(
+      `zombie: ${all.length} POSTs, ${ok.length} 2xx, ${fenced.length} fenced 503, ${other.length} other; takeovers ${takeovers.map((t) => `${t.fenced_producer}→${t.successor}`).join(' ')}\n`,
+    );
     expect(other).toEqual([]);
     // Fencing observed on POSTs in flight, not only on the probe.
     expect(fenced.length).toBeGreaterThan(0);
@@ -152,11 +188,16 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
     // PostgreSQL: every acknowledged order applied once, no fenced one applied, nothing else of the run.
     await drained();
     await eventually(
-      async () => (await db.query(`SELECT count(*)::int AS n FROM orders.orders WHERE order_id = ANY($1)`, [ok]))[0] as { n: number },
+      async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM orders.orders WHERE order_id = ANY($1)`, [ok]))[0] as {
+          n: number;
+        },
       (r) => r.n >= ok.length,
       { timeoutMs: 60000, intervalMs: 250 },
     );
-    const rows = (await db.query(`SELECT order_id, applied_count FROM orders.orders WHERE order_id LIKE 'zombie-%'`)) as Array<{
+    const rows = (await db.query(
+      `SELECT order_id, applied_count FROM orders.orders WHERE order_id LIKE 'zombie-%'`,
+    )) as Array<{
       order_id: string;
       applied_count: number;
     }>;
@@ -174,10 +215,17 @@ describe('orders lab: zombie producer fenced by a second producer with its trans
 });
 
 /** Counts, per order id of `ids`, the records of the orders topic a read_committed reader sees (until every `expected` one arrived and 3 s passed quiet). */
-async function readCommitted(kafka: KafkaService, ids: Set<string>, expected: Set<string>): Promise<Map<string, number>> {
+async function readCommitted(
+  kafka: KafkaService,
+  ids: Set<string>,
+  expected: Set<string>,
+): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
   let last = Date.now();
-  const reader: Consumer = kafka.kafka.consumer({ groupId: `${kafka.name('zombie-reader')}-${Date.now()}`, readUncommitted: false });
+  const reader: Consumer = kafka.kafka.consumer({
+    groupId: `${kafka.name('zombie-reader')}-${Date.now()}`,
+    readUncommitted: false,
+  });
   await reader.connect();
   try {
     await reader.subscribe({ topic: kafka.name('orders'), fromBeginning: true });

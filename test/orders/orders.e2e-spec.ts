@@ -11,7 +11,6 @@ import { Body, order, ordersKit } from './orders-kit';
  * between the database write and the offset commit, aborted transactions, and bad input.
  */
 
-
 /** A small seeded PRNG so a failing crash schedule can be replayed (the seed is printed). */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -53,7 +52,10 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       expect((await get(`${P}/health`)).body).toEqual({ status: 'ok', service: 'producer' });
       expect((await get(`${C}/health`)).body).toMatchObject({ status: 'ok', service: 'consumer' });
       expect((await get(`${A}/health`)).body).toEqual({ status: 'ok', service: 'api' });
-      expect((await get(`${P}/config`)).body).toMatchObject({ delivery_mode: 'exactly-once', enable_transactions: true });
+      expect((await get(`${P}/config`)).body).toMatchObject({
+        delivery_mode: 'exactly-once',
+        enable_transactions: true,
+      });
       expect((await get(`${C}/config`)).body).toMatchObject({
         processing_mode: 'exactly-once',
         enable_idempotency: true,
@@ -66,7 +68,9 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       expect(semantics.at_least_once.guarantees.duplicates).toBe('Possible on failure');
       expect(semantics.exactly_once.consumer_config.isolation_level).toBe('read_committed');
       const topics = (await get(`${A}/kafka/topics`)).body.topics;
-      const partitions = Object.fromEntries(Object.entries(topics).map(([name, t]) => [name.split('.').pop(), (t as Body).partitions]));
+      const partitions = Object.fromEntries(
+        Object.entries(topics).map(([name, t]) => [name.split('.').pop(), (t as Body).partitions]),
+      );
       expect(partitions).toEqual({ orders: 3, 'order-results': 3, dlq: 1 });
       const groups = (await get(`${A}/kafka/consumer-groups`)).body.consumer_groups;
       expect(groups.map((g: Body) => g.id)).toContainEqual(expect.stringMatching(/order-processors$/));
@@ -80,18 +84,43 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
 
     it('part 3: an order is processed once; three copies of one order apply it once and the redeliveries are detected', async () => {
       const detectedBefore = await metric('duplicates_detected_total');
-      const sent = await post(`${P}/orders`, order('demo-customer-001', { items: [{ name: 'Widget Pro', quantity: 2, price: 49.99 }], total_amount: 99.98 }));
+      const sent = await post(
+        `${P}/orders`,
+        order('demo-customer-001', { items: [{ name: 'Widget Pro', quantity: 2, price: 49.99 }], total_amount: 99.98 }),
+      );
       expect(sent.status).toBe(200);
-      expect(sent.body).toMatchObject({ status: 'accepted', delivery_mode: 'exactly-once', latency_ms: expect.any(Number) });
+      expect(sent.body).toMatchObject({
+        status: 'accepted',
+        delivery_mode: 'exactly-once',
+        latency_ms: expect.any(Number),
+      });
       expect(sent.body.trace_id).toMatch(/^[0-9a-f]{32}$/);
-      const found = await eventually(() => get(`${A}/orders/${sent.body.order_id}`), (r) => r.status === 200);
-      expect(found.body.order).toMatchObject({ customer_id: 'demo-customer-001', total_amount: 99.98, status: 'processed', applied_count: 1 });
+      const found = await eventually(
+        () => get(`${A}/orders/${sent.body.order_id}`),
+        (r) => r.status === 200,
+      );
+      expect(found.body.order).toMatchObject({
+        customer_id: 'demo-customer-001',
+        total_amount: 99.98,
+        status: 'processed',
+        applied_count: 1,
+      });
       expect(found.body.processing_record.message_id).toBe(sent.body.order_id);
       const consumerStats = (await get(`${C}/stats`)).body;
-      expect(consumerStats).toMatchObject({ total_processed_messages: 1, total_orders: 1, messages_by_consumer: [{ consumer_id: 'consumer', count: 1 }] });
-      expect(consumerStats.recent_messages[0]).toMatchObject({ message_id: sent.body.order_id, consumer_id: 'consumer' });
+      expect(consumerStats).toMatchObject({
+        total_processed_messages: 1,
+        total_orders: 1,
+        messages_by_consumer: [{ consumer_id: 'consumer', count: 1 }],
+      });
+      expect(consumerStats.recent_messages[0]).toMatchObject({
+        message_id: sent.body.order_id,
+        consumer_id: 'consumer',
+      });
 
-      const dup = await post(`${P}/simulate/duplicate`, order('dup-customer', { order_id: 'DUPLICATE-TEST-001', total_amount: 25 }));
+      const dup = await post(
+        `${P}/simulate/duplicate`,
+        order('dup-customer', { order_id: 'DUPLICATE-TEST-001', total_amount: 25 }),
+      );
       expect(dup.body).toMatchObject({
         status: 'duplicates_sent',
         order_id: 'DUPLICATE-TEST-001',
@@ -101,8 +130,15 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
           { attempt: 3, sent: true },
         ],
       });
-      const duplicates = await eventually(() => get(`${A}/stats/duplicates`), (r) => r.body.redeliveries_detected >= 2);
-      expect(duplicates.body).toMatchObject({ idempotency_working: true, duplicate_entries: [], duplicate_side_effects: 0 });
+      const duplicates = await eventually(
+        () => get(`${A}/stats/duplicates`),
+        (r) => r.body.redeliveries_detected >= 2,
+      );
+      expect(duplicates.body).toMatchObject({
+        idempotency_working: true,
+        duplicate_entries: [],
+        duplicate_side_effects: 0,
+      });
       expect(await metric('duplicates_detected_total')).toBeGreaterThanOrEqual(detectedBefore + 2);
     });
 
@@ -118,7 +154,11 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       );
       const listed = (await get(`${A}/orders?limit=10&customer_id=batch-003`)).body;
       expect(listed).toMatchObject({ total: 1, limit: 10, offset: 0 });
-      expect(listed.orders[0]).toMatchObject({ customer_id: 'batch-003', total_amount: 30, items: [expect.any(Object)] });
+      expect(listed.orders[0]).toMatchObject({
+        customer_id: 'batch-003',
+        total_amount: 30,
+        items: [expect.any(Object)],
+      });
       const empty = await post(`${P}/orders/batch`, { orders: [] });
       expect(empty.body).toMatchObject({ status: 'committed', count: 0 });
     });
@@ -143,13 +183,24 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
     it('with idempotency (exactly-once): exactly 10 unique orders, and no redelivery: the position was stored with the write', async () => {
       await crashRun('crash-test');
       const s = await stats();
-      expect(s).toMatchObject({ total_unique_orders: 10, total_processed_messages: 10, total_side_effects: 10, duplicate_side_effects: 0 });
+      expect(s).toMatchObject({
+        total_unique_orders: 10,
+        total_processed_messages: 10,
+        total_side_effects: 10,
+        duplicate_side_effects: 0,
+      });
       // The 5th order's transaction stored the consumer's position; the restarted consumer seeks past it.
       expect(s.redeliveries_detected).toBe(0);
       expect(s.delivery_attempts).toBe(10);
-      expect((await get(`${A}/stats/duplicates`)).body).toMatchObject({ unique_message_count: 10, total_database_rows: 10, idempotency_working: true });
+      expect((await get(`${A}/stats/duplicates`)).body).toMatchObject({
+        unique_message_count: 10,
+        total_database_rows: 10,
+        idempotency_working: true,
+      });
       expect((await get(`${C}/config`)).body.crash_after_messages).toBe(0);
-      const positions = (await db.query(`SELECT sum(next_offset)::int AS n FROM orders.consumer_offsets WHERE topic LIKE '%orders'`)) as Array<{ n: number }>;
+      const positions = (await db.query(
+        `SELECT sum(next_offset)::int AS n FROM orders.consumer_offsets WHERE topic LIKE '%orders'`,
+      )) as Array<{ n: number }>;
       expect(positions[0].n).toBeGreaterThanOrEqual(10);
     });
 
@@ -159,7 +210,13 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
         await consumerRunning();
         await crashRun('crash-alo');
         const s = await stats();
-        expect(s).toMatchObject({ total_unique_orders: 10, total_side_effects: 10, duplicate_side_effects: 0, redeliveries_detected: 1, delivery_attempts: 11 });
+        expect(s).toMatchObject({
+          total_unique_orders: 10,
+          total_side_effects: 10,
+          duplicate_side_effects: 0,
+          redeliveries_detected: 1,
+          delivery_attempts: 11,
+        });
       } finally {
         await defaults();
       }
@@ -234,7 +291,10 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       });
       expect(aborted.body).toMatchObject({ status: 'aborted', count: 0, sent_before_abort: 3 });
       const after = await post(`${P}/orders`, order('after-abort'));
-      await eventually(() => get(`${A}/orders/${after.body.order_id}`), (r) => r.status === 200);
+      await eventually(
+        () => get(`${A}/orders/${after.body.order_id}`),
+        (r) => r.status === 200,
+      );
       await drained();
       for (const id of aborted.body.order_ids) expect((await get(`${A}/orders/${id}`)).status).toBe(404);
       expect((await stats()).delivery_attempts).toBe(1);
@@ -246,9 +306,15 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       expect(selected.body).toMatchObject({ from: 'exactly-once', to: 'at-least-once' });
       try {
         expect((await get(`${C}/config`)).body.processing_mode).toBe('at-least-once');
-        await eventually(() => get(`${app.url}/metrics`), (r) => /current_processing_mode\{service="consumer"\} 1/.test(String(r.body)));
+        await eventually(
+          () => get(`${app.url}/metrics`),
+          (r) => /current_processing_mode\{service="consumer"\} 1/.test(String(r.body)),
+        );
         await consumerRunning();
-        const aborted = await post(`${P}/orders/batch`, { orders: [order('dirty-1'), order('dirty-2')], abort_after_messages: 2 });
+        const aborted = await post(`${P}/orders/batch`, {
+          orders: [order('dirty-1'), order('dirty-2')],
+          abort_after_messages: 2,
+        });
         expect(aborted.body.status).toBe('aborted');
         await eventually(stats, (s) => s.total_unique_orders === 2, { timeoutMs: 30000 });
       } finally {
@@ -275,7 +341,9 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
         const exactlyOnce = await sample('exactly-once');
         const atMostOnce = await sample('at-most-once');
         const atLeastOnce = await sample('at-least-once');
-        process.stdout.write(`orders latency_ms medians: exactly-once ${exactlyOnce}, at-least-once ${atLeastOnce}, at-most-once ${atMostOnce}\n`);
+        process.stdout.write(
+          `orders latency_ms medians: exactly-once ${exactlyOnce}, at-least-once ${atLeastOnce}, at-most-once ${atMostOnce}\n`,
+        );
         for (const v of [exactlyOnce, atMostOnce, atLeastOnce]) expect(typeof v).toBe('number');
       } finally {
         await defaults();
@@ -302,7 +370,10 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
 
     it('carries the W3C trace context in Kafka headers: the consumer span joins the producer trace', async () => {
       const sent = await post(`${P}/orders`, order('traced'));
-      await eventually(() => get(`${A}/orders/${sent.body.order_id}`), (r) => r.status === 200);
+      await eventually(
+        () => get(`${A}/orders/${sent.body.order_id}`),
+        (r) => r.status === 200,
+      );
       const rows = (await db.query(
         `SELECT details->>'trace_id' AS trace_id FROM orders.processing_log WHERE message_id = $1 AND event_type = 'received'`,
         [sent.body.order_id],
@@ -322,7 +393,9 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       const published: string[] = [];
       const publishing = (async () => {
         for (let b = 0; b < 40; b++) {
-          const res = await post(`${P}/orders/batch`, { orders: Array.from({ length: 25 }, (_, i) => order(`bulk-${b}-${i}`)) });
+          const res = await post(`${P}/orders/batch`, {
+            orders: Array.from({ length: 25 }, (_, i) => order(`bulk-${b}-${i}`)),
+          });
           expect(res.body.status).toBe('committed');
           published.push(...res.body.order_ids);
           await new Promise((r) => setTimeout(r, 60));
@@ -334,19 +407,36 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
         const after = 5 + Math.floor(random() * 36);
         // Through the main port: with orders flowing, the crash can fire before this answer is written, and
         // the consumer's own port closes with it.
-        const armed = await post(`${app.url}/orders/consumer/config`, { crash_after_messages: after, crash_point: points[k], restart_after_ms: 300 });
+        const armed = await post(`${app.url}/orders/consumer/config`, {
+          crash_after_messages: after,
+          crash_point: points[k],
+          restart_after_ms: 300,
+        });
         expect(armed.status).toBe(200);
-        await eventually(consumerNode, (n) => n.crashes === crashesBefore + k + 1, { timeoutMs: 60000, intervalMs: 50 });
+        await eventually(consumerNode, (n) => n.crashes === crashesBefore + k + 1, {
+          timeoutMs: 60000,
+          intervalMs: 50,
+        });
       }
       await publishing;
       await consumerRunning();
-      const final = await eventually(stats, (s) => s.total_unique_orders >= 1000, { timeoutMs: 90000, intervalMs: 500 });
+      const final = await eventually(stats, (s) => s.total_unique_orders >= 1000, {
+        timeoutMs: 90000,
+        intervalMs: 500,
+      });
       await drained();
       expect(published).toHaveLength(1000);
-      const stored = ((await db.query(`SELECT order_id FROM orders.orders`)) as Array<{ order_id: string }>).map((r) => r.order_id);
+      const stored = ((await db.query(`SELECT order_id FROM orders.orders`)) as Array<{ order_id: string }>).map(
+        (r) => r.order_id,
+      );
       expect(new Set(stored)).toEqual(new Set(published));
       const s = await stats();
-      expect(s).toMatchObject({ total_unique_orders: 1000, total_side_effects: 1000, duplicate_side_effects: 0, dead_lettered: 0 });
+      expect(s).toMatchObject({
+        total_unique_orders: 1000,
+        total_side_effects: 1000,
+        duplicate_side_effects: 0,
+        dead_lettered: 0,
+      });
       // Exactly-once keeps its position with its writes: not even a crash after a write redelivers what the database holds.
       expect(s.redeliveries_detected).toBe(0);
       expect(s.delivery_attempts).toBeGreaterThanOrEqual(1000);
@@ -388,7 +478,10 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       const malformed = await request('POST', `${P}/orders`, '{"customer_id": ', {});
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('REQUEST.MALFORMED_JSON');
-      const huge = await post(`${P}/orders`, order('huge', { items: [{ name: 'x'.repeat(2 * 1024 * 1024), quantity: 1, price: 1 }] }));
+      const huge = await post(
+        `${P}/orders`,
+        order('huge', { items: [{ name: 'x'.repeat(2 * 1024 * 1024), quantity: 1, price: 1 }] }),
+      );
       expect(huge.status).toBe(413);
 
       await post(`${P}/config`, { delivery_mode: 'at-least-once' });
@@ -407,7 +500,10 @@ describe('orders lab (LABS=orders, real Kafka)', () => {
       const after = await stats();
       expect(after.delivery_attempts).toBe(before.delivery_attempts);
       expect(after.total_unique_orders).toBe(before.total_unique_orders);
-      expect((await get(`${P}/config`)).body).toMatchObject({ delivery_mode: 'exactly-once', enable_transactions: true });
+      expect((await get(`${P}/config`)).body).toMatchObject({
+        delivery_mode: 'exactly-once',
+        enable_transactions: true,
+      });
     });
   });
 });

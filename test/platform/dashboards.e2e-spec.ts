@@ -24,18 +24,36 @@ import { RunningPrometheus, startPrometheus } from '../utils/prometheus';
  */
 
 function panel(id: number, title: string, expr: string) {
-  return { id, type: 'timeseries', title, datasource: PROMETHEUS, gridPos: { x: 0, y: id * 8, w: 12, h: 8 }, targets: [{ refId: 'A', expr }] };
+  return {
+    id,
+    type: 'timeseries',
+    title,
+    datasource: PROMETHEUS,
+    gridPos: { x: 0, y: id * 8, w: 12, h: 8 },
+    targets: [{ refId: 'A', expr }],
+  };
 }
 
 /** Series Prometheus makes itself, not the app. */
-const PROMETHEUS_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_series_added', 'scrape_samples_post_metric_relabeling']);
+const PROMETHEUS_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_series_added',
+  'scrape_samples_post_metric_relabeling',
+]);
 
 /**
  * Every PromQL of a dashboard, evaluated now: it must return data, and every metric it names must be
  * one the app exports (so an `or vector(0)` fallback cannot hide a renamed metric). One line per
  * problem, naming the dashboard, the panel and the expression.
  */
-async function evaluate(prometheus: RunningPrometheus, families: Set<string>, file: string, dashboard: GrafanaDashboard): Promise<string[]> {
+async function evaluate(
+  prometheus: RunningPrometheus,
+  families: Set<string>,
+  file: string,
+  dashboard: GrafanaDashboard,
+): Promise<string[]> {
   const failures: string[] = [];
   for (const q of promQueriesOf(dashboard)) {
     const where = `${dashboard.title} (${file}) › panel "${q.panel}" › ${q.refId}: ${q.expr}`;
@@ -61,14 +79,22 @@ describe('Grafana dashboards: every panel query returns data from a real Prometh
   beforeAll(async () => {
     app = await startAppOnFreePorts({ LABS: 'all', LOG_LEVEL: 'error' });
     prometheus = await startPrometheus([new URL(app.url).host], '1s');
-    await eventually(() => prometheus.lastScrape(), (t) => t !== undefined, { timeoutMs: 20_000, intervalMs: 250 });
+    await eventually(
+      () => prometheus.lastScrape(),
+      (t) => t !== undefined,
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     workload = await runWorkload(app, 3, 1500);
     const finished = Date.now() / 1000;
     // Every sample of the workload is in Prometheus once a scrape newer than its end has landed.
-    await eventually(() => prometheus.lastScrape(), (t) => t !== undefined && t > finished + 0.5, {
-      timeoutMs: 20_000,
-      intervalMs: 250,
-    });
+    await eventually(
+      () => prometheus.lastScrape(),
+      (t) => t !== undefined && t > finished + 0.5,
+      {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      },
+    );
     families = exportedMetricFamilies(await (await fetch(`${app.url}/metrics`)).text());
     const missing = workload.missingRoutes();
     const failures = workload.failures();
@@ -98,10 +124,18 @@ describe('Grafana dashboards: every panel query returns data from a real Prometh
       uid: 'fixture',
       title: 'Fixture',
       schemaVersion: 39,
-      templating: { list: [{ name: 'route', type: 'query', query: 'label_values(http_requests_total, route)', datasource: PROMETHEUS }] },
+      templating: {
+        list: [
+          { name: 'route', type: 'query', query: 'label_values(http_requests_total, route)', datasource: PROMETHEUS },
+        ],
+      },
       panels: [
         panel(1, 'Requests by route', 'sum by (route) (rate(http_requests_total{route=~"$route"}[$__rate_interval]))'),
-        panel(2, 'p95', 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{route="${route}"}[$__rate_interval])))'),
+        panel(
+          2,
+          'p95',
+          'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{route="${route}"}[$__rate_interval])))',
+        ),
         panel(3, 'Renamed metric', 'sum(rate(http_requests_renamed_total[$__rate_interval]))'),
       ],
     };

@@ -43,10 +43,14 @@ describe('database: a pool per lab, PostgreSQL timeouts on every connection', ()
       });
 
       // Every bank connection is taken and more transfers queue for one.
-      await eventually(async () => pools.forLab('bank').stats(), (s) => s.total === POOL && s.idle === 0 && s.waiting > 0, {
-        timeoutMs: 3 * HOLD_MS,
-        intervalMs: 20,
-      });
+      await eventually(
+        async () => pools.forLab('bank').stats(),
+        (s) => s.total === POOL && s.idle === 0 && s.waiting > 0,
+        {
+          timeoutMs: 3 * HOLD_MS,
+          intervalMs: 20,
+        },
+      );
       const ownRead = get(`${bank.base}/accounts`).then((res) => ({ res, at: Date.now() }));
 
       const bookingStarted = Date.now();
@@ -79,7 +83,9 @@ describe('database: a pool per lab, PostgreSQL timeouts on every connection', ()
     it('never opens more than DB_POOL_SIZE connections for a lab', async () => {
       const rows = await pools
         .forLab('booking')
-        .query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'labs-bank' AND datname = current_database()`);
+        .query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'labs-bank' AND datname = current_database()`,
+        );
       expect(rows[0].n).toBeLessThanOrEqual(POOL);
     });
   });

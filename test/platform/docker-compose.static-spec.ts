@@ -28,7 +28,10 @@ interface Service {
 }
 
 // merge: the lab services share their environment, healthcheck and dependencies through `<<: *anchor`, as compose reads them.
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const services = compose.services;
 
 function envOf(service: Service): Record<string, string> {
@@ -48,7 +51,9 @@ function interpolate(value: string): string {
 function portsOf(service: Service): Array<{ host: number; container: number; hostIp?: string }> {
   return (service.ports ?? []).map((p) => {
     if (typeof p === 'object') return { host: Number(p.published ?? p.target), container: p.target, hostIp: p.host_ip };
-    const parts = String(p).replace(/\/tcp$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/tcp$/, '')
+      .split(':');
     const container = Number(parts.pop());
     const host = Number(parts.pop() ?? container);
     return { host, container, hostIp: parts.pop() };
@@ -66,7 +71,7 @@ function mountsOf(service: Service): Array<{ source: string; target: string }> {
 
 function healthcheckText(service: Service): string {
   const test = service.healthcheck?.test;
-  return Array.isArray(test) ? test.join(' ') : test ?? '';
+  return Array.isArray(test) ? test.join(' ') : (test ?? '');
 }
 
 function dependsOn(service: Service): Record<string, string | undefined> {
@@ -88,7 +93,8 @@ const LAB_SERVICES = Object.entries(services)
 const REPLICATED = LAB_SERVICES.filter((name) => (services[name].deploy?.replicas ?? 1) > 1);
 
 /** The all-labs port of one node (where the DESIGN plan puts it when every lab runs). */
-const planPort = (lab: (typeof LAB_NAMES)[number], node: string) => LAB_PLAN[lab].base + (LAB_PLAN[lab].nodes as Record<string, number>)[node];
+const planPort = (lab: (typeof LAB_NAMES)[number], node: string) =>
+  LAB_PLAN[lab].base + (LAB_PLAN[lab].nodes as Record<string, number>)[node];
 
 /** haproxy.cfg as sections (`frontend main` → its directive lines), comments dropped. */
 function haproxySections(text: string): Map<string, string[]> {
@@ -106,7 +112,19 @@ function haproxySections(text: string): Map<string, string[]> {
 describe('docker-compose.yml', () => {
   it('has the app, the replicated labs, their balancer and every service around them', () => {
     expect(Object.keys(services).sort()).toEqual(
-      expect.arrayContaining(['app', 'bank', 'booking', 'grafana', 'jaeger', 'k6', 'kafka', 'lb', 'postgres', 'prometheus', 'redis']),
+      expect.arrayContaining([
+        'app',
+        'bank',
+        'booking',
+        'grafana',
+        'jaeger',
+        'k6',
+        'kafka',
+        'lb',
+        'postgres',
+        'prometheus',
+        'redis',
+      ]),
     );
     for (const name of LAB_SERVICES) expect({ name, build: services[name].build }).toEqual({ name, build: '.' });
   });
@@ -114,9 +132,15 @@ describe('docker-compose.yml', () => {
   it('publishes the main port and every node port of the DESIGN plan once, each on the same host port (app and balancer together)', () => {
     const ports = [...portsOf(services.app), ...portsOf(services.lb)];
     expect(ports.map((p) => p.container).sort((a, b) => a - b)).toEqual([3000, ...NODE_PORTS].sort((a, b) => a - b));
-    for (const p of ports) expect({ container: p.container, host: p.host }).toEqual({ container: p.container, host: p.container });
+    for (const p of ports)
+      expect({ container: p.container, host: p.host }).toEqual({ container: p.container, host: p.container });
     // A replica publishes nothing (two replicas cannot hold one host port) and has no fixed name.
-    for (const name of REPLICATED) expect({ name, ports: services[name].ports, container_name: services[name].container_name }).toEqual({ name, ports: undefined, container_name: undefined });
+    for (const name of REPLICATED)
+      expect({ name, ports: services[name].ports, container_name: services[name].container_name }).toEqual({
+        name,
+        ports: undefined,
+        container_name: undefined,
+      });
   });
 
   it('gives every lab service an environment its own config accepts; together they run every lab once', () => {
@@ -133,17 +157,32 @@ describe('docker-compose.yml', () => {
     expect(labs.sort()).toEqual([...LAB_NAMES].sort());
     // The app's nodes sit on the ports it publishes, where the DESIGN plan puts them.
     const app = loadAppConfig(envOf(services.app));
-    expect(app.endpoints.map((e) => e.port).sort((a, b) => a - b)).toEqual(portsOf(services.app).map((p) => p.container).sort((a, b) => a - b));
-    for (const e of app.endpoints) expect({ node: `${e.lab}:${e.node}`, port: e.port }).toEqual({ node: `${e.lab}:${e.node}`, port: planPort(e.lab, e.node) });
+    expect(app.endpoints.map((e) => e.port).sort((a, b) => a - b)).toEqual(
+      portsOf(services.app)
+        .map((p) => p.container)
+        .sort((a, b) => a - b),
+    );
+    for (const e of app.endpoints)
+      expect({ node: `${e.lab}:${e.node}`, port: e.port }).toEqual({
+        node: `${e.lab}:${e.node}`,
+        port: planPort(e.lab, e.node),
+      });
   });
 
-  it('runs booking and bank as several replicas, each a process under Docker\'s restart policy that shares its faults through Redis', () => {
+  it("runs booking and bank as several replicas, each a process under Docker's restart policy that shares its faults through Redis", () => {
     expect(REPLICATED.sort()).toEqual(['bank', 'booking']);
     for (const name of REPLICATED) {
       const config = loadAppConfig(envOf(services[name]));
-      expect({ name, replicas: services[name].deploy!.replicas! >= 2 && services[name].deploy!.replicas! <= 8 }).toEqual({ name, replicas: true });
+      expect({
+        name,
+        replicas: services[name].deploy!.replicas! >= 2 && services[name].deploy!.replicas! <= 8,
+      }).toEqual({ name, replicas: true });
       // One lab per replica; crash points kill the process and the bank barrier lives in Redis (LAB_SUPERVISED=1).
-      expect({ name, labs: [...config.labs.keys()], supervised: config.isSupervised }).toEqual({ name, labs: [name], supervised: true });
+      expect({ name, labs: [...config.labs.keys()], supervised: config.isSupervised }).toEqual({
+        name,
+        labs: [name],
+        supervised: true,
+      });
       expect(dependsOn(services.lb)).toHaveProperty(name);
     }
   });
@@ -158,12 +197,15 @@ describe('docker-compose.yml', () => {
     expect(defaults).toContain('mode http');
     // Past the app's own request timeout, so the app answers 504 itself.
     const serverTimeout = /timeout server (\d+)s/.exec(defaults);
-    expect(Number(serverTimeout?.[1]) * 1000).toBeGreaterThan(loadAppConfig(envOf(services.app)).env.REQUEST_TIMEOUT_MS);
+    expect(Number(serverTimeout?.[1]) * 1000).toBeGreaterThan(
+      loadAppConfig(envOf(services.app)).env.REQUEST_TIMEOUT_MS,
+    );
     expect(defaults).toMatch(/default-server [^\n]*\bresolvers docker\b[^\n]*\bcheck\b/);
 
     const frontends = [...cfg.entries()].filter(([name]) => name.startsWith('frontend '));
     const backendOf = (lines: string[]) => lines.find((l) => l.startsWith('default_backend '))!.split(' ')[1];
-    const servers = (backend: string) => (cfg.get(`backend ${backend}`) ?? []).filter((l) => /^server(-template)? /.test(l));
+    const servers = (backend: string) =>
+      (cfg.get(`backend ${backend}`) ?? []).filter((l) => /^server(-template)? /.test(l));
     // Every port lb publishes has a frontend bound to it.
     for (const { container } of portsOf(services.lb)) {
       const bound = frontends.find(([, lines]) => lines.includes(`bind :${container}`));
@@ -180,9 +222,13 @@ describe('docker-compose.yml', () => {
       expect((cfg.get(`backend ${backend}`) ?? []).some((l) => l.startsWith('option httpchk GET /health'))).toBe(true);
       // The main port: this lab's routes to the replicas' main port.
       const main = cfg.get('frontend main') ?? [];
-      const acl = main.find((l) => l.startsWith('acl ') && l.includes(`/${name}/`) && l.includes(`/admin/labs/${name}`))!;
+      const acl = main.find(
+        (l) => l.startsWith('acl ') && l.includes(`/${name}/`) && l.includes(`/admin/labs/${name}`),
+      )!;
       expect(acl).toBeDefined();
-      const used = main.find((l) => l.startsWith('use_backend ') && l.endsWith(` if ${acl.split(' ')[1]}`))!.split(' ')[1];
+      const used = main
+        .find((l) => l.startsWith('use_backend ') && l.endsWith(` if ${acl.split(' ')[1]}`))!
+        .split(' ')[1];
       expect(servers(used)).toEqual([`server-template ${name} 8 ${name}:${replica.port}`]);
     }
     // Everything else of the main port: the app.
@@ -199,7 +245,9 @@ describe('docker-compose.yml', () => {
 
   it("publishes every port on the host's loopback only", () => {
     const exposed = Object.entries(services).flatMap(([name, service]) =>
-      portsOf(service).filter((p) => p.hostIp !== '127.0.0.1').map((p) => `${name} ${p.host}:${p.container}`),
+      portsOf(service)
+        .filter((p) => p.hostIp !== '127.0.0.1')
+        .map((p) => `${name} ${p.host}:${p.container}`),
     );
     expect(exposed).toEqual([]);
   });
@@ -216,7 +264,8 @@ describe('docker-compose.yml', () => {
   it('starts every lab service only once postgres, redis and kafka are healthy', () => {
     for (const name of LAB_SERVICES) {
       const deps = dependsOn(services[name]);
-      for (const dep of ['postgres', 'redis', 'kafka']) expect({ name, dep, condition: deps[dep] }).toEqual({ name, dep, condition: 'service_healthy' });
+      for (const dep of ['postgres', 'redis', 'kafka'])
+        expect({ name, dep, condition: deps[dep] }).toEqual({ name, dep, condition: 'service_healthy' });
     }
   });
 
@@ -246,14 +295,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the replication lab\'s streaming trio as infra.sh does: a primary and two hot standbys cloned with pg_basebackup -R', () => {
+  it("runs the replication lab's streaming trio as infra.sh does: a primary and two hot standbys cloned with pg_basebackup -R", () => {
     const primary = services['pg-primary'];
     const command = ([] as string[]).concat(primary.command ?? []).join(' ');
     expect(command).toContain('wal_level=replica');
     expect(command).toContain('hot_standby=on');
     expect(envOf(primary).POSTGRES_HOST_AUTH_METHOD).toBe('trust');
     const init = mountsOf(primary).find((m) => m.target.startsWith('/docker-entrypoint-initdb.d/'));
-    expect(read(init!.source.replace(/^\.\//, ''))).toMatch(/pg_create_physical_replication_slot[\s\S]*replica1[\s\S]*replica2/);
+    expect(read(init!.source.replace(/^\.\//, ''))).toMatch(
+      /pg_create_physical_replication_slot[\s\S]*replica1[\s\S]*replica2/,
+    );
     const entrypoint = read('docker/pg-streaming/standby-entrypoint.sh');
     expect(entrypoint).toMatch(/pg_basebackup [^\n]*-R[^\n]*-S "\$STANDBY_NAME"/);
     // on the command line it would outrank the app's ALTER SYSTEM
@@ -266,13 +317,20 @@ describe('docker-compose.yml', () => {
       ['pg-primary', 5433, undefined, app.PG_STREAMING_PRIMARY_URL],
     ] as const) {
       const service = services[name];
-      expect({ name, ports: portsOf(service) }).toEqual({ name, ports: [{ host: hostPort, container: 5432, hostIp: '127.0.0.1' }] });
+      expect({ name, ports: portsOf(service) }).toEqual({
+        name,
+        ports: [{ host: hostPort, container: 5432, hostIp: '127.0.0.1' }],
+      });
       expect(healthcheckText(service)).toContain('pg_isready');
       const data = mountsOf(service).find((m) => m.target === '/var/lib/postgresql/data');
       expect(declared).toContain(data!.source);
       expect(new URL(url).hostname).toBe(name);
       if (delay !== undefined) {
-        expect(envOf(service)).toMatchObject({ STANDBY_NAME: name.slice(3), PRIMARY_HOST: 'pg-primary', APPLY_DELAY_MS: delay });
+        expect(envOf(service)).toMatchObject({
+          STANDBY_NAME: name.slice(3),
+          PRIMARY_HOST: 'pg-primary',
+          APPLY_DELAY_MS: delay,
+        });
         expect(dependsOn(service)['pg-primary']).toBe('service_healthy');
         expect(healthcheckText(service)).toContain('pg_is_in_recovery');
       }
@@ -285,7 +343,11 @@ describe('docker-compose.yml', () => {
     const env = envOf(services.kafka);
     expect(services.kafka.image).toBe('apache/kafka:3.9.1');
     expect(env.KAFKA_PROCESS_ROLES.split(',').sort()).toEqual(['broker', 'controller']);
-    for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR']) {
+    for (const key of [
+      'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR',
+      'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
+      'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR',
+    ]) {
       expect({ key, value: env[key] }).toEqual({ key, value: '1' });
     }
     const advertised = env.KAFKA_ADVERTISED_LISTENERS.split(',').map((l) => l.replace(/^[A-Z_]+:\/\//, ''));
@@ -315,9 +377,16 @@ describe('docker-compose.yml', () => {
     // Never through the balancer (one random replica per scrape): every replica, by Docker DNS, on its own main port.
     expect(targets.filter((t) => t.startsWith('lb:'))).toEqual([]);
     for (const name of REPLICATED) {
-      const discovered = config.scrape_configs.flatMap((s) => (s.dns_sd_configs ?? []).map((d) => ({ ...d, job: s.job_name, path: s.metrics_path ?? '/metrics' })));
+      const discovered = config.scrape_configs.flatMap((s) =>
+        (s.dns_sd_configs ?? []).map((d) => ({ ...d, job: s.job_name, path: s.metrics_path ?? '/metrics' })),
+      );
       const job = discovered.find((d) => d.names.includes(name));
-      expect({ name, type: job?.type ?? 'SRV', port: job?.port, path: job?.path }).toEqual({ name, type: 'A', port: loadAppConfig(envOf(services[name])).port, path: '/metrics' });
+      expect({ name, type: job?.type ?? 'SRV', port: job?.port, path: job?.path }).toEqual({
+        name,
+        type: 'A',
+        port: loadAppConfig(envOf(services[name])).port,
+        path: '/metrics',
+      });
     }
   });
 
@@ -326,7 +395,10 @@ describe('docker-compose.yml', () => {
     const env = envOf(services.grafana);
     expect([env.GF_SECURITY_ADMIN_USER, env.GF_SECURITY_ADMIN_PASSWORD]).toEqual(['admin', 'admin']);
     const mounts = mountsOf(services.grafana);
-    expect(mounts).toContainEqual({ source: './observability/grafana/provisioning', target: '/etc/grafana/provisioning' });
+    expect(mounts).toContainEqual({
+      source: './observability/grafana/provisioning',
+      target: '/etc/grafana/provisioning',
+    });
     const dashboardsMount = mounts.find((m) => m.source === './observability/grafana/dashboards');
     expect(dashboardsMount).toBeDefined();
 
@@ -341,7 +413,12 @@ describe('docker-compose.yml', () => {
       datasources: Array<{ uid: string; type: string; url: string; isDefault?: boolean }>;
     };
     expect(datasources.datasources).toContainEqual(
-      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }),
+      expect.objectContaining({
+        uid: 'prometheus',
+        type: 'prometheus',
+        url: 'http://prometheus:9090',
+        isDefault: true,
+      }),
     );
     expect(datasources.datasources).toContainEqual(
       expect.objectContaining({ type: 'jaeger', url: 'http://jaeger:16686' }),
@@ -367,10 +444,11 @@ describe('docker-compose.yml', () => {
   it('documents a run line for every k6 script, with BASE_URL on its node, and sets the other node URLs the scripts read', () => {
     const k6Env = envOf(services.k6);
     const documented = new Map(
-      [...read('docker-compose.yml').matchAll(/docker compose run --rm (?:-e BASE_URL=(\S+) )?k6 run \/scripts\/(\S+)/g)].map((m) => [
-        m[2],
-        m[1] ?? k6Env.BASE_URL,
-      ]),
+      [
+        ...read('docker-compose.yml').matchAll(
+          /docker compose run --rm (?:-e BASE_URL=(\S+) )?k6 run \/scripts\/(\S+)/g,
+        ),
+      ].map((m) => [m[2], m[1] ?? k6Env.BASE_URL]),
     );
     const problems: string[] = [];
     for (const lab of LAB_NAMES) {
@@ -380,12 +458,15 @@ describe('docker-compose.yml', () => {
         const script = `${lab}/${file}`;
         const source = readFileSync(join(dir, file), 'utf8');
         // Every `__ENV.X || 'http://localhost:<seed port>'` maps to the all-labs port of the same node.
-        for (const [, name, seedPort] of source.matchAll(/__ENV\.([A-Z0-9_]+)\s*(?:\|\||\?\?)\s*['"`]https?:\/\/localhost:(\d+)['"`]/g)) {
+        for (const [, name, seedPort] of source.matchAll(
+          /__ENV\.([A-Z0-9_]+)\s*(?:\|\||\?\?)\s*['"`]https?:\/\/localhost:(\d+)['"`]/g,
+        )) {
           const port = LAB_PLAN[lab].base + Number(seedPort) - 8000;
           // A replicated lab's node is reached through its balancer.
           const expected = `http://${portsOf(services.lb).some((p) => p.container === port) ? 'lb' : 'app'}:${port}`;
           const actual = name === 'BASE_URL' ? documented.get(script) : k6Env[name];
-          if (actual !== expected) problems.push(`${script}: ${name} should be ${expected} in compose, found ${actual ?? 'nothing'}`);
+          if (actual !== expected)
+            problems.push(`${script}: ${name} should be ${expected} in compose, found ${actual ?? 'nothing'}`);
         }
       }
     }
@@ -446,7 +527,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps node_modules, dist and .git out of the build context', () => {
-    const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
   });
 
@@ -456,9 +539,12 @@ describe('Dockerfile', () => {
     const missing: string[] = [];
     for (const file of sourceFiles(join(ROOT, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      for (const match of text.matchAll(
+        /^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+      )) {
         const specifier = match[1] ?? match[2] ?? match[3];
-        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier.split('/')[0])) continue;
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier.split('/')[0]))
+          continue;
         const pkg = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
         const entry = lock.packages[`node_modules/${pkg}`];
         if (!entry || entry.dev) missing.push(`${file.slice(ROOT.length + 1)} imports ${pkg}`);

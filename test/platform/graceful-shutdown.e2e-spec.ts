@@ -18,7 +18,13 @@ const RACE_WINDOW_MS = 300;
  */
 describe('graceful shutdown: SIGTERM under write load', () => {
   const namespace = `${process.env.KAFKA_NAMESPACE ?? 'test'}-shutdown-${Date.now()}`;
-  const env = { ...process.env, LABS: 'booking,orders', KAFKA_NAMESPACE: namespace, LOG_LEVEL: 'log', PORT: '0' } as Record<string, string>;
+  const env = {
+    ...process.env,
+    LABS: 'booking,orders',
+    KAFKA_NAMESPACE: namespace,
+    LOG_LEVEL: 'log',
+    PORT: '0',
+  } as Record<string, string>;
   const config = loadAppConfig(env);
   const bookingPort = config.endpoints.find((e) => e.lab === 'booking')!.port;
   const base = `http://127.0.0.1:${bookingPort}`;
@@ -60,7 +66,11 @@ describe('graceful shutdown: SIGTERM under write load', () => {
         const customer = `shutdown_${n++}`;
         const sentAt = Date.now();
         try {
-          const res = await post(`${base}/book`, { event_id: 1, seat_number: `A${1 + (n % 10)}`, customer_id: customer });
+          const res = await post(`${base}/book`, {
+            event_id: 1,
+            seat_number: `A${1 + (n % 10)}`,
+            customer_id: customer,
+          });
           if (res.status === 200) {
             acknowledged.push(customer);
             if (sentAt < sigtermAt && Date.now() > sigtermAt) drainedAcks.push(customer);

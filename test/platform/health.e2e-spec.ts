@@ -59,10 +59,17 @@ describe('health: liveness and readiness', () => {
     beforeAll(async () => {
       port = await freePort();
       dir = mkdtempSync(join(tmpdir(), 'labs-health-redis-'));
-      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-        stdio: 'ignore',
-      });
-      await eventually(() => portOpen(port), (open) => open);
+      redis = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+        {
+          stdio: 'ignore',
+        },
+      );
+      await eventually(
+        () => portOpen(port),
+        (open) => open,
+      );
     });
     afterAll(async () => {
       if (redis?.pid) {
@@ -88,7 +95,11 @@ describe('health: liveness and readiness', () => {
         expect(took).toBeLessThan(4000);
         expect((await get(`${app.url}/health/live`)).status).toBe(200);
         redis.kill('SIGCONT');
-        await eventually(() => get(`${app.url}/health/ready`), (r) => r.status === 200, { timeoutMs: 15000, intervalMs: 300 });
+        await eventually(
+          () => get(`${app.url}/health/ready`),
+          (r) => r.status === 200,
+          { timeoutMs: 15000, intervalMs: 300 },
+        );
       } finally {
         redis.kill('SIGCONT');
         await app.close();

@@ -75,12 +75,18 @@ ${body}
   it('matches a path of a multi-node lab under any of its node prefixes', () => {
     const source = script(
       "  http.post(`${BASE_URL}/api/increment`, '{}');\n  http.post(`${US_EAST}/increment`, '{}');",
-    ).replace("'http://localhost:8000'", "'http://localhost:8080';\nconst US_EAST = __ENV.US_EAST_URL || 'http://localhost:8001'");
+    ).replace(
+      "'http://localhost:8000'",
+      "'http://localhost:8080';\nconst US_EAST = __ENV.US_EAST_URL || 'http://localhost:8001'",
+    );
     expect(checkK6Script('counter/ok.js', source, 'counter', paths).problems).toEqual([]);
   });
 
   it('rejects a remote import and a non-k6 module', () => {
-    const source = script('  http.get(`${BASE_URL}/events/1`);', "import http from 'k6/http';\nimport { randomString } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nimport lodash from 'lodash';");
+    const source = script(
+      '  http.get(`${BASE_URL}/events/1`);',
+      "import http from 'k6/http';\nimport { randomString } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nimport lodash from 'lodash';",
+    );
     const { problems } = checkK6Script('booking/bad-import.js', source, 'booking', paths);
     expect(problems).toEqual([
       expect.stringMatching(/bad-import\.js:2: imports "https:\/\/jslib\.k6\.io.*only k6 modules/),
@@ -104,10 +110,11 @@ ${body}
   });
 
   it('rejects a syntax error, CommonJS, a missing BASE_URL and a script outside a lab folder', () => {
-    expect(checkK6Script('booking/broken.js', script('  http.get(`${BASE_URL}/events/1`;'), 'booking', paths).problems).toEqual([
-      expect.stringContaining('syntax error'),
-    ]);
-    const commonJs = "const http = require('k6/http');\nmodule.exports.default = function () { http.get('http://localhost:8000/events/1'); };";
+    expect(
+      checkK6Script('booking/broken.js', script('  http.get(`${BASE_URL}/events/1`;'), 'booking', paths).problems,
+    ).toEqual([expect.stringContaining('syntax error')]);
+    const commonJs =
+      "const http = require('k6/http');\nmodule.exports.default = function () { http.get('http://localhost:8000/events/1'); };";
     expect(checkK6Script('booking/cjs.js', commonJs, 'booking', paths).problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining('not an ES module'),
@@ -121,9 +128,9 @@ ${body}
       expect.stringContaining('BASE_URL should default to http://localhost:<seed port of booking> (8000)'),
     ]);
     expect(labOfScript('stray.js')).toBeUndefined();
-    expect(checkK6Script('stray.js', script('  http.get(`${BASE_URL}/events/1`);'), undefined, paths).problems).toEqual([
-      expect.stringContaining('scripts live under k6/<lab>/'),
-    ]);
+    expect(checkK6Script('stray.js', script('  http.get(`${BASE_URL}/events/1`);'), undefined, paths).problems).toEqual(
+      [expect.stringContaining('scripts live under k6/<lab>/')],
+    );
   });
 });
 

@@ -24,13 +24,17 @@ describe('lab wiring: strategies are registered without their node (LABS=replica
   ])('/admin/labs/%s lists every port of the lab', async (lab, ports) => {
     const res = await get(`${app.url}/admin/labs/${lab}`);
     expect(res.status).toBe(200);
-    const listed = (res.body.strategy_ports as Array<{ port: string; strategies: unknown[] }>).map((p) => p.port).sort();
+    const listed = (res.body.strategy_ports as Array<{ port: string; strategies: unknown[] }>)
+      .map((p) => p.port)
+      .sort();
     expect(listed).toEqual(ports);
   });
 
   it('knows the read-routing keys on a process that runs only the primary', async () => {
     const res = await get(`${app.url}/admin/labs/replication`);
-    const port = (res.body.strategy_ports as Array<{ port: string; default: string }>).find((p) => p.port === 'read-routing');
+    const port = (res.body.strategy_ports as Array<{ port: string; default: string }>).find(
+      (p) => p.port === 'read-routing',
+    );
     expect(port).toMatchObject({ default: 'any-replica' });
   });
 });

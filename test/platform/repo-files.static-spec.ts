@@ -29,7 +29,9 @@ function repoFiles(dir: string = ROOT): string[] {
     if (['node_modules', 'dist', 'coverage', '.git', '.cache', 'results', 'screenshots'].includes(name)) return [];
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return repoFiles(path);
-    return /\.(ts|js|mjs|md|ya?ml|json|sh|properties)$|^Dockerfile$/.test(name) && name !== 'package-lock.json' ? [path] : [];
+    return /\.(ts|js|mjs|md|ya?ml|json|sh|properties)$|^Dockerfile$/.test(name) && name !== 'package-lock.json'
+      ? [path]
+      : [];
   });
 }
 
@@ -43,7 +45,9 @@ describe('repository files', () => {
       .flatMap((path) =>
         read(relative(ROOT, path))
           .split('\n')
-          .flatMap((line, i) => (outside.test(line) ? [`${relative(ROOT, path)}:${i + 1}: ${line.trim().slice(0, 120)}`] : [])),
+          .flatMap((line, i) =>
+            outside.test(line) ? [`${relative(ROOT, path)}:${i + 1}: ${line.trim().slice(0, 120)}`] : [],
+          ),
       );
     expect(found).toEqual([]);
     expect(existsSync(join(ROOT, 'docs', 'architecture.md'))).toBe(true);

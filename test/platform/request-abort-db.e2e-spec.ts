@@ -29,7 +29,11 @@ describe('a request answered 504 leaves no database work behind', () => {
   beforeAll(async () => {
     app = await startApp({ LABS: 'bank', REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
     bank = new BankClient(nodeUrl(app, 'bank', 'bank'));
-    pg = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'request-abort-e2e', statement_timeout: 10_000 });
+    pg = new Client({
+      connectionString: process.env.DATABASE_URL,
+      application_name: 'request-abort-e2e',
+      statement_timeout: 10_000,
+    });
     await pg.connect();
   });
   afterAll(async () => {
@@ -64,10 +68,11 @@ describe('a request answered 504 leaves no database work behind', () => {
     expect(transfer.status).toBe(504);
     // The rows are free well before the delay would have ended (at ~4 s).
     await eventually(
-      () => pg.query("SELECT id FROM bank.accounts WHERE id IN ('alice', 'bob') FOR UPDATE NOWAIT").then(
-        () => true,
-        () => false,
-      ),
+      () =>
+        pg.query("SELECT id FROM bank.accounts WHERE id IN ('alice', 'bob') FOR UPDATE NOWAIT").then(
+          () => true,
+          () => false,
+        ),
       (free) => free,
       { timeoutMs: 1500, intervalMs: 50 },
     );

@@ -21,8 +21,12 @@ describe('platform: one reset for every lab', () => {
     expect((await post(u('/booking/admin/strategy'), { strategy: 'pessimistic' })).status).toBe(200);
     expect((await post(u('/booking/admin/settings'), { race_window_ms: 7 })).status).toBe(200);
     expect((await post(u('/booking/admin/faults/pause-holder'), { pause_ms: 500, holders: 2 })).status).toBe(200);
-    expect((await post(u('/booking/book'), { event_id: 1, seat_number: 'B3', customer_id: 'reset-test' })).body.status).toBe('confirmed');
-    expect((await post(u('/bank/transfer'), { from_account: 'alice', to_account: 'bob', amount: 100 })).status).toBe(200);
+    expect(
+      (await post(u('/booking/book'), { event_id: 1, seat_number: 'B3', customer_id: 'reset-test' })).body.status,
+    ).toBe('confirmed');
+    expect((await post(u('/bank/transfer'), { from_account: 'alice', to_account: 'bob', amount: 100 })).status).toBe(
+      200,
+    );
     expect((await post(u('/bank/admin/settings'), { delay_enabled: true, delay_ms: 25 })).status).toBe(200);
     expect((await post(u('/counter/us-east/increment'), { counter_name: 'reset-views', amount: 3 })).status).toBe(200);
     expect((await post(u('/counter/us-east/admin/partition'), { enabled: true })).status).toBe(200);
@@ -43,7 +47,8 @@ describe('platform: one reset for every lab', () => {
     expect(seats.filter((s) => s.is_booked)).toEqual([]);
     expect((await get(u('/booking/admin/stats?event_id=1'))).body.totals.total).toBe(0);
     // bank: opening balances, no delay
-    const accounts = (await get(u('/bank/accounts'))).body as Array<{ id: string; balance: number }> | { accounts: Array<{ id: string; balance: number }> };
+    const accounts = (await get(u('/bank/accounts'))).body as
+      Array<{ id: string; balance: number }> | { accounts: Array<{ id: string; balance: number }> };
     const list = Array.isArray(accounts) ? accounts : accounts.accounts;
     expect(list.find((a) => a.id === 'alice')?.balance).toBe(1000);
     expect((await get(u('/bank/admin/settings'))).body.delay_enabled).toBe(false);
@@ -55,7 +60,9 @@ describe('platform: one reset for every lab', () => {
   });
 
   it('resets one lab alone, and names an unknown lab', async () => {
-    expect((await post(u('/bank/transfer'), { from_account: 'alice', to_account: 'bob', amount: 50 })).status).toBe(200);
+    expect((await post(u('/bank/transfer'), { from_account: 'alice', to_account: 'bob', amount: 50 })).status).toBe(
+      200,
+    );
     expect((await post(u('/booking/admin/strategy'), { strategy: 'optimistic' })).status).toBe(200);
     const one = await request('POST', u('/admin/labs/bank/reset'));
     expect(one.status).toBe(200);

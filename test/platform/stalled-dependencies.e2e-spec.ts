@@ -34,7 +34,11 @@ describe('stalled dependencies: PostgreSQL or Redis frozen for 10 s (private ser
   const measured: Record<string, number> = {};
 
   const book = () =>
-    post(`${booking}/book`, { event_id: 1, seat_number: `A${1 + (customer % 10)}`, customer_id: `stall_${customer++}` });
+    post(`${booking}/book`, {
+      event_id: 1,
+      seat_number: `A${1 + (customer % 10)}`,
+      customer_id: `stall_${customer++}`,
+    });
 
   beforeAll(async () => {
     [pg, redis] = await Promise.all([startPrivatePostgres(), startPrivateRedis()]);
@@ -73,7 +77,11 @@ describe('stalled dependencies: PostgreSQL or Redis frozen for 10 s (private ser
     measured[`${name}_slowest_answer_ms`] = Math.max(...answers.map((a) => a.ms));
     for (const { res, ms } of answers) {
       expect([503, 504]).toContain(res.status);
-      expect(res.body).toMatchObject({ statusCode: res.status, code: expect.stringMatching(expectedCodes), message: expect.any(String) });
+      expect(res.body).toMatchObject({
+        statusCode: res.status,
+        code: expect.stringMatching(expectedCodes),
+        message: expect.any(String),
+      });
       expect(ms).toBeLessThan(ANSWER_BOUND_MS);
     }
     expect(answers.length).toBeGreaterThan(1);

@@ -45,7 +45,8 @@ describe('tracing: PostgreSQL, Redis and Kafka spans in the request trace', () =
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
             resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: OtlpSpan[] }> }>;
           };
-          for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
+          for (const rs of body.resourceSpans ?? [])
+            for (const ss of rs.scopeSpans ?? []) spans.push(...(ss.spans ?? []));
         } catch {
           /* a protobuf or broken body leaves spans empty and the assertions say so */
         }
@@ -65,10 +66,14 @@ describe('tracing: PostgreSQL, Redis and Kafka spans in the request trace', () =
       OTEL_BSP_SCHEDULE_DELAY: '500',
     };
     await waitForFreePorts(loadAppConfig(env).endpoints.map((e) => e.port));
-    app = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    app = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     app.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     app.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     url = `http://127.0.0.1:${port}`;
@@ -100,7 +105,11 @@ describe('tracing: PostgreSQL, Redis and Kafka spans in the request trace', () =
   it('shows the row lock: SELECT … FOR UPDATE as a PostgreSQL span of the booking request', async () => {
     expect((await request('POST', `${url}/booking/admin/strategy`, { strategy: 'pessimistic' })).status).toBe(200);
     expect((await request('POST', `${url}/booking/admin/reset`)).status).toBe(200);
-    const { traceId, res } = await traced('POST', '/booking/book', { event_id: 1, seat_number: 'A7', customer_id: 'trace-pg' });
+    const { traceId, res } = await traced('POST', '/booking/book', {
+      event_id: 1,
+      seat_number: 'A7',
+      customer_id: 'trace-pg',
+    });
     expect(res.body.status).toBe('confirmed');
     const found = await eventually(
       async () => inTrace(traceId),
@@ -115,7 +124,11 @@ describe('tracing: PostgreSQL, Redis and Kafka spans in the request trace', () =
 
   it('shows the Redis lock commands as Redis spans of the booking request (Redlock strategy)', async () => {
     expect((await request('POST', `${url}/booking/admin/strategy`, { strategy: 'distributed' })).status).toBe(200);
-    const { traceId, res } = await traced('POST', '/booking/book', { event_id: 1, seat_number: 'A8', customer_id: 'trace-redis' });
+    const { traceId, res } = await traced('POST', '/booking/book', {
+      event_id: 1,
+      seat_number: 'A8',
+      customer_id: 'trace-redis',
+    });
     expect(res.body.status).toBe('confirmed');
     const found = await eventually(
       async () => inTrace(traceId),
@@ -135,7 +148,11 @@ describe('tracing: PostgreSQL, Redis and Kafka spans in the request trace', () =
     // the consumer's span is a child of the producer's send span: its context came in the headers
     const found = await eventually(
       async () => inTrace(traceId),
-      (s) => s.some((c) => c.name === 'process_message' && s.some((p) => p.kind === SPAN_KIND_PRODUCER && p.spanId === c.parentSpanId)),
+      (s) =>
+        s.some(
+          (c) =>
+            c.name === 'process_message' && s.some((p) => p.kind === SPAN_KIND_PRODUCER && p.spanId === c.parentSpanId),
+        ),
       { timeoutMs: 30000, intervalMs: 250 },
     );
     const send = found.find((x) => x.kind === SPAN_KIND_PRODUCER)!;

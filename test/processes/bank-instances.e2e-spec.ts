@@ -26,7 +26,9 @@ describe('bank with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=bank=2): one barr
   };
   const racePair = async () => {
     expect((await post('/reset')).status).toBe(200);
-    const responses = await runConcurrently(2, (i) => post('/transfer', { from_account: 'alice', to_account: i === 0 ? 'bob' : 'charlie', amount: 800 }));
+    const responses = await runConcurrently(2, (i) =>
+      post('/transfer', { from_account: 'alice', to_account: i === 0 ? 'bob' : 'charlie', amount: 800 }),
+    );
     for (const r of responses) expect(r.status).toBe(200);
     return responses.map((r) => r.body);
   };
@@ -34,7 +36,13 @@ describe('bank with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=bank=2): one barr
   beforeAll(async () => {
     sup = await startSupervisor({ LABS: 'bank', LAB_INSTANCES: 'bank=2' });
     base = `http://127.0.0.1:${sup.ports.get('bank:bank')}`;
-    const set = await post('/admin/settings', { transfer_strategy: 'vulnerable', delay_enabled: false, barrier_enabled: true, barrier_count: 2, barrier_timeout_ms: 10000 });
+    const set = await post('/admin/settings', {
+      transfer_strategy: 'vulnerable',
+      delay_enabled: false,
+      barrier_enabled: true,
+      barrier_count: 2,
+      barrier_timeout_ms: 10000,
+    });
     expect(set.status).toBe(200);
   }, 300_000);
 

@@ -24,7 +24,9 @@ describe('booking with 3 instances (LAB_PROCESSES=1 LAB_INSTANCES=booking=3)', (
   /** Reset, then 10 truly concurrent requests for A1 through the balancer; the double bookings PostgreSQL holds. */
   async function attack(): Promise<{ statuses: string[]; doubleBookings: number }> {
     expect((await post('/admin/reset?event_id=1')).status).toBe(200);
-    const responses = await runConcurrently(ATTACKERS, (i) => post('/book', { event_id: 1, seat_number: 'A1', customer_id: `c${i}` }));
+    const responses = await runConcurrently(ATTACKERS, (i) =>
+      post('/book', { event_id: 1, seat_number: 'A1', customer_id: `c${i}` }),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(ATTACKERS).fill(200));
     const count = (await (await fetch(`${base}/admin/double-bookings?event_id=1`)).json()) as { count: number };
     return { statuses: responses.map((r) => r.body.status as string), doubleBookings: count.count };
@@ -56,13 +58,16 @@ describe('booking with 3 instances (LAB_PROCESSES=1 LAB_INSTANCES=booking=3)', (
     expect(doubleBooked).toBeGreaterThanOrEqual(ATTACKS / 2);
   });
 
-  it.each(['pessimistic', 'distributed', 'fenced'])(`"%s" books A1 exactly once in ${ATTACKS} of ${ATTACKS} attacks`, async (strategy) => {
-    expect((await post('/admin/strategy', { strategy })).status).toBe(200);
-    for (let n = 0; n < ATTACKS; n++) {
-      const run = await attack();
-      expect(run.doubleBookings).toBe(0);
-      expect(run.statuses.filter((s) => s === 'confirmed')).toHaveLength(1);
-      expect(run.statuses.filter((s) => s === 'failed')).toHaveLength(ATTACKERS - 1);
-    }
-  });
+  it.each(['pessimistic', 'distributed', 'fenced'])(
+    `"%s" books A1 exactly once in ${ATTACKS} of ${ATTACKS} attacks`,
+    async (strategy) => {
+      expect((await post('/admin/strategy', { strategy })).status).toBe(200);
+      for (let n = 0; n < ATTACKS; n++) {
+        const run = await attack();
+        expect(run.doubleBookings).toBe(0);
+        expect(run.statuses.filter((s) => s === 'confirmed')).toHaveLength(1);
+        expect(run.statuses.filter((s) => s === 'failed')).toHaveLength(ATTACKERS - 1);
+      }
+    },
+  );
 });

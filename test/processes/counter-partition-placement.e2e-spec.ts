@@ -69,7 +69,11 @@ async function scenario(p: Placement, name: string) {
   expect((await post(`${p.main}/admin/labs/counter/reset`)).status).toBe(200);
   await setSyncInterval(200);
   expect((await post(`${p.region['us-east']}/increment`, { counter_name: name, amount: 3 })).status).toBe(200);
-  await eventually(() => nodesAt(p, 'us-west', name), (n) => n['us-east-1'] === 3, { timeoutMs: 30_000, intervalMs: 100 });
+  await eventually(
+    () => nodesAt(p, 'us-west', name),
+    (n) => n['us-east-1'] === 3,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 
   // One request cuts us-east off (behind the balancer it reaches one instance of us-east).
   const cut = await post(`${p.region['us-east']}/admin/partition`, { enabled: true });
@@ -77,14 +81,19 @@ async function scenario(p: Placement, name: string) {
   const seen = await Promise.all(Array.from({ length: 4 }, () => get(`${p.region['us-east']}/admin/partition`)));
   expect((await post(`${p.region['us-west']}/increment`, { counter_name: name, amount: 4 })).status).toBe(200);
   expect((await post(`${p.region['eu-west']}/increment`, { counter_name: name, amount: 1 })).status).toBe(200);
-  for (let i = 0; i < 2; i++) expect((await post(`${p.region['us-east']}/increment`, { counter_name: name, amount: 1 })).status).toBe(200);
+  for (let i = 0; i < 2; i++)
+    expect((await post(`${p.region['us-east']}/increment`, { counter_name: name, amount: 1 })).status).toBe(200);
   // A peer's /sync, as us-west sends it, meets us-east's own refusal.
-  const refused = await post(`${p.region['us-east']}/sync`, { counts: { [name]: { 'us-west-1': 4 } }, node_id: 'us-west-1', timestamp: Date.now() / 1000 });
+  const refused = await post(`${p.region['us-east']}/sync`, {
+    counts: { [name]: { 'us-west-1': 4 } },
+    node_id: 'us-west-1',
+    timestamp: Date.now() / 1000,
+  });
   const forceSync = await post(`${p.region['us-east']}/admin/force-sync`);
 
   // Held apart: sampled for HOLD_MS, no state crosses in either direction.
   const samples: Record<Region, Record<string, number>>[] = [];
-  for (const until = Date.now() + HOLD_MS; Date.now() < until; ) {
+  for (const until = Date.now() + HOLD_MS; Date.now() < until;) {
     samples.push(await everyRegion(p, name));
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -97,7 +106,11 @@ async function scenario(p: Placement, name: string) {
     ),
   );
   const leaked = samples.filter(
-    (m) => m['us-east']['us-west-1'] !== undefined || m['us-east']['eu-west-1'] !== undefined || m['us-west']['us-east-1'] !== 3 || m['eu-west']['us-east-1'] !== 3,
+    (m) =>
+      m['us-east']['us-west-1'] !== undefined ||
+      m['us-east']['eu-west-1'] !== undefined ||
+      m['us-west']['us-east-1'] !== 3 ||
+      m['eu-west']['us-east-1'] !== 3,
   );
   const during = samples[samples.length - 1];
 
@@ -181,19 +194,29 @@ describe('counter partition: the same outcome however the regions are placed', (
   it.each([
     ['apart (LAB_PROCESSES=1)', {}],
     ['apart, two instances of every region (LAB_INSTANCES=counter=2)', { LAB_INSTANCES: 'counter=2' }],
-  ])('regions %s', async (label, env: Record<string, string>) => {
-    const sup: Supervised = await startSupervisor({ LABS: 'counter:us-east,counter:us-west,counter:eu-west', ...env });
-    try {
-      outcomes[label] = await scenario(placementAt(sup.url, shift + 500), `placement-${env.LAB_INSTANCES ? 'instances' : 'apart'}-${RUN}`);
-      const views = await sup.processes();
-      const east = views.filter((v) => v.node === 'us-east');
-      // The crash was a real kill: one us-east process has a new pid and a restart behind it.
-      expect(east.reduce((n, v) => n + v.restarts, 0)).toBeGreaterThanOrEqual(1);
-    } finally {
-      await post(`${sup.url}/admin/labs/counter/reset`).catch(() => undefined);
-      await sup.terminate();
-    }
-    expect(outcomes[label]).toEqual(EXPECTED);
-    if (outcomes.together) expect(outcomes[label]).toEqual(outcomes.together);
-  }, 420_000);
+  ])(
+    'regions %s',
+    async (label, env: Record<string, string>) => {
+      const sup: Supervised = await startSupervisor({
+        LABS: 'counter:us-east,counter:us-west,counter:eu-west',
+        ...env,
+      });
+      try {
+        outcomes[label] = await scenario(
+          placementAt(sup.url, shift + 500),
+          `placement-${env.LAB_INSTANCES ? 'instances' : 'apart'}-${RUN}`,
+        );
+        const views = await sup.processes();
+        const east = views.filter((v) => v.node === 'us-east');
+        // The crash was a real kill: one us-east process has a new pid and a restart behind it.
+        expect(east.reduce((n, v) => n + v.restarts, 0)).toBeGreaterThanOrEqual(1);
+      } finally {
+        await post(`${sup.url}/admin/labs/counter/reset`).catch(() => undefined);
+        await sup.terminate();
+      }
+      expect(outcomes[label]).toEqual(EXPECTED);
+      if (outcomes.together) expect(outcomes[label]).toEqual(outcomes.together);
+    },
+    420_000,
+  );
 });

@@ -2,7 +2,9 @@ import { buildConsole, ConsoleBrowser, openBrowser, openConsolePage } from '../c
 import { Supervised, startSupervisor } from './process-kit';
 
 // Evaluated in the page by playwright, where the DOM exists.
-declare const document: { querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }> };
+declare const document: {
+  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>;
+};
 
 interface Snapshot {
   lab: string;
@@ -33,7 +35,8 @@ async function watch(url: string, done: (seen: Snapshot[]) => boolean, timeoutMs
     }
     throw new Error(`the stream ended; seen ${JSON.stringify(seen.map((s) => s.lab))}`);
   } catch (err) {
-    if (abort.signal.aborted) throw new Error(`not seen within ${timeoutMs} ms: ${JSON.stringify(seen.map((s) => [s.lab, s.nodes]))}`);
+    if (abort.signal.aborted)
+      throw new Error(`not seen within ${timeoutMs} ms: ${JSON.stringify(seen.map((s) => [s.lab, s.nodes]))}`);
     throw err;
   } finally {
     clearTimeout(timer);
@@ -65,7 +68,9 @@ describe('process mode: /docs, the console and experiments on the main port, for
   });
 
   it('the console stream carries the state of every lab, each from its own process', async () => {
-    const seen = await watch(`${sup.url}/admin/console/events`, (s) => ['booking', 'bank'].every((lab) => s.some((x) => x.lab === lab)));
+    const seen = await watch(`${sup.url}/admin/console/events`, (s) =>
+      ['booking', 'bank'].every((lab) => s.some((x) => x.lab === lab)),
+    );
     for (const lab of ['booking', 'bank']) {
       const last = seen.filter((s) => s.lab === lab).pop()!;
       expect(last.nodes.every((n) => n.up)).toBe(true);
@@ -73,7 +78,10 @@ describe('process mode: /docs, the console and experiments on the main port, for
     }
     const bankOnly = await watch(`${sup.url}/admin/console/events?labs=bank`, (s) => s.length > 0);
     expect(bankOnly[0].lab).toBe('bank');
-    expect((await json(fetch(`${sup.url}/admin/console/events?labs=orders`))).body).toMatchObject({ statusCode: 404, code: 'CONSOLE.UNKNOWN_LAB' });
+    expect((await json(fetch(`${sup.url}/admin/console/events?labs=orders`))).body).toMatchObject({
+      statusCode: 404,
+      code: 'CONSOLE.UNKNOWN_LAB',
+    });
     expect((await fetch(`${sup.url}/admin/console/events?labs=Bank!`)).status).toBe(400);
   });
 
@@ -108,14 +116,20 @@ describe('process mode: /docs, the console and experiments on the main port, for
       { lab: 'booking', strategy: 'pessimistic', ops: 30, seed: 4 },
     ]) {
       const started = await json<{ id: string }>(
-        fetch(`${sup.url}/admin/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        fetch(`${sup.url}/admin/experiments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
       );
       expect(started.status).toBe(202);
       ids[body.lab] = started.body.id;
     }
     for (const [lab, id] of Object.entries(ids)) {
       // The event stream of the run ends with `done`, carrying the judged document.
-      const text = await (await fetch(`${sup.url}/admin/experiments/${id}/events`, { signal: AbortSignal.timeout(120_000) })).text();
+      const text = await (
+        await fetch(`${sup.url}/admin/experiments/${id}/events`, { signal: AbortSignal.timeout(120_000) })
+      ).text();
       const done = /event: done\ndata: (.*)\n/.exec(text);
       expect(done).not.toBeNull();
       expect(JSON.parse(done![1])).toMatchObject({ id, lab, status: 'valid' });
@@ -126,7 +140,13 @@ describe('process mode: /docs, the console and experiments on the main port, for
     }
     const list = await json<{ experiments: { id: string }[] }>(fetch(`${sup.url}/admin/experiments?limit=10`));
     expect(list.body.experiments.map((e) => e.id)).toEqual(expect.arrayContaining(Object.values(ids)));
-    const bad = await json(fetch(`${sup.url}/admin/experiments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"lab":"nope"}' }));
+    const bad = await json(
+      fetch(`${sup.url}/admin/experiments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"lab":"nope"}',
+      }),
+    );
     expect(bad.status).toBe(400);
     expect((await json(fetch(`${sup.url}/admin/experiments/00000000-0000-4000-8000-000000000000`))).status).toBe(404);
   }, 240_000);

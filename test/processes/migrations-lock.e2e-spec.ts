@@ -39,7 +39,11 @@ describe('migrations under an advisory lock (LAB_PROCESSES=1, a fresh database)'
     const db = new Client({ connectionString: fresh.toString() });
     await db.connect();
     try {
-      const rows = (await db.query<{ name: string; n: number }>(`SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`)).rows;
+      const rows = (
+        await db.query<{ name: string; n: number }>(
+          `SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`,
+        )
+      ).rows;
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.filter((r) => r.n !== 1)).toEqual([]);
     } finally {

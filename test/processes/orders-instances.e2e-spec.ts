@@ -28,9 +28,24 @@ describe('orders with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=orders=2)', () 
     P = `http://127.0.0.1:${sup.ports.get('orders:producer')}`;
     A = `http://127.0.0.1:${sup.ports.get('orders:api')}`;
     const C = `http://127.0.0.1:${sup.ports.get('orders:consumer')}`;
-    expect((await json('POST', `${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status).toBe(200);
-    expect((await json('POST', `${C}/config`, { processing_mode: 'exactly-once', enable_idempotency: true, crash_after_messages: 0, failure_rate: 0 })).status).toBe(200);
-    await eventually(() => json('GET', `${A}/kafka/lag`), (r) => r.status === 200 && r.body.total_lag === 0, { timeoutMs: 120_000, intervalMs: 500 });
+    expect(
+      (await json('POST', `${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status,
+    ).toBe(200);
+    expect(
+      (
+        await json('POST', `${C}/config`, {
+          processing_mode: 'exactly-once',
+          enable_idempotency: true,
+          crash_after_messages: 0,
+          failure_rate: 0,
+        })
+      ).status,
+    ).toBe(200);
+    await eventually(
+      () => json('GET', `${A}/kafka/lag`),
+      (r) => r.status === 200 && r.body.total_lag === 0,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     expect((await json('POST', `${A}/reset`)).status).toBe(200);
   }, 300_000);
 
@@ -44,7 +59,11 @@ describe('orders with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=orders=2)', () 
     for (let wave = 0; wave < 10; wave++) {
       const batches = await runConcurrently(4, (i) =>
         json('POST', `${P}/orders/batch`, {
-          orders: Array.from({ length: 10 }, (_, k) => ({ customer_id: `two-${wave}-${i}-${k}`, items: [{ name: 'Item', quantity: 1, price: 10 }], total_amount: 10 })),
+          orders: Array.from({ length: 10 }, (_, k) => ({
+            customer_id: `two-${wave}-${i}-${k}`,
+            items: [{ name: 'Item', quantity: 1, price: 10 }],
+            total_amount: 10,
+          })),
         }),
       );
       for (const b of batches) {
@@ -52,11 +71,17 @@ describe('orders with 2 instances (LAB_PROCESSES=1 LAB_INSTANCES=orders=2)', () 
         sent.push(...(b.body.order_ids as string[]));
       }
     }
-    await eventually(() => json('GET', `${A}/kafka/lag`), (r) => r.status === 200 && r.body.total_lag === 0, { timeoutMs: 120_000, intervalMs: 500 });
+    await eventually(
+      () => json('GET', `${A}/kafka/lag`),
+      (r) => r.status === 200 && r.body.total_lag === 0,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     const db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
     try {
-      const rows = (await db.query<{ order_id: string; applied_count: number }>(`SELECT order_id, applied_count FROM orders.orders`)).rows;
+      const rows = (
+        await db.query<{ order_id: string; applied_count: number }>(`SELECT order_id, applied_count FROM orders.orders`)
+      ).rows;
       const stored = new Map(rows.map((r) => [r.order_id, r.applied_count]));
       expect(sent.filter((id) => stored.get(id) !== 1)).toEqual([]);
       expect(rows).toHaveLength(400);

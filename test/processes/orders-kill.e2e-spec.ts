@@ -44,7 +44,9 @@ describe('orders consumer SIGKILLed between the DB write and the offset commit (
     sup = await startSupervisor({ LABS: 'orders' });
     const url = (node: string) => `http://127.0.0.1:${sup.ports.get(`orders:${node}`)}`;
     [P, C, A] = [url('producer'), url('consumer'), url('api')];
-    expect((await json('POST', `${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status).toBe(200);
+    expect(
+      (await json('POST', `${P}/config`, { delivery_mode: 'exactly-once', enable_transactions: true })).status,
+    ).toBe(200);
     const configured = await json('POST', `${C}/config`, {
       processing_mode: 'exactly-once',
       enable_idempotency: true,
@@ -71,7 +73,11 @@ describe('orders consumer SIGKILLed between the DB write and the offset commit (
     const pids = [(await consumer()).pid!];
     for (let round = 0; round < ROUNDS; round++) {
       await consumerRunning();
-      const armed = await json('POST', `${C}/config`, { crash_after_messages: 30 + 17 * round, crash_point: 'after-db-write', restart_after_ms: 500 });
+      const armed = await json('POST', `${C}/config`, {
+        crash_after_messages: 30 + 17 * round,
+        crash_point: 'after-db-write',
+        restart_after_ms: 500,
+      });
       expect(armed.body).toMatchObject({ crash_after_messages: 30 + 17 * round, crash_point: 'after-db-write' });
       for (let b = 0; b < BATCHES_PER_ROUND; b++) {
         const orders = Array.from({ length: BATCH }, (_, i) => ({
@@ -85,7 +91,10 @@ describe('orders consumer SIGKILLed between the DB write and the offset commit (
         sent.push(...(batch.body.order_ids as string[]));
       }
       // The consumer process dies at its crash point; the supervisor starts a new one (a new pid).
-      const next = await eventually(consumer, (c) => c.state === 'up' && c.restarts === round + 1, { timeoutMs: 120_000, intervalMs: 300 });
+      const next = await eventually(consumer, (c) => c.state === 'up' && c.restarts === round + 1, {
+        timeoutMs: 120_000,
+        intervalMs: 300,
+      });
       expect(next.last_exit).toMatchObject({ signal: 'SIGKILL', crash_point: 'after-db-write' });
       pids.push(next.pid!);
     }
@@ -97,11 +106,15 @@ describe('orders consumer SIGKILLed between the DB write and the offset commit (
     const db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
     try {
-      const rows = (await db.query<{ order_id: string; applied_count: number }>(`SELECT order_id, applied_count FROM orders.orders`)).rows;
+      const rows = (
+        await db.query<{ order_id: string; applied_count: number }>(`SELECT order_id, applied_count FROM orders.orders`)
+      ).rows;
       const stored = new Map(rows.map((r) => [r.order_id, r.applied_count]));
       const lost = sent.filter((id) => !stored.has(id));
       const duplicated = rows.filter((r) => r.applied_count !== 1);
-      process.stdout.write(`orders: ${sent.length} sent, ${rows.length} rows, ${lost.length} lost, ${duplicated.length} applied twice; consumer pids ${pids.join(' ')}\n`);
+      process.stdout.write(
+        `orders: ${sent.length} sent, ${rows.length} rows, ${lost.length} lost, ${duplicated.length} applied twice; consumer pids ${pids.join(' ')}\n`,
+      );
       expect(lost).toEqual([]);
       expect(duplicated).toEqual([]);
       expect(rows).toHaveLength(sent.length);

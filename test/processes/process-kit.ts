@@ -22,7 +22,8 @@ function newestSource(dir: string): number {
 /** The app as `npm run build` compiles it, into .cache/processes-build; rebuilt only when a source file is newer. */
 export function ensureBuilt(): string {
   const main = join(OUT, 'main.js');
-  if (existsSync(STAMP) && existsSync(main) && Number(readFileSync(STAMP, 'utf8')) >= newestSource(join(ROOT, 'src'))) return main;
+  if (existsSync(STAMP) && existsSync(main) && Number(readFileSync(STAMP, 'utf8')) >= newestSource(join(ROOT, 'src')))
+    return main;
   mkdirSync(CACHE, { recursive: true });
   const startedAt = Date.now();
   const tsconfig = join(CACHE, 'tsconfig.processes.json');
@@ -35,7 +36,11 @@ export function ensureBuilt(): string {
       exclude: ['../node_modules', '../**/*.spec.ts', '../src/console'],
     }),
   );
-  const build = spawnSync('npx', ['nest', 'build', '--path', relative(ROOT, tsconfig)], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const build = spawnSync('npx', ['nest', 'build', '--path', relative(ROOT, tsconfig)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (build.status !== 0) throw new Error(`nest build failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
   writeFileSync(STAMP, String(startedAt));
   return main;
@@ -74,7 +79,11 @@ export async function startSupervisor(env: Record<string, string>): Promise<Supe
   const overrides = { PORT: String(port), NODE_PORTS_SHIFT: shift, LOG_LEVEL: 'warn', LAB_PROCESSES: '1', ...env };
   const config = loadAppConfig({ ...process.env, ...overrides });
   await waitForFreePorts([port, ...config.endpoints.map((e) => e.port)]);
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: { ...process.env, ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: { ...process.env, ...overrides },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-400_000);
@@ -91,10 +100,12 @@ export async function startSupervisor(env: Record<string, string>): Promise<Supe
   const waitUntil = async (check: (views: ProcessView[]) => boolean = () => true, timeoutMs = 180_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the supervisor exited with ${child.exitCode}:\n${output.slice(-5000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`the supervisor exited with ${child.exitCode}:\n${output.slice(-5000)}`);
       const views = await processes().catch(() => undefined);
       if (views && views.every((v) => v.state === 'up') && check(views)) return views;
-      if (Date.now() > deadline) throw new Error(`processes not up within ${timeoutMs} ms: ${JSON.stringify(views)}\n${output.slice(-5000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`processes not up within ${timeoutMs} ms: ${JSON.stringify(views)}\n${output.slice(-5000)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
   };

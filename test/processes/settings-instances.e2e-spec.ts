@@ -32,12 +32,18 @@ describe(`settings across ${INSTANCES} instances (LAB_PROCESSES=1 LAB_INSTANCES=
     const answers = [];
     for (let i = 0; i < READS; i++) answers.push(await call('GET', `${C}/config`));
     for (const a of answers) expect(a.status).toBe(200);
-    return { pids: new Set(answers.map((a) => a.pid)), applied: answers.map((a) => ({ pid: a.pid, stored: a.body.processing_mode, ...a.body.in_effect })) };
+    return {
+      pids: new Set(answers.map((a) => a.pid)),
+      applied: answers.map((a) => ({ pid: a.pid, stored: a.body.processing_mode, ...a.body.in_effect })),
+    };
   }
 
   /** Bounded wait until every answer, from every one of the instances, shows `accept`. */
   async function everyInstance(accept: (applied: Body) => boolean): Promise<Set<number>> {
-    const last = await eventually(readAll, (r) => r.pids.size === INSTANCES && r.applied.every(accept), { timeoutMs: 90_000, intervalMs: 300 });
+    const last = await eventually(readAll, (r) => r.pids.size === INSTANCES && r.applied.every(accept), {
+      timeoutMs: 90_000,
+      intervalMs: 300,
+    });
     return last.pids;
   }
 
@@ -46,7 +52,9 @@ describe(`settings across ${INSTANCES} instances (LAB_PROCESSES=1 LAB_INSTANCES=
     C = `http://127.0.0.1:${sup.ports.get('orders:consumer')}`;
     expect((await call('POST', `${sup.url}/admin/labs/orders/reset`)).status).toBe(200);
     // The lab's default (exactly-once) in every instance.
-    await everyInstance((a) => a.stored === 'exactly-once' && a.processing_mode === 'exactly-once' && a.crash_armed === null);
+    await everyInstance(
+      (a) => a.stored === 'exactly-once' && a.processing_mode === 'exactly-once' && a.crash_armed === null,
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -70,13 +78,17 @@ describe(`settings across ${INSTANCES} instances (LAB_PROCESSES=1 LAB_INSTANCES=
   }, 120_000);
 
   it('one strategy selection on the main port (served by one process of the lab): every instance follows', async () => {
-    const selected = await call('POST', `${sup.url}/admin/labs/orders/strategies/processing`, { strategy: 'at-most-once' });
+    const selected = await call('POST', `${sup.url}/admin/labs/orders/strategies/processing`, {
+      strategy: 'at-most-once',
+    });
     expect(selected.status).toBe(200);
     await everyInstance((a) => a.processing_mode === 'at-most-once');
   }, 120_000);
 
   it('a crash point armed with one POST is armed in every instance, and disarmed the same way', async () => {
-    expect((await call('POST', `${C}/config`, { crash_after_messages: 5, crash_point: 'after-db-write' })).status).toBe(200);
+    expect((await call('POST', `${C}/config`, { crash_after_messages: 5, crash_point: 'after-db-write' })).status).toBe(
+      200,
+    );
     await everyInstance((a) => a.crash_armed?.point === 'after-db-write' && a.crash_armed?.after_messages === 5);
     expect((await call('POST', `${C}/config`, { crash_after_messages: 0 })).status).toBe(200);
     await everyInstance((a) => a.crash_armed === null);

@@ -29,7 +29,11 @@ describe('process mode (LAB_PROCESSES=1)', () => {
 
   it('GET /admin/labs shows each node with its pid, uptime and restart count', async () => {
     const body = (await (await fetch(`${sup.url}/admin/labs`)).json()) as {
-      labs: { lab: string; strategy_ports: unknown[]; nodes: { node: string; pid: number; uptime_ms: number; restarts: number; up: boolean }[] }[];
+      labs: {
+        lab: string;
+        strategy_ports: unknown[];
+        nodes: { node: string; pid: number; uptime_ms: number; restarts: number; up: boolean }[];
+      }[];
     };
     const booking = body.labs.find((l) => l.lab === 'booking')!;
     expect(booking.strategy_ports.length).toBeGreaterThan(0);
@@ -49,7 +53,10 @@ describe('process mode (LAB_PROCESSES=1)', () => {
   });
 
   it('GET /docs-json on the main port documents every lab, each from its own process', async () => {
-    const doc = (await (await fetch(`${sup.url}/docs-json`)).json()) as { paths: Record<string, unknown>; tags: { name: string }[] };
+    const doc = (await (await fetch(`${sup.url}/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+      tags: { name: string }[];
+    };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/booking/book', '/bank/transfer', '/admin/labs']));
     expect(doc.tags.map((t) => t.name)).toEqual(expect.arrayContaining(['platform', 'booking', 'bank']));
   });
@@ -99,15 +106,19 @@ describe('a supervisor killed with SIGKILL (no chance to stop its children)', ()
 });
 
 describe("a supervised process's output", () => {
-  it('reaches the supervisor\'s stdout and stderr line by line, each line prefixed with [lab:node]', async () => {
+  it("reaches the supervisor's stdout and stderr line by line, each line prefixed with [lab:node]", async () => {
     const sup = await startSupervisor({ LABS: 'booking,bank', LOG_LEVEL: 'log' });
     try {
       // A 404 is logged by neither; the boot log of each process is (Nest logs at level log).
-      const lines = sup.output().split('\n').filter((l) => l.length > 0);
+      const lines = sup
+        .output()
+        .split('\n')
+        .filter((l) => l.length > 0);
       const own = lines.filter((l) => !l.startsWith('[supervisor] '));
       expect(own.length).toBeGreaterThan(4);
       expect(own.filter((l) => !/^\[(booking:booking|bank:bank)\] /.test(l))).toEqual([]);
-      for (const prefix of ['[booking:booking] ', '[bank:bank] ']) expect(own.some((l) => l.startsWith(prefix))).toBe(true);
+      for (const prefix of ['[booking:booking] ', '[bank:bank] '])
+        expect(own.some((l) => l.startsWith(prefix))).toBe(true);
     } finally {
       await sup.terminate();
     }

@@ -15,7 +15,11 @@ import { get, post } from '../utils/http';
  * Skipped (with a warning) only where infra found no PostgreSQL server binaries; wherever they
  * exist, the trio must be up and every test here must pass.
  */
-const STATUS_FILE = join(process.env.LABS_CACHE_DIR ?? join(homedir(), '.cache', 'distributed-systems-labs'), 'pg-streaming', 'infra.status');
+const STATUS_FILE = join(
+  process.env.LABS_CACHE_DIR ?? join(homedir(), '.cache', 'distributed-systems-labs'),
+  'pg-streaming',
+  'infra.status',
+);
 const infraStatus = existsSync(STATUS_FILE)
   ? Object.fromEntries(
       readFileSync(STATUS_FILE, 'utf8')
@@ -26,7 +30,9 @@ const infraStatus = existsSync(STATUS_FILE)
   : {};
 const binariesExist = infraStatus.binaries ? infraStatus.binaries !== 'missing' : existsSync('/usr/lib/postgresql');
 if (!binariesExist) {
-  console.warn(`postgres-streaming e2e SKIPPED: infra found no PostgreSQL server binaries (${STATUS_FILE}: ${JSON.stringify(infraStatus)})`);
+  console.warn(
+    `postgres-streaming e2e SKIPPED: infra found no PostgreSQL server binaries (${STATUS_FILE}: ${JSON.stringify(infraStatus)})`,
+  );
 }
 const describeStreaming = binariesExist ? describe : describe.skip;
 
@@ -49,21 +55,27 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
 
   const setDelays = (replica1Ms: number, replica2Ms: number) =>
     post(`${primary}/admin/replication-delays`, { delays: { replica1: replica1Ms, replica2: replica2Ms } });
-  const setStrategy = (strategy: string, settings: Record<string, number> = {}) => post(`${client}/admin/read-strategy`, { strategy, ...settings });
+  const setStrategy = (strategy: string, settings: Record<string, number> = {}) =>
+    post(`${client}/admin/read-strategy`, { strategy, ...settings });
   const version = async (url: string) => (await get(`${url}/version`)).body;
 
   /** Waits until both standbys replayed everything the primary has (bounded). */
   async function level() {
     const head = (await get(`${primary}/version`)).body;
     for (const url of [replica1, replica2]) {
-      await eventually(() => version(url), (v) => v.epoch === head.epoch && v.version >= head.version, { timeoutMs: 20000, intervalMs: 50 });
+      await eventually(
+        () => version(url),
+        (v) => v.epoch === head.epoch && v.version >= head.version,
+        { timeoutMs: 20000, intervalMs: 50 },
+      );
     }
   }
 
   async function freshLab(delays = { r1: 500, r2: 1500 }) {
     const selected = await post(`${primary}/admin/replication-engine`, { engine: 'postgres-streaming' });
     // infra says the binaries exist: the trio must be up (`npm run infra`); say why loudly if not
-    if (selected.status !== 200) throw new Error(`postgres-streaming could not be selected: ${JSON.stringify(selected.body)}`);
+    if (selected.status !== 200)
+      throw new Error(`postgres-streaming could not be selected: ${JSON.stringify(selected.body)}`);
     expect((await post(`${primary}/admin/reset`)).status).toBe(200);
     expect((await setDelays(delays.r1, delays.r2)).status).toBe(200);
     await setStrategy('any-replica', { max_wait_ms: 250, max_versions_behind: 2, max_ms_behind: 1000 });
@@ -90,17 +102,45 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
   describe('the engine and its standbys', () => {
     it('is selected at runtime beside app-log, and /health reports each standby', async () => {
       const engine = await get(`${primary}/admin/replication-engine`);
-      expect(engine.body).toMatchObject({ engine: 'postgres-streaming', available: ['app-log', 'postgres-streaming'], streaming: { available: true } });
+      expect(engine.body).toMatchObject({
+        engine: 'postgres-streaming',
+        available: ['app-log', 'postgres-streaming'],
+        streaming: { available: true },
+      });
       const health = await get(`${primary}/health`);
-      expect(health.body).toMatchObject({ status: 'ok', service: 'primary', engine: 'postgres-streaming', postgres_primary: { up: true } });
-      for (const [name, url, delay] of [['replica1', replica1, 500], ['replica2', replica2, 1500]] as const) {
-        expect(health.body.standbys[name]).toMatchObject({ up: true, in_recovery: true, replay_paused: false, cut_off: false, recovery_min_apply_delay_ms: delay });
+      expect(health.body).toMatchObject({
+        status: 'ok',
+        service: 'primary',
+        engine: 'postgres-streaming',
+        postgres_primary: { up: true },
+      });
+      for (const [name, url, delay] of [
+        ['replica1', replica1, 500],
+        ['replica2', replica2, 1500],
+      ] as const) {
+        expect(health.body.standbys[name]).toMatchObject({
+          up: true,
+          in_recovery: true,
+          replay_paused: false,
+          cut_off: false,
+          recovery_min_apply_delay_ms: delay,
+        });
         expect(health.body.standbys[name].replay_lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
         const own = await get(`${url}/health`);
-        expect(own.body).toMatchObject({ status: 'ok', service: name, replica_id: name, engine: 'postgres-streaming', standby: { up: true } });
+        expect(own.body).toMatchObject({
+          status: 'ok',
+          service: name,
+          replica_id: name,
+          engine: 'postgres-streaming',
+          standby: { up: true },
+        });
       }
       const labs = await get(`${app.url}/admin/labs/replication`);
-      expect(labs.body.strategy_ports).toEqual(expect.arrayContaining([expect.objectContaining({ port: 'replication-engine', current: 'postgres-streaming' })]));
+      expect(labs.body.strategy_ports).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ port: 'replication-engine', current: 'postgres-streaming' }),
+        ]),
+      );
     });
 
     it('puts the seed delays on the standbys as recovery_min_apply_delay, changed at runtime by the seed endpoint', async () => {
@@ -110,8 +150,19 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
         engine: 'postgres-streaming',
         recovery_min_apply_delay_ms: { replica1: 500, replica2: 1500 },
       });
-      expect((await post(`${primary}/admin/replication-delay`, { replica_url: 'http://lab14-replica2:8002', delay_ms: 3000 })).status).toBe(200);
-      const standby = await eventually(() => get(`${replica2}/admin/standby`), (r) => r.body.standby.recovery_min_apply_delay_ms === 3000, { timeoutMs: 5000 });
+      expect(
+        (
+          await post(`${primary}/admin/replication-delay`, {
+            replica_url: 'http://lab14-replica2:8002',
+            delay_ms: 3000,
+          })
+        ).status,
+      ).toBe(200);
+      const standby = await eventually(
+        () => get(`${replica2}/admin/standby`),
+        (r) => r.body.standby.recovery_min_apply_delay_ms === 3000,
+        { timeoutMs: 5000 },
+      );
       expect(standby.body.standby.recovery_min_apply_delay_ms).toBe(3000);
       expect((await get(`${replica2}/state`)).body.replication_delay_ms).toBe(3000);
       await post(`${primary}/admin/replication-delay`, { replica_url: 'http://lab14-replica2:8002', delay_ms: 1500 });
@@ -137,18 +188,34 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
     it('part 3: replica2 is stale right after a write (its standby has not replayed it) and consistent after 2 s', async () => {
       const write = await post(`${primary}/data`, { key: 'greeting', value: 'Hello, Distributed World!' });
       expect(write.status).toBe(200);
-      expect(write.body).toMatchObject({ version: 1, key: 'greeting', replication_started: true, engine: 'postgres-streaming' });
+      expect(write.body).toMatchObject({
+        version: 1,
+        key: 'greeting',
+        replication_started: true,
+        engine: 'postgres-streaming',
+      });
       expect(write.body.commit_lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       const r2 = await get(`${replica2}/version`);
-      expect(r2.body).toMatchObject({ source: 'replica2', version: 0, versions_behind: 1, engine: 'postgres-streaming' });
+      expect(r2.body).toMatchObject({
+        source: 'replica2',
+        version: 0,
+        versions_behind: 1,
+        engine: 'postgres-streaming',
+      });
       expect(r2.body.ms_behind).toBeGreaterThanOrEqual(0);
       expect(r2.body.replay_lag_ms).toBeGreaterThanOrEqual(0);
       await new Promise((r) => setTimeout(r, 2000));
-      for (const [url, source] of [[replica1, 'replica1'], [replica2, 'replica2']]) {
+      for (const [url, source] of [
+        [replica1, 'replica1'],
+        [replica2, 'replica2'],
+      ]) {
         const v = (await get(`${url}/version`)).body;
         expect(v).toMatchObject({ source, version: 1, versions_behind: 0, ms_behind: 0, replay_lag_ms: 0 });
         expect(compareLsn(v.replay_lsn, write.body.commit_lsn)).toBeGreaterThanOrEqual(0);
-        expect((await get(`${url}/data/greeting`)).body).toMatchObject({ found: true, value: 'Hello, Distributed World!' });
+        expect((await get(`${url}/data/greeting`)).body).toMatchObject({
+          found: true,
+          value: 'Hello, Distributed World!',
+        });
       }
     });
 
@@ -160,10 +227,17 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       const compare = await get(`${client}/read-compare`);
       expect(compare.body.analysis.primary_version).toBe(res.body.write_result.version);
       expect(compare.body.replicas['lab14-replica2'].version).toBeLessThan(res.body.write_result.version);
-      const status = await eventually(() => get(`${client}/status`), (r) => r.body.primary_version === res.body.write_result.version, { timeoutMs: 5000 });
+      const status = await eventually(
+        () => get(`${client}/status`),
+        (r) => r.body.primary_version === res.body.write_result.version,
+        { timeoutMs: 5000 },
+      );
       expect(status.body.replicas.map((r: { replica_id: string }) => r.replica_id)).toEqual(['replica1', 'replica2']);
       const own = await post(`${primary}/data`, { key: 'ryw-test', value: 'read-your-writes-demo' });
-      expect((await get(`${primary}/data`)).body).toMatchObject({ version: own.body.version, data: { 'ryw-test': 'read-your-writes-demo' } });
+      expect((await get(`${primary}/data`)).body).toMatchObject({
+        version: own.body.version,
+        data: { 'ryw-test': 'read-your-writes-demo' },
+      });
     });
 
     it('part 5: the visibility window of each standby is its recovery_min_apply_delay, within ±100 ms', async () => {
@@ -173,7 +247,11 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
         expect(res.status).toBe(200);
         expect(res.body.consistency_achieved).toBe(true);
         expect(res.body.final_versions['lab14-replica2']).toBe(res.body.write_result.version);
-        windows.push({ r1: res.body.replica_windows_ms['lab14-replica1'], r2: res.body.replica_windows_ms['lab14-replica2'], total: res.body.consistency_time_ms });
+        windows.push({
+          r1: res.body.replica_windows_ms['lab14-replica1'],
+          r2: res.body.replica_windows_ms['lab14-replica2'],
+          total: res.body.consistency_time_ms,
+        });
       }
       for (const w of windows) {
         expect(Math.abs(w.r1 - 500)).toBeLessThanOrEqual(100);
@@ -185,7 +263,10 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
 
     it('part 6: replica2 at 3000 ms stretches its window to 3000 ± 100 ms; back at 1500 it shrinks again', async () => {
       await post(`${primary}/admin/replication-delay`, { replica_url: 'http://lab14-replica2:8002', delay_ms: 3000 });
-      const slow = await post(`${client}/write-and-wait?timeout_ms=10000`, { key: 'slow-replica', value: 'testing-longer-delay' });
+      const slow = await post(`${client}/write-and-wait?timeout_ms=10000`, {
+        key: 'slow-replica',
+        value: 'testing-longer-delay',
+      });
       expect(slow.body.consistency_achieved).toBe(true);
       expect(Math.abs(slow.body.replica_windows_ms['lab14-replica2'] - 3000)).toBeLessThanOrEqual(100);
       const short = await post(`${client}/write-and-wait?timeout_ms=1000`, { key: 'too-short', value: 1 });
@@ -208,7 +289,8 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
         }
       });
       await runConcurrently(5, async (w) => {
-        for (let i = 0; i < 12; i++) expect((await post(`${primary}/data`, { key: `mono-${w}`, value: i })).status).toBe(200);
+        for (let i = 0; i < 12; i++)
+          expect((await post(`${primary}/data`, { key: `mono-${w}`, value: i })).status).toBe(200);
       });
       await level();
       writing = false;
@@ -224,7 +306,11 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       const reset = await post(`${primary}/admin/reset`);
       expect(reset.body).toMatchObject({ status: 'reset', version: 0, engine: 'postgres-streaming' });
       for (const url of [replica1, replica2]) {
-        const v = await eventually(() => version(url), (b) => b.epoch === reset.body.epoch, { timeoutMs: 10000, intervalMs: 50 });
+        const v = await eventually(
+          () => version(url),
+          (b) => b.epoch === reset.body.epoch,
+          { timeoutMs: 10000, intervalMs: 50 },
+        );
         expect(v).toMatchObject({ version: 0, versions_behind: 0 });
         expect((await get(`${url}/data`)).body.data).toEqual({});
       }
@@ -244,7 +330,9 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
         for (let i = 0; i < per; i++) {
           const write = await post(`${client}/writes`, { key: `s${w}-${i % 5}`, value: `${w}-${i}`, session });
           expect(write.status).toBe(200);
-          const read = await get(`${client}/reads?key=${encodeURIComponent(`s${w}-${i % 5}`)}&session=${write.body.session}`);
+          const read = await get(
+            `${client}/reads?key=${encodeURIComponent(`s${w}-${i % 5}`)}&session=${write.body.session}`,
+          );
           expect(read.status).toBe(200);
           session = read.body.session;
           reads.push({ ...read.body, wrote: write.body.version });
@@ -284,7 +372,10 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       for (const strategy of ['monotonic-reads', 'bounded-staleness']) {
         await setStrategy(strategy, { max_wait_ms: 30, max_versions_behind: 2, max_ms_behind: 1000 });
         const reads = await pairs(100, 10);
-        expect({ strategy, violations: reads.filter((r) => r.monotonic_violation).length }).toEqual({ strategy, violations: 0 });
+        expect({ strategy, violations: reads.filter((r) => r.monotonic_violation).length }).toEqual({
+          strategy,
+          violations: 0,
+        });
       }
     });
   });
@@ -305,7 +396,11 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       const during = await version(replica1);
       expect(during.version).toBe(frozen);
       expect(during.versions_behind).toBeGreaterThanOrEqual(5);
-      const standby = await eventually(() => get(`${replica1}/admin/standby`), (r) => compareLsn(r.body.standby.receive_lsn, r.body.standby.replay_lsn) > 0, { timeoutMs: 5000 });
+      const standby = await eventually(
+        () => get(`${replica1}/admin/standby`),
+        (r) => compareLsn(r.body.standby.receive_lsn, r.body.standby.replay_lsn) > 0,
+        { timeoutMs: 5000 },
+      );
       expect(standby.body.standby).toMatchObject({ replay_paused: true, wal_receiver: 'streaming' });
 
       await setStrategy('read-your-writes', { max_wait_ms: 30 });
@@ -318,7 +413,10 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
         expect(r.body.served_by).not.toBe('replica1');
       }
 
-      expect((await post(`${replica1}/admin/standby/resume-replay`)).body).toEqual({ status: 'replay_resumed', replica: 'replica1' });
+      expect((await post(`${replica1}/admin/standby/resume-replay`)).body).toEqual({
+        status: 'replay_resumed',
+        replica: 'replica1',
+      });
       await level();
       expect((await version(replica1)).versions_behind).toBe(0);
     });
@@ -326,19 +424,35 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
     it('a cut-off standby stops receiving WAL (its receiver stops) and stays behind; healed, it reconnects and catches up', async () => {
       const cut = await post(`${replica2}/admin/standby/cut`);
       expect(cut.body).toEqual({ status: 'cut_off', replica: 'replica2' });
-      const stopped = await eventually(() => get(`${replica2}/admin/standby`), (r) => r.body.standby.wal_receiver === null, { timeoutMs: 10000 });
+      const stopped = await eventually(
+        () => get(`${replica2}/admin/standby`),
+        (r) => r.body.standby.wal_receiver === null,
+        { timeoutMs: 10000 },
+      );
       expect(stopped.body.standby.cut_off).toBe(true);
       const before = (await version(replica2)).version;
       const write = await post(`${primary}/data`, { key: 'cut', value: 1 });
-      await eventually(() => version(replica1), (v) => v.version >= write.body.version, { timeoutMs: 5000, intervalMs: 50 });
+      await eventually(
+        () => version(replica1),
+        (v) => v.version >= write.body.version,
+        { timeoutMs: 5000, intervalMs: 50 },
+      );
       await new Promise((r) => setTimeout(r, 1000));
       const behind = await version(replica2);
       expect(behind.version).toBe(before);
       expect(behind.versions_behind).toBeGreaterThanOrEqual(1);
 
       expect((await post(`${replica2}/admin/standby/heal`)).body).toEqual({ status: 'healed', replica: 'replica2' });
-      await eventually(() => version(replica2), (v) => v.version >= write.body.version, { timeoutMs: 15000, intervalMs: 50 });
-      const healed = await eventually(() => get(`${replica2}/admin/standby`), (r) => r.body.standby.wal_receiver === 'streaming', { timeoutMs: 10000 });
+      await eventually(
+        () => version(replica2),
+        (v) => v.version >= write.body.version,
+        { timeoutMs: 15000, intervalMs: 50 },
+      );
+      const healed = await eventually(
+        () => get(`${replica2}/admin/standby`),
+        (r) => r.body.standby.wal_receiver === 'streaming',
+        { timeoutMs: 10000 },
+      );
       expect(healed.body.standby.cut_off).toBe(false);
     });
   });
@@ -363,7 +477,10 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
     it('selecting postgres-streaming is refused with 409 naming the server; while selected, requests answer 503 naming it', async () => {
       const refused = await post(`${otherPrimary}/admin/replication-engine`, { engine: 'postgres-streaming' });
       expect(refused.status).toBe(409);
-      expect(refused.body).toMatchObject({ code: 'REPLICATION.ENGINE_UNAVAILABLE', details: { engine: 'postgres-streaming' } });
+      expect(refused.body).toMatchObject({
+        code: 'REPLICATION.ENGINE_UNAVAILABLE',
+        details: { engine: 'postgres-streaming' },
+      });
       expect(refused.body.message).toContain('replica2 (postgres://postgres@127.0.0.1:1/labs_streaming)');
       expect(refused.body.message).toContain('npm run infra');
       // the first app selected it: this one cannot serve it, and says why instead of hanging or 500
@@ -374,7 +491,11 @@ describeStreaming('replication lab, postgres-streaming engine (real PostgreSQL h
       expect(write.body.message).toContain('replica2');
       const health = await get(`${otherPrimary}/health`);
       expect(health.status).toBe(200);
-      expect(health.body).toMatchObject({ engine: 'postgres-streaming', available: false, standbys: { replica1: { up: true }, replica2: { up: false } } });
+      expect(health.body).toMatchObject({
+        engine: 'postgres-streaming',
+        available: false,
+        standbys: { replica1: { up: true }, replica2: { up: false } },
+      });
       // the first app's trio is untouched
       expect((await get(`${primary}/health`)).body).toMatchObject({ available: true });
     });

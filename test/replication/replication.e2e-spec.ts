@@ -11,7 +11,8 @@ describe('replication lab', () => {
   let replica2: string;
   let client: string;
 
-  const setDelay = (replica_url: string, delay_ms: number) => post(`${primary}/admin/replication-delay`, { replica_url, delay_ms });
+  const setDelay = (replica_url: string, delay_ms: number) =>
+    post(`${primary}/admin/replication-delay`, { replica_url, delay_ms });
   const setStrategy = (strategy: string) => post(`${client}/admin/read-strategy`, { strategy });
   const metricsText = async () => (await fetch(`${app.url}/metrics`)).text();
   const metric = (text: string, name: string, labels: string) => {
@@ -45,8 +46,16 @@ describe('replication lab', () => {
 
     it('answers /health on the four seed ports', async () => {
       expect((await get(`${primary}/health`)).body).toEqual({ status: 'ok', service: 'primary' });
-      expect((await get(`${replica1}/health`)).body).toEqual({ status: 'ok', service: 'replica1', replica_id: 'replica1' });
-      expect((await get(`${replica2}/health`)).body).toEqual({ status: 'ok', service: 'replica2', replica_id: 'replica2' });
+      expect((await get(`${replica1}/health`)).body).toEqual({
+        status: 'ok',
+        service: 'replica1',
+        replica_id: 'replica1',
+      });
+      expect((await get(`${replica2}/health`)).body).toEqual({
+        status: 'ok',
+        service: 'replica2',
+        replica_id: 'replica2',
+      });
       expect((await get(`${client}/health`)).body).toEqual({ status: 'ok', service: 'client' });
     });
 
@@ -59,7 +68,12 @@ describe('replication lab', () => {
       });
       const write = await post(`${primary}/data`, { key: 'greeting', value: 'Hello, Distributed World!' });
       expect(write.status).toBe(200);
-      expect(write.body).toMatchObject({ version: 1, key: 'greeting', value: 'Hello, Distributed World!', replication_started: true });
+      expect(write.body).toMatchObject({
+        version: 1,
+        key: 'greeting',
+        value: 'Hello, Distributed World!',
+        replication_started: true,
+      });
       expect(write.body.write_id).toMatch(/^[0-9a-f]{8}$/);
       expect(typeof write.body.write_timestamp).toBe('number');
       expect((await get(`${primary}/version`)).body).toMatchObject({ source: 'primary', version: 1 });
@@ -67,8 +81,16 @@ describe('replication lab', () => {
       expect(r2.body).toMatchObject({ source: 'replica2', version: 0, versions_behind: 1 });
       expect(r2.body.ms_behind).toBeGreaterThanOrEqual(0);
       await new Promise((r) => setTimeout(r, 2000));
-      for (const [url, source] of [[replica1, 'replica1'], [replica2, 'replica2']]) {
-        expect((await get(`${url}/version`)).body).toMatchObject({ source, version: 1, versions_behind: 0, ms_behind: 0 });
+      for (const [url, source] of [
+        [replica1, 'replica1'],
+        [replica2, 'replica2'],
+      ]) {
+        expect((await get(`${url}/version`)).body).toMatchObject({
+          source,
+          version: 1,
+          versions_behind: 0,
+          ms_behind: 0,
+        });
       }
     });
 
@@ -84,7 +106,11 @@ describe('replication lab', () => {
       expect(typeof res.body.note).toBe('string');
 
       const compare = await get(`${client}/read-compare`);
-      expect(compare.body.primary).toMatchObject({ source: 'primary', version: 2, data: { greeting: 'Hello, Distributed World!' } });
+      expect(compare.body.primary).toMatchObject({
+        source: 'primary',
+        version: 2,
+        data: { greeting: 'Hello, Distributed World!' },
+      });
       expect(Object.keys(compare.body.replicas).sort()).toEqual(['lab14-replica1', 'lab14-replica2']);
       expect(compare.body.analysis.primary_version).toBe(2);
       expect(compare.body.analysis).toHaveProperty('stale_replicas');
@@ -125,7 +151,10 @@ describe('replication lab', () => {
         delay_ms: 3000,
         all_delays: { 'http://lab14-replica1:8001': 500, 'http://lab14-replica2:8002': 3000 },
       });
-      const res = await post(`${client}/write-and-wait?timeout_ms=10000`, { key: 'slow-replica', value: 'testing-longer-delay' });
+      const res = await post(`${client}/write-and-wait?timeout_ms=10000`, {
+        key: 'slow-replica',
+        value: 'testing-longer-delay',
+      });
       expect(res.body.consistency_achieved).toBe(true);
       expect(res.body.consistency_time_ms).toBeGreaterThanOrEqual(3000);
       expect(res.body.consistency_time_ms).toBeLessThanOrEqual(3200);
@@ -144,7 +173,10 @@ describe('replication lab', () => {
       const data = await get(`${primary}/data`);
       expect(data.body.version).toBe(write.body.version);
       expect(data.body.data['ryw-test']).toBe('read-your-writes-demo');
-      const waited = await post(`${client}/write-and-wait?timeout_ms=5000`, { key: 'ryw-wait', value: 'waited-for-consistency' });
+      const waited = await post(`${client}/write-and-wait?timeout_ms=5000`, {
+        key: 'ryw-wait',
+        value: 'waited-for-consistency',
+      });
       expect(waited.body.consistency_achieved).toBe(true);
       for (const url of [replica1, replica2]) {
         expect((await get(`${url}/version`)).body.version).toBe(waited.body.write_result.version);
@@ -169,7 +201,8 @@ describe('replication lab', () => {
     it('a replica fills a gap from the primary’s log, ignores old and duplicate entries, and never goes back', async () => {
       await setDelay('replica1', 60000);
       const versions: number[] = [];
-      for (let i = 1; i <= 5; i++) versions.push((await post(`${primary}/data`, { key: `k${i}`, value: i })).body.version);
+      for (let i = 1; i <= 5; i++)
+        versions.push((await post(`${primary}/data`, { key: `k${i}`, value: i })).body.version);
       const log = await get(`${primary}/log?after=0`);
       expect(log.body.entries.map((e: { lsn: number }) => e.lsn)).toEqual([1, 2, 3, 4, 5]);
       const epoch = log.body.epoch;
@@ -177,7 +210,10 @@ describe('replication lab', () => {
       expect(only5.body).toMatchObject({ status: 'replicated', replica_id: 'replica1', version: 5 });
       const old = await post(`${replica1}/replicate`, { epoch, entries: [log.body.entries[2], log.body.entries[2]] });
       expect(old.body).toMatchObject({ version: 5, applied: 0, ignored: 2 });
-      const stale = await post(`${replica1}/replicate`, { epoch: epoch - 1, entries: [{ ...log.body.entries[0], lsn: 99 }] });
+      const stale = await post(`${replica1}/replicate`, {
+        epoch: epoch - 1,
+        entries: [{ ...log.body.entries[0], lsn: 99 }],
+      });
       expect(stale.body.version).toBe(5);
       const data = await get(`${replica1}/data`);
       expect(data.body.data).toEqual({ k1: 1, k2: 2, k3: 3, k4: 4, k5: 5 });
@@ -197,13 +233,19 @@ describe('replication lab', () => {
         for (let i = 0; i < 150; i++) {
           const res = await post(`${primary}/data`, { key: `stream-${i % 20}`, value: i });
           expect(res.status).toBe(200);
-          if (i === 50) expect((await post(`${app.url}/admin/labs/replication/nodes/replica1/crash`)).body.up).toBe(false);
-          if (i === 100) expect((await post(`${app.url}/admin/labs/replication/nodes/replica1/restart`)).body.up).toBe(true);
+          if (i === 50)
+            expect((await post(`${app.url}/admin/labs/replication/nodes/replica1/crash`)).body.up).toBe(false);
+          if (i === 100)
+            expect((await post(`${app.url}/admin/labs/replication/nodes/replica1/restart`)).body.up).toBe(true);
         }
       })();
       await writer;
       const head = (await get(`${primary}/version`)).body.version;
-      await eventually(() => get(`${replica1}/version`), (r) => r.body.version === head, { timeoutMs: 15000 });
+      await eventually(
+        () => get(`${replica1}/version`),
+        (r) => r.body.version === head,
+        { timeoutMs: 15000 },
+      );
       writing = false;
       await sampler;
       expect(seen.length).toBeGreaterThan(10);
@@ -218,7 +260,11 @@ describe('replication lab', () => {
       await new Promise((r) => setTimeout(r, 1800));
       expect((await get(`${replica2}/version`)).body.version).toBe(0);
       expect((await post(`${app.url}/admin/labs/replication/nodes/primary/restart`)).body.up).toBe(true);
-      await eventually(() => get(`${replica2}/version`), (r) => r.body.version === 3, { timeoutMs: 5000 });
+      await eventually(
+        () => get(`${replica2}/version`),
+        (r) => r.body.version === 3,
+        { timeoutMs: 5000 },
+      );
       expect((await get(`${replica2}/data`)).body.data).toEqual({ q1: 1, q2: 2, q3: 3 });
     });
   });
@@ -231,11 +277,19 @@ describe('replication lab', () => {
       const per = total / workers;
       const results = await runConcurrently(workers, async (w) => {
         let session: string | undefined;
-        const reads: Array<{ missed_own_write: boolean; monotonic_violation: boolean; served_by: string; version: number; wrote: number }> = [];
+        const reads: Array<{
+          missed_own_write: boolean;
+          monotonic_violation: boolean;
+          served_by: string;
+          version: number;
+          wrote: number;
+        }> = [];
         for (let i = 0; i < per; i++) {
           const write = await post(`${client}/writes`, { key: `s${w}-${i}`, value: i, session });
           expect(write.status).toBe(200);
-          const read = await get(`${client}/reads?key=${encodeURIComponent(`s${w}-${i}`)}&session=${write.body.session}`);
+          const read = await get(
+            `${client}/reads?key=${encodeURIComponent(`s${w}-${i}`)}&session=${write.body.session}`,
+          );
           expect(read.status).toBe(200);
           session = read.body.session;
           reads.push({ ...read.body, wrote: write.body.version });
@@ -256,8 +310,16 @@ describe('replication lab', () => {
       const served = ['replica1', 'replica2', 'primary'].reduce(
         (n, by) =>
           n +
-          metric(after, 'replication_session_reads_total', `strategy="read-your-writes",served_by="${by}",outcome="consistent"`) -
-          metric(before, 'replication_session_reads_total', `strategy="read-your-writes",served_by="${by}",outcome="consistent"`),
+          metric(
+            after,
+            'replication_session_reads_total',
+            `strategy="read-your-writes",served_by="${by}",outcome="consistent"`,
+          ) -
+          metric(
+            before,
+            'replication_session_reads_total',
+            `strategy="read-your-writes",served_by="${by}",outcome="consistent"`,
+          ),
         0,
       );
       expect(served).toBe(1000);
@@ -277,8 +339,16 @@ describe('replication lab', () => {
       const counted = ['replica1', 'replica2'].reduce(
         (n, by) =>
           n +
-          metric(after, 'replication_session_reads_total', `strategy="any-replica",served_by="${by}",outcome="missed_own_write"`) -
-          metric(before, 'replication_session_reads_total', `strategy="any-replica",served_by="${by}",outcome="missed_own_write"`),
+          metric(
+            after,
+            'replication_session_reads_total',
+            `strategy="any-replica",served_by="${by}",outcome="missed_own_write"`,
+          ) -
+          metric(
+            before,
+            'replication_session_reads_total',
+            `strategy="any-replica",served_by="${by}",outcome="missed_own_write"`,
+          ),
         0,
       );
       expect(counted).toBe(misses.length);
@@ -290,15 +360,18 @@ describe('replication lab', () => {
       expect(fresh).toBeLessThan(sampled);
     });
 
-    it.each(['primary-only', 'monotonic-reads', 'bounded-staleness'])('%s: session reads never go back in time', async (strategy) => {
-      await setStrategy(strategy);
-      const reads = await pairs(100, 5);
-      expect(reads.filter((r) => r.monotonic_violation)).toHaveLength(0);
-      if (strategy === 'primary-only') {
-        expect(reads.filter((r) => r.missed_own_write)).toHaveLength(0);
-        expect(reads.every((r) => r.served_by === 'primary')).toBe(true);
-      }
-    });
+    it.each(['primary-only', 'monotonic-reads', 'bounded-staleness'])(
+      '%s: session reads never go back in time',
+      async (strategy) => {
+        await setStrategy(strategy);
+        const reads = await pairs(100, 5);
+        expect(reads.filter((r) => r.monotonic_violation)).toHaveLength(0);
+        if (strategy === 'primary-only') {
+          expect(reads.filter((r) => r.missed_own_write)).toHaveLength(0);
+          expect(reads.every((r) => r.served_by === 'primary')).toBe(true);
+        }
+      },
+    );
 
     it('shows the selection in /admin/labs, as the seed-style admin endpoint set it', async () => {
       await post(`${client}/admin/read-strategy`, { strategy: 'bounded-staleness', max_versions_behind: 3 });
@@ -323,11 +396,46 @@ describe('replication lab', () => {
       ['missing value', 'POST', '/data', { key: 'k' }, 400, 'REQUEST.VALIDATION_FAILED'],
       ['key of the wrong type', 'POST', '/data', { key: 5, value: 1 }, 400, 'REQUEST.VALIDATION_FAILED'],
       ['unknown field', 'POST', '/data', { key: 'k', value: 1, extra: true }, 400, 'REQUEST.VALIDATION_FAILED'],
-      ['unknown replica', 'POST', '/admin/replication-delay', { replica_url: 'http://lab14-replica9:8009', delay_ms: 10 }, 400, 'REPLICATION.UNKNOWN_REPLICA'],
-      ['negative delay', 'POST', '/admin/replication-delay', { replica_url: 'replica1', delay_ms: -5 }, 400, 'REQUEST.VALIDATION_FAILED'],
-      ['fractional delay', 'POST', '/admin/replication-delay', { replica_url: 'replica1', delay_ms: 1.5 }, 400, 'REQUEST.VALIDATION_FAILED'],
-      ['negative delay in the map', 'POST', '/admin/replication-delays', { delays: { replica1: -1 } }, 400, 'REQUEST.VALIDATION_FAILED'],
-      ['unknown replica in the map', 'POST', '/admin/replication-delays', { delays: { nope: 1 } }, 400, 'REPLICATION.UNKNOWN_REPLICA'],
+      [
+        'unknown replica',
+        'POST',
+        '/admin/replication-delay',
+        { replica_url: 'http://lab14-replica9:8009', delay_ms: 10 },
+        400,
+        'REPLICATION.UNKNOWN_REPLICA',
+      ],
+      [
+        'negative delay',
+        'POST',
+        '/admin/replication-delay',
+        { replica_url: 'replica1', delay_ms: -5 },
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'fractional delay',
+        'POST',
+        '/admin/replication-delay',
+        { replica_url: 'replica1', delay_ms: 1.5 },
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'negative delay in the map',
+        'POST',
+        '/admin/replication-delays',
+        { delays: { replica1: -1 } },
+        400,
+        'REQUEST.VALIDATION_FAILED',
+      ],
+      [
+        'unknown replica in the map',
+        'POST',
+        '/admin/replication-delays',
+        { delays: { nope: 1 } },
+        400,
+        'REPLICATION.UNKNOWN_REPLICA',
+      ],
     ])('primary: %s', async (_name, method, path, body, status, code) => {
       const before = (await get(`${primary}/state`)).body;
       const res = await request(method, `${primary}${path}`, body);
@@ -349,7 +457,13 @@ describe('replication lab', () => {
         ['POST', `${client}/admin/read-strategy`, { strategy: 'eventually-maybe' }, 400, 'ADMIN.UNKNOWN_STRATEGY'],
         ['POST', `${client}/admin/read-strategy`, { max_wait_ms: -1 }, 400, 'REQUEST.VALIDATION_FAILED'],
         ['POST', `${primary}/data`, '{"key": "k", ', 400, 'REQUEST.MALFORMED_JSON'],
-        ['POST', `${replica1}/replicate`, { epoch: 1, entries: [{ lsn: -3, key: 'k', value: 1, write_id: 'x', write_timestamp: 1 }] }, 400, 'REQUEST.VALIDATION_FAILED'],
+        [
+          'POST',
+          `${replica1}/replicate`,
+          { epoch: 1, entries: [{ lsn: -3, key: 'k', value: 1, write_id: 'x', write_timestamp: 1 }] },
+          400,
+          'REQUEST.VALIDATION_FAILED',
+        ],
         ['POST', `${replica1}/replicate`, { entries: [] }, 400, 'REQUEST.VALIDATION_FAILED'],
         ['GET', `${replica1}/version?min_version=-1`, undefined, 400, 'REQUEST.VALIDATION_FAILED'],
       ];
@@ -387,17 +501,28 @@ describe('replication lab: a replica in a process of its own', () => {
       await post(`${primary}/admin/reset`);
       await post(`${primary}/admin/replication-delays`, { delays: { replica1: 20, replica2: 20 } });
       for (let i = 0; i < 30; i++) expect((await post(`${primary}/data`, { key: `p${i}`, value: i })).status).toBe(200);
-      await eventually(() => get(`${replica2()}/version`), (r) => r.body.version === 30, { timeoutMs: 10000 });
+      await eventually(
+        () => get(`${replica2()}/version`),
+        (r) => r.body.version === 30,
+        { timeoutMs: 10000 },
+      );
 
       await solo.close();
-      for (let i = 30; i < 60; i++) expect((await post(`${primary}/data`, { key: `p${i}`, value: i })).status).toBe(200);
+      for (let i = 30; i < 60; i++)
+        expect((await post(`${primary}/data`, { key: `p${i}`, value: i })).status).toBe(200);
       solo = await startApp({ LABS: 'replication:replica2' });
       const resumed = await get(`${replica2()}/version`);
       expect(resumed.body.version).toBeGreaterThanOrEqual(30);
-      await eventually(() => get(`${replica2()}/version`), (r) => r.body.version === 60, { timeoutMs: 10000 });
+      await eventually(
+        () => get(`${replica2()}/version`),
+        (r) => r.body.version === 60,
+        { timeoutMs: 10000 },
+      );
       expect((await get(`${replica2()}/data`)).body.data).toEqual((await get(`${primary}/data`)).body.data);
     } finally {
-      await post(`${primary}/admin/replication-delays`, { delays: { replica1: 500, replica2: 1500 } }).catch(() => undefined);
+      await post(`${primary}/admin/replication-delays`, { delays: { replica1: 500, replica2: 1500 } }).catch(
+        () => undefined,
+      );
       await solo.close();
       await main.close();
     }

@@ -74,8 +74,16 @@ describe('parseRunbook', () => {
     ['attributes that are not JSON', `${fence}bash {name: x}\necho hi\n${fence}`, /must be a JSON object/],
     ['an unclosed fence', `${fence}bash {"name": "x"}\necho hi`, /never closed/],
     ['a check before any block', '<!-- expect: hi -->', /must follow a named shell block/],
-    ['an unknown runner option', `${fence}bash {"name": "x"}\necho\n${fence}\n<!-- runner: sometimes -->`, /runner takes/],
-    ['a misspelt check', `${fence}bash {"name": "x"}\necho\n${fence}\n<!-- expects: hi -->`, /malformed runner comment/],
+    [
+      'an unknown runner option',
+      `${fence}bash {"name": "x"}\necho\n${fence}\n<!-- runner: sometimes -->`,
+      /runner takes/,
+    ],
+    [
+      'a misspelt check',
+      `${fence}bash {"name": "x"}\necho\n${fence}\n<!-- expects: hi -->`,
+      /malformed runner comment/,
+    ],
     ['a bad regex', `${fence}bash {"name": "x"}\necho\n${fence}\n<!-- expect: /(/ -->`, /bad regex/],
   ])('rejects %s with the line', (_what, text, message) => {
     expect(() => parseRunbook(text)).toThrow(RunbookSyntaxError);
@@ -169,7 +177,13 @@ describe('evaluate', () => {
     parseRunbook(doc(`${fence}bash {"name": "under-test"}`, code, fence, checks))[0];
 
   it('passes when every expectation holds', () => {
-    const block = blockOf(['<!-- expect: SAFE - No double bookings -->', '<!-- expect-not: UNSAFE -->', '<!-- expect-json: .count == 0 -->'].join('\n'));
+    const block = blockOf(
+      [
+        '<!-- expect: SAFE - No double bookings -->',
+        '<!-- expect-not: UNSAFE -->',
+        '<!-- expect-json: .count == 0 -->',
+      ].join('\n'),
+    );
     const output = ['  SAFE - No double bookings', '{', '  "double_bookings": [],', '  "count": 0', '}'].join('\n');
     expect(evaluate(block, ok(output, marker(200)))).toEqual([]);
   });
@@ -182,7 +196,13 @@ describe('evaluate', () => {
   });
 
   it('fails on a regex that does not match, a forbidden string and a jq filter that does not hold', () => {
-    const block = blockOf(['<!-- expect: /Testing none -+\\n  UNSAFE/ -->', '<!-- expect-not: UNSAFE -->', '<!-- expect-json: .count == 0 -->'].join('\n'));
+    const block = blockOf(
+      [
+        '<!-- expect: /Testing none -+\\n  UNSAFE/ -->',
+        '<!-- expect-not: UNSAFE -->',
+        '<!-- expect-json: .count == 0 -->',
+      ].join('\n'),
+    );
     const failures = evaluate(block, ok('--- Testing none ---\n  SAFE\nUNSAFE\n{"count": 1}\n'));
     expect(failures).toEqual([
       'expected /Testing none -+\\n  UNSAFE/ in the output',
@@ -199,9 +219,13 @@ describe('evaluate', () => {
 
   it('fails on a 404 (a renamed route) even when the block throws the body away', () => {
     const block = blockOf('<!-- expect: done -->', 'curl -s -o /dev/null http://localhost:8000/admin/stats; echo done');
-    expect(evaluate(block, ok('done\n', marker(404)))).toEqual(['HTTP 404 from GET http://127.0.0.1:28000/admin/stats']);
+    expect(evaluate(block, ok('done\n', marker(404)))).toEqual([
+      'HTTP 404 from GET http://127.0.0.1:28000/admin/stats',
+    ]);
     const many = Array.from({ length: 3 }, () => marker(404, 'POST', 'http://127.0.0.1:28100/transfers')).join('\n');
-    expect(evaluate(block, ok('done\n', many))).toEqual(['HTTP 404 from POST http://127.0.0.1:28100/transfers (3 times)']);
+    expect(evaluate(block, ok('done\n', many))).toEqual([
+      'HTTP 404 from POST http://127.0.0.1:28100/transfers (3 times)',
+    ]);
   });
 
   it('fails on an error body in the output, and on any 5xx even with expect-error', () => {
@@ -223,8 +247,12 @@ describe('evaluate', () => {
 
   it('fails on a non-zero exit and on a timeout', () => {
     const block = blockOf('<!-- expect: x -->');
-    expect(evaluate(block, { exitCode: 5, stdout: 'x', stderr: '', timedOut: false })).toEqual(['exited with status 5']);
-    expect(evaluate(block, { exitCode: null, stdout: 'x', stderr: '', timedOut: true })).toEqual(['timed out (limit: the default)']);
+    expect(evaluate(block, { exitCode: 5, stdout: 'x', stderr: '', timedOut: false })).toEqual([
+      'exited with status 5',
+    ]);
+    expect(evaluate(block, { exitCode: null, stdout: 'x', stderr: '', timedOut: true })).toEqual([
+      'timed out (limit: the default)',
+    ]);
   });
 
   it('reads the statuses the curl wrapper logged', () => {

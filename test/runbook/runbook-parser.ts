@@ -59,7 +59,10 @@ export function parseRunbook(markdown: string): RunbookBlock[] {
         const attributes = parseAttributes(rawAttributes, lineNo);
         const name = attributes.name;
         if (typeof name !== 'string' || name.trim() === '') {
-          throw new RunbookSyntaxError(lineNo, `a ${language} block needs a Runme name: \`\`\`${language} {"name": "..."}`);
+          throw new RunbookSyntaxError(
+            lineNo,
+            `a ${language} block needs a Runme name: \`\`\`${language} {"name": "..."}`,
+          );
         }
         current = {
           index: blocks.length,
@@ -176,7 +179,10 @@ export type PortMap = ReadonlyMap<number, string>;
 
 /** Points `localhost:<port>` / `127.0.0.1:<port>` of the app at where it runs; other ports stay. */
 export function rewritePorts(code: string, ports: PortMap): string {
-  return code.replace(/\b(localhost|127\.0\.0\.1):(\d{2,5})\b/g, (whole, _host: string, port: string) => ports.get(Number(port)) ?? whole);
+  return code.replace(
+    /\b(localhost|127\.0\.0\.1):(\d{2,5})\b/g,
+    (whole, _host: string, port: string) => ports.get(Number(port)) ?? whole,
+  );
 }
 
 /**
@@ -276,7 +282,10 @@ export const runJq: JqCheck = (filter, json) => {
   const res = spawnSync('jq', ['-e', filter], { input: JSON.stringify(json), encoding: 'utf8', timeout: 10000 });
   if (res.error) return { ok: false, error: res.error.message };
   if (res.status === 0) return { ok: true };
-  return { ok: false, error: res.status === 1 ? `gave ${res.stdout.trim() || 'false'}` : `jq failed: ${res.stderr.trim()}` };
+  return {
+    ok: false,
+    error: res.status === 1 ? `gave ${res.stdout.trim() || 'false'}` : `jq failed: ${res.stderr.trim()}`,
+  };
 };
 
 /** Why a block's run does not hold; empty when it passes. */
@@ -284,7 +293,8 @@ export function evaluate(block: RunbookBlock, result: BlockResult, jq: JqCheck =
   const d = block.directives;
   const failures: string[] = [];
   const output = withoutMarkers(result.stdout);
-  if (result.timedOut) failures.push(`timed out (limit: ${d.timeoutSeconds === undefined ? 'the default' : `${d.timeoutSeconds} s`})`);
+  if (result.timedOut)
+    failures.push(`timed out (limit: ${d.timeoutSeconds === undefined ? 'the default' : `${d.timeoutSeconds} s`})`);
   else if (result.exitCode !== 0) failures.push(`exited with status ${result.exitCode}`);
 
   const statuses = httpCalls(`${result.stdout}\n${result.stderr}\n${result.http ?? ''}`).filter((c) => c.status >= 100);
@@ -307,7 +317,8 @@ export function evaluate(block: RunbookBlock, result: BlockResult, jq: JqCheck =
   }
 
   for (const m of d.expect) if (!matches(m, output)) failures.push(`expected ${describeMatcher(m)} in the output`);
-  for (const m of d.expectNot) if (matches(m, output)) failures.push(`did not expect ${describeMatcher(m)} in the output`);
+  for (const m of d.expectNot)
+    if (matches(m, output)) failures.push(`did not expect ${describeMatcher(m)} in the output`);
   if (d.expectJson.length > 0) {
     const docs = jsonDocuments(output);
     const last = docs[docs.length - 1];

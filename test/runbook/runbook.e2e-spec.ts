@@ -118,12 +118,17 @@ describe('RUNBOOK.md: every runnable block against the app with all five labs', 
 
   for (const block of runnable) {
     const timeoutMs = (block.directives.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
-    it(`${block.name}`, async () => {
-      if (!running) throw new Error('the app did not start');
-      const result = await runBlock(block, ports, workDir);
-      if (VERBOSE) process.stdout.write(`\n=== ${block.name} (exit ${result.exitCode})\n${withoutMarkers(result.stdout)}\n`);
-      const failures = evaluate(block, result);
-      if (failures.length > 0) throw new Error(report(block, failures, result));
-    }, timeoutMs + 15000);
+    it(
+      `${block.name}`,
+      async () => {
+        if (!running) throw new Error('the app did not start');
+        const result = await runBlock(block, ports, workDir);
+        if (VERBOSE)
+          process.stdout.write(`\n=== ${block.name} (exit ${result.exitCode})\n${withoutMarkers(result.stdout)}\n`);
+        const failures = evaluate(block, result);
+        if (failures.length > 0) throw new Error(report(block, failures, result));
+      },
+      timeoutMs + 15000,
+    );
   }
 });

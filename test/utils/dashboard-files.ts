@@ -8,7 +8,9 @@ export const ROOT = join(__dirname, '..', '..');
 export const DASHBOARD_DIR = join(ROOT, 'observability', 'grafana', 'dashboards');
 
 export const datasources = (
-  parse(readFileSync(join(ROOT, 'observability', 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as {
+  parse(
+    readFileSync(join(ROOT, 'observability', 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8'),
+  ) as {
     datasources: ProvisionedDatasource[];
   }
 ).datasources.map(({ uid, type }) => ({ uid, type }));
@@ -26,4 +28,3 @@ export const dashboards = files.map((file) => {
 });
 
 export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' };
-

@@ -59,7 +59,11 @@ function datasourceOf(target: GrafanaTarget, panel: GrafanaPanel): DatasourceRef
 }
 
 /** Structural problems of one dashboard, each naming the dashboard and panel. */
-export function dashboardProblems(file: string, dashboard: GrafanaDashboard, datasources: ProvisionedDatasource[]): string[] {
+export function dashboardProblems(
+  file: string,
+  dashboard: GrafanaDashboard,
+  datasources: ProvisionedDatasource[],
+): string[] {
   const problems: string[] = [];
   const where = (panel?: GrafanaPanel) => `${file}${panel ? ` › panel "${panel.title ?? `#${panel.id}`}"` : ''}`;
   if (typeof dashboard.uid !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(dashboard.uid)) {
@@ -90,12 +94,16 @@ export function dashboardProblems(file: string, dashboard: GrafanaDashboard, dat
       const label = `${where(panel)} › target ${target.refId ?? '?'}`;
       if (!target.refId) problems.push(`${label}: no refId`);
       if (typeof ds !== 'object' || ds === null || !ds.uid || !ds.type) {
-        problems.push(`${label}: datasource must be an object { type, uid } of a provisioned datasource (got ${JSON.stringify(ds)})`);
+        problems.push(
+          `${label}: datasource must be an object { type, uid } of a provisioned datasource (got ${JSON.stringify(ds)})`,
+        );
         continue;
       }
       const known = datasources.find((d) => d.uid === ds.uid);
       if (!known || known.type !== ds.type) {
-        problems.push(`${label}: datasource ${JSON.stringify(ds)} is not provisioned (${datasources.map((d) => `${d.type}/${d.uid}`).join(', ')})`);
+        problems.push(
+          `${label}: datasource ${JSON.stringify(ds)} is not provisioned (${datasources.map((d) => `${d.type}/${d.uid}`).join(', ')})`,
+        );
       }
       if (ds.type === 'prometheus' && (typeof target.expr !== 'string' || target.expr.trim() === '')) {
         problems.push(`${label}: Prometheus target without expr`);
@@ -104,7 +112,10 @@ export function dashboardProblems(file: string, dashboard: GrafanaDashboard, dat
   }
   for (const variable of dashboard.templating?.list ?? []) {
     const ds = variable.datasource;
-    if (variable.type === 'query' && (typeof ds !== 'object' || ds === null || !datasources.some((d) => d.uid === ds.uid))) {
+    if (
+      variable.type === 'query' &&
+      (typeof ds !== 'object' || ds === null || !datasources.some((d) => d.uid === ds.uid))
+    ) {
       problems.push(`${where()} › variable $${variable.name}: datasource must reference a provisioned datasource uid`);
     }
   }
@@ -123,7 +134,12 @@ export function promQueriesOf(dashboard: GrafanaDashboard): PanelQuery[] {
   for (const panel of panelsOf(dashboard)) {
     for (const target of panel.targets ?? []) {
       const ds = datasourceOf(target, panel);
-      if (typeof ds === 'object' && ds?.type === 'prometheus' && typeof target.expr === 'string' && target.expr.trim()) {
+      if (
+        typeof ds === 'object' &&
+        ds?.type === 'prometheus' &&
+        typeof target.expr === 'string' &&
+        target.expr.trim()
+      ) {
         queries.push({ panel: panel.title ?? `#${panel.id}`, refId: target.refId ?? '?', expr: target.expr });
       }
     }
@@ -175,11 +191,14 @@ export function substituteVariables(expr: string, dashboard: GrafanaDashboard): 
 
   let result = replace(expr, (name, whole) => BUILTINS[name] ?? whole);
 
-  result = result.replace(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g, (whole, label: string, op: string, value: string) => {
-    if (!uses(value)) return whole;
-    if (op === '!=' || op === '!~') return `${label}!~"__no_such_value__"`;
-    return `${label}=~"${replace(value, () => '.*')}"`;
-  });
+  result = result.replace(
+    /([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g,
+    (whole, label: string, op: string, value: string) => {
+      if (!uses(value)) return whole;
+      if (op === '!=' || op === '!~') return `${label}!~"__no_such_value__"`;
+      return `${label}=~"${replace(value, () => '.*')}"`;
+    },
+  );
 
   return replace(result, (name) => {
     const variable = variables.get(name)!;
@@ -193,8 +212,21 @@ export function substituteVariables(expr: string, dashboard: GrafanaDashboard): 
 }
 
 const PROMQL_WORDS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset',
-  'inf', 'nan', 'atan2', 'le',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+  'le',
 ]);
 
 /**

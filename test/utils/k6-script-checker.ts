@@ -1,5 +1,12 @@
 import * as ts from 'typescript';
-import { LabName, SINGLE_LAB_BASE, isLabName, nodeOffset, nodeRoute, nodesOf } from '../../src/platform/config/lab-plan';
+import {
+  LabName,
+  SINGLE_LAB_BASE,
+  isLabName,
+  nodeOffset,
+  nodeRoute,
+  nodesOf,
+} from '../../src/platform/config/lab-plan';
 
 /**
  * Static checks of a k6 script, since k6 itself cannot run here: it parses as an ES module, imports
@@ -60,13 +67,15 @@ export function checkK6Script(
 ): K6CheckResult {
   const problems: string[] = [];
   const calls: K6Call[] = [];
-  const where = (node: ts.Node, sf: ts.SourceFile) => `${fileName}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
+  const where = (node: ts.Node, sf: ts.SourceFile) =>
+    `${fileName}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
 
-  const syntax = ts.transpileModule(source, {
-    fileName,
-    reportDiagnostics: true,
-    compilerOptions: { allowJs: true, module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).diagnostics ?? [];
+  const syntax =
+    ts.transpileModule(source, {
+      fileName,
+      reportDiagnostics: true,
+      compilerOptions: { allowJs: true, module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).diagnostics ?? [];
   for (const d of syntax) {
     const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : '?';
     problems.push(`${fileName}:${line}: syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
@@ -74,7 +83,8 @@ export function checkK6Script(
   if (syntax.length > 0) return { problems, calls };
 
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
-  if (!lab) problems.push(`${fileName}: scripts live under k6/<lab>/ (one of the labs), so their endpoints can be checked`);
+  if (!lab)
+    problems.push(`${fileName}: scripts live under k6/<lab>/ (one of the labs), so their endpoints can be checked`);
 
   // --- imports: ES module syntax, k6 built-ins only ---
   const httpNames = new Set<string>();
@@ -85,7 +95,9 @@ export function checkK6Script(
       moduleSyntax = true;
       const specifier = statement.moduleSpecifier.text;
       if (!K6_MODULES.includes(specifier)) {
-        problems.push(`${where(statement, sf)}: imports "${specifier}"; only k6 modules are allowed (${K6_MODULES.join(', ')})`);
+        problems.push(
+          `${where(statement, sf)}: imports "${specifier}"; only k6 modules are allowed (${K6_MODULES.join(', ')})`,
+        );
       }
       const clause = statement.importClause;
       if (specifier === 'k6/http' && clause) {
@@ -98,7 +110,10 @@ export function checkK6Script(
       }
     }
     if (ts.isExportAssignment(statement) || ts.isExportDeclaration(statement)) moduleSyntax = true;
-    if (ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+    if (
+      ts.canHaveModifiers(statement) &&
+      ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+    ) {
       moduleSyntax = true;
     }
   }
@@ -126,7 +141,8 @@ export function checkK6Script(
         problems.push(`${where(node, sf)}: unknown executor "${value}" (k6 has ${K6_EXECUTORS.join(', ')})`);
       }
     }
-    if ((ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) && isBaseUrlRead(node)) readsBaseUrl = true;
+    if ((ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) && isBaseUrlRead(node))
+      readsBaseUrl = true;
     if (
       lab &&
       ts.isBinaryExpression(node) &&
@@ -182,8 +198,7 @@ function hasDefaultExport(sf: ts.SourceFile): boolean {
   return sf.statements.some(
     (s) =>
       (ts.isExportAssignment(s) && !s.isExportEquals) ||
-      (ts.canHaveModifiers(s) &&
-        (ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ?? false)) ||
+      (ts.canHaveModifiers(s) && (ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ?? false)) ||
       (ts.isExportDeclaration(s) &&
         s.exportClause !== undefined &&
         ts.isNamedExports(s.exportClause) &&
@@ -235,8 +250,16 @@ function literalText(expr: ts.Expression, constants: Map<string, ts.Expression>,
 }
 
 /** Which k6/http function a callee is (`http.post`, a named import `post`), if any. */
-function httpFunctionOf(callee: ts.Expression, httpNames: Set<string>, httpFunctions: Map<string, string>): string | undefined {
-  if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && httpNames.has(callee.expression.text)) {
+function httpFunctionOf(
+  callee: ts.Expression,
+  httpNames: Set<string>,
+  httpFunctions: Map<string, string>,
+): string | undefined {
+  if (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    httpNames.has(callee.expression.text)
+  ) {
     return callee.name.text;
   }
   if (ts.isIdentifier(callee)) return httpFunctions.get(callee.text);
@@ -268,7 +291,8 @@ function httpCalls(
     return [{ method: method.toLowerCase(), path, line }];
   };
   if (fn in HTTP_METHODS) return one(HTTP_METHODS[fn], call.arguments[0]);
-  if (fn === 'request' || fn === 'asyncRequest') return one(literalText(call.arguments[0], constants), call.arguments[1]);
+  if (fn === 'request' || fn === 'asyncRequest')
+    return one(literalText(call.arguments[0], constants), call.arguments[1]);
   if (fn === 'batch') {
     const list = resolve(call.arguments[0], constants);
     if (!list || !(ts.isArrayLiteralExpression(list) || ts.isObjectLiteralExpression(list))) {
@@ -283,7 +307,9 @@ function httpCalls(
       if (ts.isArrayLiteralExpression(req)) return one(literalText(req.elements[0], constants), req.elements[1]);
       if (ts.isObjectLiteralExpression(req)) {
         const prop = (name: string) =>
-          req.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && propertyName(p.name) === name)?.initializer;
+          req.properties.find(
+            (p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && propertyName(p.name) === name,
+          )?.initializer;
         return one(prop('method') ? literalText(prop('method')!, constants) : 'GET', prop('url'));
       }
       return one('GET', req);
@@ -305,7 +331,10 @@ function resolve(expr: ts.Expression | undefined, constants: Map<string, ts.Expr
 function pathAfterBase(expr: ts.Expression, constants: Map<string, ts.Expression>): string | undefined {
   const parts = flatten(expr, constants);
   if (!parts || parts.length < 2 || typeof parts[0] === 'string') return undefined;
-  const rest = parts.slice(1).map((p) => (typeof p === 'string' ? p : '{}')).join('');
+  const rest = parts
+    .slice(1)
+    .map((p) => (typeof p === 'string' ? p : '{}'))
+    .join('');
   if (!rest.startsWith('/')) return undefined;
   return rest.split('?')[0].split('#')[0] || '/';
 }
@@ -332,7 +361,11 @@ function flatten(expr: ts.Expression, constants: Map<string, ts.Expression>, dep
   if (ts.isIdentifier(expr)) {
     const value = constants.get(expr.text);
     // A constant holding a URL template is expanded; any other identifier (BASE_URL, an id) is one piece.
-    if (value && (ts.isTemplateExpression(value) || (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.PlusToken))) {
+    if (
+      value &&
+      (ts.isTemplateExpression(value) ||
+        (ts.isBinaryExpression(value) && value.operatorToken.kind === ts.SyntaxKind.PlusToken))
+    ) {
       return flatten(value, constants, depth + 1);
     }
   }

@@ -45,7 +45,10 @@ export class WorkloadRecorder {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       await sleep(250);
-      const res = await fetch(`${nodeUrl(this.app, lab, node)}/health`).then((r) => r.status, () => 0);
+      const res = await fetch(`${nodeUrl(this.app, lab, node)}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (res === 200) return true;
     }
     return false;
@@ -72,7 +75,11 @@ export class WorkloadRecorder {
   /** Labs where every workload call found no route. */
   absentLabs(): LabName[] {
     const labs = unique(this.calls.map((c) => c.lab)) as LabName[];
-    return labs.filter((lab) => this.calls.filter((c) => c.lab === lab).every((c) => c.code === 'REQUEST.ROUTE_NOT_FOUND' && !c.path.startsWith('/health')));
+    return labs.filter((lab) =>
+      this.calls
+        .filter((c) => c.lab === lab)
+        .every((c) => c.code === 'REQUEST.ROUTE_NOT_FOUND' && !c.path.startsWith('/health')),
+    );
   }
 }
 
@@ -198,7 +205,8 @@ export const counterWorkload: LabWorkload = async (w) => {
 
 /** Seed 05: writes on the primary, stale reads from lagging replicas, waiting for consistency. */
 export const replicationWorkload: LabWorkload = async (w, round) => {
-  const primary = (method: string, path: string, body?: unknown) => w.call('replication', 'primary', method, path, body);
+  const primary = (method: string, path: string, body?: unknown) =>
+    w.call('replication', 'primary', method, path, body);
   const client = (method: string, path: string, body?: unknown) => w.call('replication', 'client', method, path, body);
   await primary('GET', '/health');
   await primary('GET', '/admin/replication-delays');

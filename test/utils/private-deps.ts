@@ -65,18 +65,40 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20
 export async function startPrivatePostgres(database = 'labs_test_private'): Promise<PrivateServer> {
   const dir = mkdtempSync(join(tmpdir(), 'labs-pg-'));
   execFileSync('chown', ['postgres', dir]);
-  execFileSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'runuser',
+    ['-u', 'postgres', '--', `${PG_BIN}/initdb`, '-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const port = await freePort();
   const child = spawn(
     'runuser',
-    ['-u', 'postgres', '--', `${PG_BIN}/postgres`, '-D', dir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+    [
+      '-u',
+      'postgres',
+      '--',
+      `${PG_BIN}/postgres`,
+      '-D',
+      dir,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+    ],
     { detached: true, stdio: 'ignore' },
   );
   const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
   await until('private PostgreSQL', async () => {
-    const client = new Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 1000 });
+    const client = new Client({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      connectionTimeoutMillis: 1000,
+    });
     await client.connect();
     await client.end();
     return true;
@@ -94,7 +116,11 @@ export async function startPrivatePostgres(database = 'labs_test_private'): Prom
     };
     let children: number[] = [];
     try {
-      children = execFileSync('pgrep', ['-P', String(postmaster)]).toString().split(/\s+/).filter(Boolean).map(Number);
+      children = execFileSync('pgrep', ['-P', String(postmaster)])
+        .toString()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
     } catch {
       /* no children */
     }
@@ -119,10 +145,14 @@ export async function startPrivatePostgres(database = 'labs_test_private'): Prom
 /** A throwaway redis-server on a free port, without persistence. */
 export async function startPrivateRedis(): Promise<PrivateServer> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   await until('private Redis', () => portAnswers(port));
   return {
     url: `redis://127.0.0.1:${port}/0`,

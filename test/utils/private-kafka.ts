@@ -1,6 +1,17 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,8 +66,17 @@ function kafkaLibs(): string {
   try {
     execFileSync(
       'mvn',
-      ['-q', '-B', '-Dstyle.color=never', '-f', join(ROOT, 'docker/kafka/pom.xml'), `-Dkafka.version=${KAFKA_VERSION}`,
-        'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
+      [
+        '-q',
+        '-B',
+        '-Dstyle.color=never',
+        '-f',
+        join(ROOT, 'docker/kafka/pom.xml'),
+        `-Dkafka.version=${KAFKA_VERSION}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${tmp}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
     );
   } catch (err) {
@@ -98,9 +118,7 @@ function kafkaAnswers(port: number): Promise<boolean> {
       socket.destroy();
       done(ok);
     };
-    socket.once('connect', () =>
-      socket.write(Buffer.from([0, 0, 0, 0x0a, 0, 0x12, 0, 0, 0, 0, 0, 0x2a, 0xff, 0xff])),
-    );
+    socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 0x0a, 0, 0x12, 0, 0, 0, 0, 0, 0x2a, 0xff, 0xff])));
     socket.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
       if (received.length >= 10) finish(received.readInt32BE(4) === 42 && received.readInt16BE(8) === 0);
@@ -185,7 +203,10 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
     process.once('exit', killOnExit);
     const deadline = started + startTimeoutMs;
     for (;;) {
-      if (!alive) throw new Error(`private Kafka exited during startup (code ${proc.exitCode}, ${proc.signalCode})\n${logTail()}`);
+      if (!alive)
+        throw new Error(
+          `private Kafka exited during startup (code ${proc.exitCode}, ${proc.signalCode})\n${logTail()}`,
+        );
       if (await kafkaAnswers(port)) {
         const log = existsSync(serverLog) ? readFileSync(serverLog).subarray(logOffset).toString('utf8') : '';
         if (log.includes(STARTED_LINE)) return Date.now() - started;

@@ -93,7 +93,10 @@ export async function startPrometheus(targets: string[], scrapeInterval = '1s'):
       await stop();
       throw new Error(`prometheus exited with ${child.exitCode}:\n${output}`);
     }
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
@@ -117,4 +120,3 @@ export async function startPrometheus(targets: string[], scrapeInterval = '1s'):
 
   return { url, query, lastScrape, stop };
 }
-

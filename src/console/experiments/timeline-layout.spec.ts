@@ -1,7 +1,14 @@
 import type { HistoryOp } from '../../platform/experiments/experiment.contract';
 import { anomalyIndex, layoutTimeline, parseHistoryLines } from './timeline-layout';
 
-const op = (index: number, type: HistoryOp['type'], process: HistoryOp['process'], f: string, time: number, extra: Partial<HistoryOp> = {}): HistoryOp => ({
+const op = (
+  index: number,
+  type: HistoryOp['type'],
+  process: HistoryOp['process'],
+  f: string,
+  time: number,
+  extra: Partial<HistoryOp> = {},
+): HistoryOp => ({
   index,
   type,
   process,
@@ -37,13 +44,25 @@ describe('timeline layout', () => {
 
   it('turns the nemesis start / stop ops into one shaded window', () => {
     const model = layoutTimeline(history);
-    expect(model.nemesis).toEqual([{ fault: 'pause-holder', target: 'booking', start: 15, end: 72, indices: [2, 5, 7, 8] }]);
+    expect(model.nemesis).toEqual([
+      { fault: 'pause-holder', target: 'booking', start: 15, end: 72, indices: [2, 5, 7, 8] },
+    ]);
   });
 
   it('keeps windows apart when the next fault starts before the last stop completed', () => {
     const fault = { fault: 'pause-lock-holder', params: { pause_ms: 600 } };
-    const n = (index: number, type: HistoryOp['type'], f: string, time: number) => op(index, type, 'nemesis', f, time, { value: fault });
-    const model = layoutTimeline([n(0, 'invoke', 'start', 10), n(1, 'ok', 'start', 12), n(2, 'invoke', 'stop', 20), n(3, 'invoke', 'start', 21), n(4, 'ok', 'stop', 22), n(5, 'ok', 'start', 23), n(6, 'invoke', 'stop', 30), n(7, 'ok', 'stop', 31)]);
+    const n = (index: number, type: HistoryOp['type'], f: string, time: number) =>
+      op(index, type, 'nemesis', f, time, { value: fault });
+    const model = layoutTimeline([
+      n(0, 'invoke', 'start', 10),
+      n(1, 'ok', 'start', 12),
+      n(2, 'invoke', 'stop', 20),
+      n(3, 'invoke', 'start', 21),
+      n(4, 'ok', 'stop', 22),
+      n(5, 'ok', 'start', 23),
+      n(6, 'invoke', 'stop', 30),
+      n(7, 'ok', 'stop', 31),
+    ]);
     expect(model.nemesis.map((w) => [w.start, w.end, w.indices])).toEqual([
       [10, 22, [0, 1, 2, 4]],
       [21, 31, [3, 5, 6, 7]],
@@ -60,6 +79,8 @@ describe('timeline layout', () => {
       { type: 'x', explanation: '', ops: [4] },
     ]);
     expect(byOp.get(4)).toEqual([0, 1]);
-    expect(parseHistoryLines(`${JSON.stringify(history[0])}\n\n${JSON.stringify(history[3])}\n`).map((o) => o.index)).toEqual([0, 3]);
+    expect(
+      parseHistoryLines(`${JSON.stringify(history[0])}\n\n${JSON.stringify(history[3])}\n`).map((o) => o.index),
+    ).toEqual([0, 3]);
   });
 });

@@ -44,7 +44,10 @@ function laneOf(op: HistoryOp, mode: LaneMode): string {
 
 function nemesisFault(value: unknown): { fault: string; target?: string } {
   const v = (value ?? {}) as { fault?: unknown; target?: unknown };
-  return { fault: typeof v.fault === 'string' ? v.fault : 'fault', target: typeof v.target === 'string' ? v.target : undefined };
+  return {
+    fault: typeof v.fault === 'string' ? v.fault : 'fault',
+    target: typeof v.target === 'string' ? v.target : undefined,
+  };
 }
 
 /**
@@ -80,7 +83,7 @@ export function layoutTimeline(history: readonly HistoryOp[], mode: LaneMode = '
           if (op.type === 'invoke') startPending.push(opened);
         }
       } else if (op.f === 'stop') {
-        const w = op.type === 'invoke' ? take(openFaults) : take(stopping) ?? take(openFaults);
+        const w = op.type === 'invoke' ? take(openFaults) : (take(stopping) ?? take(openFaults));
         if (w) {
           w.end = op.time;
           w.indices.push(op.index);

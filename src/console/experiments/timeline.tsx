@@ -6,7 +6,12 @@ const BAR_H = 16;
 const LABEL_W = 110;
 const TOP = 28;
 const GLYPH: Record<Bar['outcome'], string> = { ok: '✓', fail: '✕', info: '?', pending: '…' };
-const OUTCOME_WORD: Record<Bar['outcome'], string> = { ok: 'ok', fail: 'failed', info: 'unknown (info)', pending: 'pending' };
+const OUTCOME_WORD: Record<Bar['outcome'], string> = {
+  ok: 'ok',
+  fail: 'failed',
+  info: 'unknown (info)',
+  pending: 'pending',
+};
 
 export function describeBar(bar: Bar): string {
   const ms = ((bar.end - bar.start) / 1e6).toFixed(1);
@@ -36,7 +41,13 @@ export function Timeline(props: {
   const height = TOP + model.lanes.length * LANE_H + 8;
   const ticks = Array.from({ length: 6 }, (_, i) => (span * i) / 5);
   return (
-    <svg class="timeline" width={props.width} height={height} role="group" aria-label={`Timeline of ${model.bars.length} operations in ${model.lanes.length} lanes`}>
+    <svg
+      class="timeline"
+      width={props.width}
+      height={height}
+      role="group"
+      aria-label={`Timeline of ${model.bars.length} operations in ${model.lanes.length} lanes`}
+    >
       <defs>
         <pattern id="pattern-fail" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
           <rect width="6" height="6" class="pattern-fail-bg" />
@@ -65,12 +76,20 @@ export function Timeline(props: {
       ))}
       {model.nemesis.map((w, i) => (
         <g key={i} data-testid="nemesis-window">
-          <rect x={x(w.start)} y={TOP - 4} width={Math.max(2, x(w.end ?? model.end) - x(w.start))} height={height - TOP} class="nemesis-window">
+          <rect
+            x={x(w.start)}
+            y={TOP - 4}
+            width={Math.max(2, x(w.end ?? model.end) - x(w.start))}
+            height={height - TOP}
+            class="nemesis-window"
+          >
             <title>{`${w.fault}${w.target ? ` on ${w.target}` : ''}: ${(w.start / 1e6).toFixed(0)}–${w.end ? (w.end / 1e6).toFixed(0) : 'now'} ms`}</title>
           </rect>
           {/* The name where it fits; a narrow window shows just the mark (its name is in the tooltip). */}
           <text x={x(w.start) + 3} y={TOP + 6} class="nemesis-label">
-            {x(w.end ?? model.end) - x(w.start) > 7 * (w.fault.length + 3) ? `⚡ ${w.fault}${w.target ? ` ${w.target}` : ''}` : '⚡'}
+            {x(w.end ?? model.end) - x(w.start) > 7 * (w.fault.length + 3)
+              ? `⚡ ${w.fault}${w.target ? ` ${w.target}` : ''}`
+              : '⚡'}
           </text>
         </g>
       ))}
@@ -101,7 +120,14 @@ export function Timeline(props: {
               }
             }}
           >
-            <rect x={x0} y={y} width={w} height={BAR_H} rx={2} class={`op ${bar.outcome}${anomalous ? ' anomalous' : ''}${selected ? ' selected' : ''}`}>
+            <rect
+              x={x0}
+              y={y}
+              width={w}
+              height={BAR_H}
+              rx={2}
+              class={`op ${bar.outcome}${anomalous ? ' anomalous' : ''}${selected ? ' selected' : ''}`}
+            >
               <title>{describeBar(bar)}</title>
             </rect>
             {w >= 10 && (

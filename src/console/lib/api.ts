@@ -37,9 +37,17 @@ export function setAdminToken(token: string | undefined): void {
 }
 
 /** Answers with any HTTP status (a 409 is a lab outcome to show); throws only when the app did not answer. */
-export async function call<T = any>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<ApiAnswer<T>> {
+export async function call<T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = TIMEOUT_MS,
+): Promise<ApiAnswer<T>> {
   let response: Response;
-  const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> =
+    body === undefined
+      ? { accept: 'application/json' }
+      : { 'content-type': 'application/json', accept: 'application/json' };
   const token = method === 'GET' ? undefined : adminToken();
   if (token) headers['x-admin-token'] = token;
   try {
@@ -50,7 +58,9 @@ export async function call<T = any>(method: string, path: string, body?: unknown
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw new ApiError(`${method} ${path}: the app did not answer (${err instanceof Error ? err.message : String(err)})`);
+    throw new ApiError(
+      `${method} ${path}: the app did not answer (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const text = await response.text();
   let parsed: unknown = text;
@@ -75,13 +85,18 @@ export async function send<T = any>(method: string, path: string, body?: unknown
       );
     }
     const message = (answer.body as { message?: unknown } | null)?.message;
-    throw new ApiError(`${method} ${path} → ${answer.status}${typeof message === 'string' ? `: ${message}` : ''}`, answer.status, answer.body);
+    throw new ApiError(
+      `${method} ${path} → ${answer.status}${typeof message === 'string' ? `: ${message}` : ''}`,
+      answer.status,
+      answer.body,
+    );
   }
   return answer.body;
 }
 
 export const get = <T = any>(path: string) => send<T>('GET', path);
-export const post = <T = any>(path: string, body?: unknown, timeoutMs?: number) => send<T>('POST', path, body ?? {}, timeoutMs);
+export const post = <T = any>(path: string, body?: unknown, timeoutMs?: number) =>
+  send<T>('POST', path, body ?? {}, timeoutMs);
 
 type RefusalListener = (why: string | undefined) => void;
 const refusalListeners = new Set<RefusalListener>();
@@ -126,7 +141,9 @@ export function nudge(lab: string): void {
             : typeof answer.body?.message === 'string'
               ? answer.body.message
               : 'refused';
-        setRefusal(`The app refused to read ${lab} now (${answer.status}${code}): ${why}. The figures below catch up at the next read, within a second or two.`);
+        setRefusal(
+          `The app refused to read ${lab} now (${answer.status}${code}): ${why}. The figures below catch up at the next read, within a second or two.`,
+        );
       } else if (answer.ok) {
         setRefusal(undefined);
       }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
-export type SourceRead = { ok: true; status: number; body: any } | { ok: false; status?: number; error: string; body?: any };
+export type SourceRead =
+  { ok: true; status: number; body: any } | { ok: false; status?: number; error: string; body?: any };
 
 export interface NodeView {
   node: string;

@@ -36,7 +36,12 @@ export function ThemeToggle() {
   const [choice, setChoice] = useState<ThemeChoice>(storedTheme());
   useEffect(() => applyTheme(choice), [choice]);
   return (
-    <button type="button" class="ghost" onClick={() => setChoice(THEME_NEXT[choice])} aria-label={`Theme: ${choice}; change theme`}>
+    <button
+      type="button"
+      class="ghost"
+      onClick={() => setChoice(THEME_NEXT[choice])}
+      aria-label={`Theme: ${choice}; change theme`}
+    >
       {choice === 'dark' ? '☾ dark' : choice === 'light' ? '☀ light' : '◐ auto'}
     </button>
   );
@@ -70,7 +75,12 @@ function useReadRefusal(): string | undefined {
   return why;
 }
 
-export function Layout(props: { current: string; connection?: Connection; downSince?: number; children: ComponentChildren }) {
+export function Layout(props: {
+  current: string;
+  connection?: Connection;
+  downSince?: number;
+  children: ComponentChildren;
+}) {
   const refused = useReadRefusal();
   return (
     <div class="shell">
@@ -96,8 +106,8 @@ export function Layout(props: { current: string; connection?: Connection; downSi
       </header>
       {props.connection === 'down' && (
         <div class="banner bad" role="alert" data-testid="app-down">
-          ✕ The app is not answering{props.downSince ? ` since ${new Date(props.downSince).toLocaleTimeString()}` : ''} — reconnecting by
-          itself; the figures below are the last ones received.
+          ✕ The app is not answering{props.downSince ? ` since ${new Date(props.downSince).toLocaleTimeString()}` : ''}{' '}
+          — reconnecting by itself; the figures below are the last ones received.
         </div>
       )}
       {props.connection === 'absent' && (
@@ -116,9 +126,15 @@ export function Layout(props: { current: string; connection?: Connection; downSi
 }
 
 function ConnectionPill({ connection }: { connection: Connection }) {
-  const text = { live: '● live', connecting: '… connecting', down: '✕ app down', absent: '! not running here' }[connection];
+  const text = { live: '● live', connecting: '… connecting', down: '✕ app down', absent: '! not running here' }[
+    connection
+  ];
   return (
-    <span class={`pill ${connection === 'live' ? 'ok' : connection === 'down' ? 'bad' : 'warn'}`} data-testid="connection" data-state={connection}>
+    <span
+      class={`pill ${connection === 'live' ? 'ok' : connection === 'down' ? 'bad' : 'warn'}`}
+      data-testid="connection"
+      data-state={connection}
+    >
       {text}
     </span>
   );
@@ -136,7 +152,13 @@ export function Badge(props: { tone: Tone; children: ComponentChildren; testid?:
   );
 }
 
-export function Panel(props: { title: string; children: ComponentChildren; class?: string; testid?: string; actions?: ComponentChildren }) {
+export function Panel(props: {
+  title: string;
+  children: ComponentChildren;
+  class?: string;
+  testid?: string;
+  actions?: ComponentChildren;
+}) {
   return (
     <section class={`panel ${props.class ?? ''}`} data-testid={props.testid} aria-label={props.title}>
       <div class="panel-head">
@@ -157,7 +179,13 @@ export function Stat(props: { label: string; value: ComponentChildren; tone?: To
   );
 }
 
-export function Toggle(props: { label: string; checked: boolean; onChange: (v: boolean) => void; disabled?: boolean; testid?: string }) {
+export function Toggle(props: {
+  label: string;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  disabled?: boolean;
+  testid?: string;
+}) {
   return (
     <label class="toggle">
       <input
@@ -232,7 +260,9 @@ export function useActions() {
     setMessage(undefined);
     fn()
       .then((text) => setMessage(text ? { tone: 'info', text } : undefined))
-      .catch((err: unknown) => setMessage({ tone: 'bad', text: err instanceof ApiError || err instanceof Error ? err.message : String(err) }))
+      .catch((err: unknown) =>
+        setMessage({ tone: 'bad', text: err instanceof ApiError || err instanceof Error ? err.message : String(err) }),
+      )
       .finally(() => setBusy(undefined));
   };
   return { busy, message, run, setMessage };

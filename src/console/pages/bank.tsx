@@ -36,10 +36,24 @@ interface Transfer {
 }
 
 const STRATEGIES = [
-  { key: 'vulnerable', description: 'Check the balance, then debit and credit in separate statements: the check-then-act window is open.', unsafe: true },
-  { key: 'safe', description: 'Safe mode: one transaction, both rows locked FOR UPDATE in id order, then check and move.' },
-  { key: 'read-committed', description: 'Check-then-act in one READ COMMITTED transaction without locks: still double spends.', unsafe: true },
-  { key: 'repeatable-read', description: 'REPEATABLE READ: the second writer gets a serialization failure and retries.' },
+  {
+    key: 'vulnerable',
+    description: 'Check the balance, then debit and credit in separate statements: the check-then-act window is open.',
+    unsafe: true,
+  },
+  {
+    key: 'safe',
+    description: 'Safe mode: one transaction, both rows locked FOR UPDATE in id order, then check and move.',
+  },
+  {
+    key: 'read-committed',
+    description: 'Check-then-act in one READ COMMITTED transaction without locks: still double spends.',
+    unsafe: true,
+  },
+  {
+    key: 'repeatable-read',
+    description: 'REPEATABLE READ: the second writer gets a serialization failure and retries.',
+  },
   { key: 'serializable', description: 'SERIALIZABLE: PostgreSQL aborts one of the two; it retries and is refused.' },
 ];
 
@@ -65,7 +79,9 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
       // The seed's guaranteed race: a barrier holds the first transfer until the second arrives.
       await post('/bank/admin/settings', { barrier_enabled: true, barrier_count: 2 });
       const answers = await Promise.all(
-        ['bob', 'charlie'].map((to) => call('POST', '/bank/transfer', { from_account: 'alice', to_account: to, amount: 800 }, 40_000)),
+        ['bob', 'charlie'].map((to) =>
+          call('POST', '/bank/transfer', { from_account: 'alice', to_account: to, amount: 800 }, 40_000),
+        ),
       );
       await post('/bank/admin/settings', { barrier_enabled: false });
       setOutcome(
@@ -124,7 +140,8 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
                   </Badge>
                 ) : (
                   <Badge tone="bad" testid="money-conserved">
-                    money NOT conserved: ${fmt(inv.total, 2)} instead of ${fmt(inv.expected_total, 2)} ({fmt(inv.difference, 2)})
+                    money NOT conserved: ${fmt(inv.total, 2)} instead of ${fmt(inv.expected_total, 2)} (
+                    {fmt(inv.difference, 2)})
                   </Badge>
                 )}
               </p>
@@ -140,7 +157,9 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
                 )}
               </p>
               <p>
-                <Badge tone={inv.ledger_consistent ? 'ok' : 'bad'}>ledger {inv.ledger_consistent ? 'matches the balances' : 'does not match'}</Badge>{' '}
+                <Badge tone={inv.ledger_consistent ? 'ok' : 'bad'}>
+                  ledger {inv.ledger_consistent ? 'matches the balances' : 'does not match'}
+                </Badge>{' '}
                 <span class="small muted">races detected since reset: {inv.race_hits_since_reset}</span>
               </p>
             </div>
@@ -167,7 +186,9 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
               label="debug delay in the check-then-act window"
               checked={settings?.delay_enabled ?? false}
               disabled={!settings || busy !== undefined}
-              onChange={(v) => update({ delay_enabled: v, delay_ms: delayMs ?? settings?.delay_ms }, `Delay ${v ? 'on' : 'off'}.`)}
+              onChange={(v) =>
+                update({ delay_enabled: v, delay_ms: delayMs ?? settings?.delay_ms }, `Delay ${v ? 'on' : 'off'}.`)
+              }
             />
             <label class="inline">
               delay ms{' '}
@@ -187,13 +208,25 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
               disabled={!settings || busy !== undefined}
               onChange={(v) => update({ barrier_enabled: v }, `Barrier ${v ? 'on' : 'off'}.`)}
             />
-            {settings && settings.barrier_waiting > 0 && <Badge tone="warn">{settings.barrier_waiting} waiting at the barrier</Badge>}
+            {settings && settings.barrier_waiting > 0 && (
+              <Badge tone="warn">{settings.barrier_waiting} waiting at the barrier</Badge>
+            )}
           </div>
           <div class="actions">
-            <ActionButton primary label="Two $800 transfers from alice" name="attack" busy={busy} onClick={twoTransfers} testid="attack" />
+            <ActionButton
+              primary
+              label="Two $800 transfers from alice"
+              name="attack"
+              busy={busy}
+              onClick={twoTransfers}
+              testid="attack"
+            />
             <ActionButton label="Reset accounts" name="reset" busy={busy} onClick={reset} />
           </div>
-          <p class="small muted">The attack resets the accounts, turns the barrier on so both transfers pass the check together, sends them, and turns it off.</p>
+          <p class="small muted">
+            The attack resets the accounts, turns the barrier on so both transfers pass the check together, sends them,
+            and turns it off.
+          </p>
           <Message message={message} />
           {outcome && (
             <ul class="result" data-testid="attack-result">
@@ -217,20 +250,25 @@ export function BankPage({ snapshot }: { snapshot?: LabSnapshot }) {
             </tr>
           </thead>
           <tbody>
-            {transfers.slice(-10).reverse().map((t) => (
-              <tr key={t.id}>
-                <td>{new Date(t.timestamp).toLocaleTimeString()}</td>
-                <td>
-                  {t.from_account} → {t.to_account} ${fmt(t.amount, 2)}
-                </td>
-                <td class={t.from_balance_after < 0 ? 'neg' : ''}>
-                  ${fmt(t.from_balance_before, 2)} → ${fmt(t.from_balance_after, 2)}
-                </td>
-                <td>{t.status === 'success' ? <Badge tone="ok">success</Badge> : <Badge tone="warn">{t.status}</Badge>}</td>
-                <td>{t.strategy}</td>
-                <td>{fmt(t.duration_ms, 1)}</td>
-              </tr>
-            ))}
+            {transfers
+              .slice(-10)
+              .reverse()
+              .map((t) => (
+                <tr key={t.id}>
+                  <td>{new Date(t.timestamp).toLocaleTimeString()}</td>
+                  <td>
+                    {t.from_account} → {t.to_account} ${fmt(t.amount, 2)}
+                  </td>
+                  <td class={t.from_balance_after < 0 ? 'neg' : ''}>
+                    ${fmt(t.from_balance_before, 2)} → ${fmt(t.from_balance_after, 2)}
+                  </td>
+                  <td>
+                    {t.status === 'success' ? <Badge tone="ok">success</Badge> : <Badge tone="warn">{t.status}</Badge>}
+                  </td>
+                  <td>{t.strategy}</td>
+                  <td>{fmt(t.duration_ms, 1)}</td>
+                </tr>
+              ))}
           </tbody>
         </table>
       </Panel>

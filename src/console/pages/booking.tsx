@@ -62,7 +62,13 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
           call('POST', '/booking/book', { event_id: 1, seat_number: 'A1', customer_id: `customer-${i + 1}` }),
         ),
       );
-      const result: AttackResult = { strategy: port?.current ?? '?', confirmed: [], failed: 0, double_booked: [], errors: 0 };
+      const result: AttackResult = {
+        strategy: port?.current ?? '?',
+        confirmed: [],
+        failed: 0,
+        double_booked: [],
+        errors: 0,
+      };
       answers.forEach((a, i) => {
         const status = (a.body as { status?: string } | null)?.status;
         if (!a.ok) result.errors++;
@@ -100,11 +106,19 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
             onSelect={select}
           />
           <div class="actions">
-            <ActionButton primary label={`${CUSTOMERS} customers click A1`} name="attack" busy={busy} onClick={tenCustomers} testid="attack" />
+            <ActionButton
+              primary
+              label={`${CUSTOMERS} customers click A1`}
+              name="attack"
+              busy={busy}
+              onClick={tenCustomers}
+              testid="attack"
+            />
             <ActionButton label="Reset event" name="reset" busy={busy} onClick={reset} />
           </div>
           <p class="muted small">
-            Race window {fmt(settings?.race_window_ms)} ms between the read and the write · lock TTL {fmt(settings?.lock_ttl_ms)} ms
+            Race window {fmt(settings?.race_window_ms)} ms between the read and the write · lock TTL{' '}
+            {fmt(settings?.lock_ttl_ms)} ms
           </p>
           <Message message={message} />
           {attack && (
@@ -126,7 +140,8 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
         </Panel>
         <Panel title="Seat map — event 1" testid="seat-map">
           <div class="legend small" aria-hidden="true">
-            <span class="seat free">A1</span> free <span class="seat booked">✓</span> booked <span class="seat double">×2</span> double-booked
+            <span class="seat free">A1</span> free <span class="seat booked">✓</span> booked{' '}
+            <span class="seat double">×2</span> double-booked
           </div>
           {readError(snapshot, 'seats') && <Badge tone="bad">{readError(snapshot, 'seats')}</Badge>}
           <div class="seat-rows" role="list">
@@ -144,7 +159,14 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
                         ? `${s.seat_number}: booked by ${s.booked_by}`
                         : `${s.seat_number}: free`;
                     return (
-                      <span key={s.seat_number} class={`seat ${state}`} title={label} aria-label={label} data-testid={`seat-${s.seat_number}`} data-state={state}>
+                      <span
+                        key={s.seat_number}
+                        class={`seat ${state}`}
+                        title={label}
+                        aria-label={label}
+                        data-testid={`seat-${s.seat_number}`}
+                        data-state={state}
+                      >
                         {d ? `×${d.booking_count}` : s.is_booked ? '✓' : s.seat_number.slice(row.length)}
                       </span>
                     );
@@ -161,8 +183,8 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
               <ul class="anomalies">
                 {doubles.map((d) => (
                   <li key={d.seat_number}>
-                    <Badge tone="bad">double-booked</Badge> seat <strong>{d.seat_number}</strong> sold {d.booking_count} times, to{' '}
-                    {d.customers.join(', ')}
+                    <Badge tone="bad">double-booked</Badge> seat <strong>{d.seat_number}</strong> sold {d.booking_count}{' '}
+                    times, to {d.customers.join(', ')}
                   </li>
                 ))}
               </ul>
@@ -174,7 +196,11 @@ export function BookingPage({ snapshot }: { snapshot?: LabSnapshot }) {
         <div class="stats-row">
           <Stat label="confirmed" value={fmt(stats?.totals.confirmed)} />
           <Stat label="refused" value={fmt(stats?.totals.failed)} />
-          <Stat label="double-booked" value={fmt(stats?.totals.double_booked)} tone={stats?.totals.double_booked ? 'bad' : undefined} />
+          <Stat
+            label="double-booked"
+            value={fmt(stats?.totals.double_booked)}
+            tone={stats?.totals.double_booked ? 'bad' : undefined}
+          />
         </div>
         <table>
           <thead>

@@ -1,7 +1,18 @@
 import { useState } from 'preact/hooks';
 import { get, nudge, post } from '../lib/api';
 import { LabSnapshot, read, strategyPort } from '../lib/live';
-import { ActionButton, Badge, fmt, Message, NodeStrip, Panel, Stat, StrategyPicker, Toggle, useActions } from '../lib/ui';
+import {
+  ActionButton,
+  Badge,
+  fmt,
+  Message,
+  NodeStrip,
+  Panel,
+  Stat,
+  StrategyPicker,
+  Toggle,
+  useActions,
+} from '../lib/ui';
 
 const REGIONS = ['us-east', 'us-west', 'eu-west'] as const;
 interface RegionCounters {
@@ -27,15 +38,24 @@ const DEMO_WEST = 7;
 export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
   const regions = REGIONS.map((r) => ({ name: r, state: read<RegionCounters>(snapshot, r) }));
   const strong = read<{ counters: Record<string, number> }>(snapshot, 'strong');
-  const heal = read<{ last_heal: null | { heal_to_convergence_ms?: number; region?: string } }>(snapshot, 'convergence');
+  const heal = read<{ last_heal: null | { heal_to_convergence_ms?: number; region?: string } }>(
+    snapshot,
+    'convergence',
+  );
   const view = strategyPort(snapshot, 'global-view');
   const strongPort = strategyPort(snapshot, 'strong-counter');
   const names = [...new Set(regions.flatMap((r) => Object.keys(r.state?.counters ?? {})))].sort();
   const [chosen, setChosen] = useState<string | undefined>();
   const [demo, setDemo] = useState<Demo | undefined>();
   const { busy, message, run } = useActions();
-  const name = chosen && names.includes(chosen) ? chosen : demo?.counter ?? names[0];
-  const nodeIds = [...new Set(regions.flatMap((r) => Object.keys(r.state?.counters[name ?? '']?.nodes ?? {})).concat(regions.map((r) => `${r.name}-1`)))].sort();
+  const name = chosen && names.includes(chosen) ? chosen : (demo?.counter ?? names[0]);
+  const nodeIds = [
+    ...new Set(
+      regions
+        .flatMap((r) => Object.keys(r.state?.counters[name ?? '']?.nodes ?? {}))
+        .concat(regions.map((r) => `${r.name}-1`)),
+    ),
+  ].sort();
   const totals = regions.map((r) => r.state?.counters[name ?? '']?.total_count ?? 0);
   const lagValue = regions.every((r) => r.state) ? Math.max(...totals) - Math.min(...totals) : undefined;
   const maps = regions.map((r) => JSON.stringify(sorted(r.state?.counters[name ?? '']?.nodes ?? {})));
@@ -49,15 +69,19 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
     });
 
   const readGlobal = async (counter: string) =>
-    get<{ global_count: number; convergence: { converged: boolean } }>(`/counter/gateway/api/counter/${encodeURIComponent(counter)}`);
+    get<{ global_count: number; convergence: { converged: boolean } }>(
+      `/counter/gateway/api/counter/${encodeURIComponent(counter)}`,
+    );
 
   const partitionDemo = () =>
     run('attack', async () => {
       const counter = `partition_demo_${Date.now().toString(36)}`;
       setChosen(counter);
       await post('/counter/gateway/admin/partition/us-east?enabled=true');
-      for (let i = 0; i < DEMO_EAST; i++) await post('/counter/us-east/increment', { counter_name: counter, amount: 1 });
-      for (let i = 0; i < DEMO_WEST; i++) await post('/counter/us-west/increment', { counter_name: counter, amount: 1 });
+      for (let i = 0; i < DEMO_EAST; i++)
+        await post('/counter/us-east/increment', { counter_name: counter, amount: 1 });
+      for (let i = 0; i < DEMO_WEST; i++)
+        await post('/counter/us-west/increment', { counter_name: counter, amount: 1 });
       const global = await readGlobal(counter);
       setDemo({
         counter,
@@ -76,7 +100,13 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
       await post('/counter/gateway/admin/force-sync');
       if (demo) {
         const global = await readGlobal(demo.counter);
-        setDemo({ ...demo, global: global.global_count, converged: global.convergence.converged, phase: 'healed', strategy: view?.current ?? demo.strategy });
+        setDemo({
+          ...demo,
+          global: global.global_count,
+          converged: global.convergence.converged,
+          phase: 'healed',
+          strategy: view?.current ?? demo.strategy,
+        });
       }
       nudge('counter');
     });
@@ -118,8 +148,9 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
           {demo && (
             <div class="result" data-testid="attack-result">
               <p>
-                counter <code>{demo.counter}</code> ({demo.phase}, read as {demo.strategy}): {demo.acknowledged} increments acknowledged, the gateway
-                reads <strong data-testid="global-count">{fmt(demo.global)}</strong>{' '}
+                counter <code>{demo.counter}</code> ({demo.phase}, read as {demo.strategy}): {demo.acknowledged}{' '}
+                increments acknowledged, the gateway reads{' '}
+                <strong data-testid="global-count">{fmt(demo.global)}</strong>{' '}
                 {demo.global === demo.acknowledged ? (
                   <Badge tone="ok" testid="count-exact">
                     nothing lost
@@ -134,7 +165,10 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
           )}
         </Panel>
         <Panel title="Strong counter (linearizable)">
-          <p class="small muted">Strategy {strongPort?.current ?? '…'}: every increment coordinates, so it is never stale, and pays for it in latency.</p>
+          <p class="small muted">
+            Strategy {strongPort?.current ?? '…'}: every increment coordinates, so it is never stale, and pays for it in
+            latency.
+          </p>
           <table>
             <tbody>
               {Object.entries(strong?.counters ?? {}).map(([k, v]) => (
@@ -152,7 +186,10 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
               busy={busy}
               onClick={() =>
                 run('strong', async () => {
-                  const r = await post<{ total_latency_ms?: number; value?: number }>('/counter/strong/increment', { counter_name: 'views', amount: 1 });
+                  const r = await post<{ total_latency_ms?: number; value?: number }>('/counter/strong/increment', {
+                    counter_name: 'views',
+                    amount: 1,
+                  });
                   nudge('counter');
                   return `strong increment took ${fmt(r.total_latency_ms, 1)} ms`;
                 })
@@ -162,10 +199,14 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
               label="Force sync now"
               name="sync"
               busy={busy}
-              onClick={() => run('sync', async () => void (await post('/counter/gateway/admin/force-sync'), nudge('counter')))}
+              onClick={() =>
+                run('sync', async () => void (await post('/counter/gateway/admin/force-sync'), nudge('counter')))
+              }
             />
           </div>
-          {heal?.last_heal && <p class="small">last heal → convergence: {fmt(heal.last_heal.heal_to_convergence_ms)} ms</p>}
+          {heal?.last_heal && (
+            <p class="small">last heal → convergence: {fmt(heal.last_heal.heal_to_convergence_ms)} ms</p>
+          )}
         </Panel>
       </div>
       <Panel
@@ -173,7 +214,11 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
         actions={
           <label class="inline">
             counter{' '}
-            <select value={name} onChange={(e) => setChosen((e.currentTarget as HTMLSelectElement).value)} data-testid="counter-name">
+            <select
+              value={name}
+              onChange={(e) => setChosen((e.currentTarget as HTMLSelectElement).value)}
+              data-testid="counter-name"
+            >
               {names.map((n) => (
                 <option key={n}>{n}</option>
               ))}
@@ -182,16 +227,37 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
         }
       >
         <div class="stats-row">
-          <Stat label="convergence lag (max − min total)" value={fmt(lagValue)} tone={lagValue ? 'warn' : undefined} testid="lag" />
-          <Stat label="regions agree" value={converged ? 'yes' : 'no'} tone={converged ? 'ok' : 'bad'} testid="converged" />
+          <Stat
+            label="convergence lag (max − min total)"
+            value={fmt(lagValue)}
+            tone={lagValue ? 'warn' : undefined}
+            testid="lag"
+          />
+          <Stat
+            label="regions agree"
+            value={converged ? 'yes' : 'no'}
+            tone={converged ? 'ok' : 'bad'}
+            testid="converged"
+          />
         </div>
         <div class="grid three">
           {regions.map(({ name: region, state }) => {
             const c = state?.counters[name ?? ''];
             return (
-              <div class={`region ${state?.network_partition ? 'cut' : ''}`} key={region} data-testid={`region-${region}`}>
+              <div
+                class={`region ${state?.network_partition ? 'cut' : ''}`}
+                key={region}
+                data-testid={`region-${region}`}
+              >
                 <h3>
-                  {region} {state?.network_partition ? <Badge tone="bad">partitioned</Badge> : state ? <Badge tone="ok">connected</Badge> : <Badge tone="bad">down</Badge>}
+                  {region}{' '}
+                  {state?.network_partition ? (
+                    <Badge tone="bad">partitioned</Badge>
+                  ) : state ? (
+                    <Badge tone="ok">connected</Badge>
+                  ) : (
+                    <Badge tone="bad">down</Badge>
+                  )}
                 </h3>
                 <Toggle
                   label="cut off from peers"
@@ -217,7 +283,9 @@ export function CounterPage({ snapshot }: { snapshot?: LabSnapshot }) {
                     ))}
                   </tbody>
                 </table>
-                <p class="small muted">last sync {state?.last_sync_time ? new Date(state.last_sync_time * 1000).toLocaleTimeString() : '—'}</p>
+                <p class="small muted">
+                  last sync {state?.last_sync_time ? new Date(state.last_sync_time * 1000).toLocaleTimeString() : '—'}
+                </p>
               </div>
             );
           })}

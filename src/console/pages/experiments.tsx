@@ -1,5 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExperimentCatalogEntry, ExperimentDocument, HistoryOp } from '../../platform/experiments/experiment.contract';
+import type {
+  ExperimentCatalogEntry,
+  ExperimentDocument,
+  HistoryOp,
+} from '../../platform/experiments/experiment.contract';
 import { ApiError, call, get, post } from '../lib/api';
 import { ActionButton, Badge, fmt, Link, Message, navigate, Panel, Tone, useActions } from '../lib/ui';
 import { describeBar, Timeline, TimelineLegend } from '../experiments/timeline';
@@ -13,7 +17,13 @@ type CatalogLab = Omit<ExperimentCatalogEntry, 'nemeses'> & {
 };
 const RUN_FIELDS = ['concurrency', 'ops', 'duration_ms'] as const;
 
-const STATUS_TONE: Record<string, Tone> = { running: 'info', valid: 'ok', invalid: 'bad', unknown: 'warn', aborted: 'warn' };
+const STATUS_TONE: Record<string, Tone> = {
+  running: 'info',
+  valid: 'ok',
+  invalid: 'bad',
+  unknown: 'warn',
+  aborted: 'warn',
+};
 
 export function ExperimentsPage({ id }: { id?: string }) {
   return (
@@ -50,9 +60,12 @@ function StartAndList() {
   const entry = catalog?.find((c) => c.lab === lab);
   const strategies = entry?.strategies ?? [...new Set((entry?.expectations ?? []).map((e) => e.strategy))];
   const defaultStrategy = entry?.defaultStrategy ?? strategies[0];
-  const value = (k: string, fallback: unknown) => form[`${lab}.${k}`] ?? (fallback === undefined ? '' : String(fallback));
+  const value = (k: string, fallback: unknown) =>
+    form[`${lab}.${k}`] ?? (fallback === undefined ? '' : String(fallback));
   const set = (k: string, v: string) => setForm({ ...form, [`${lab}.${k}`]: v });
-  const expected = entry?.expectations.find((e) => e.strategy === value('strategy', defaultStrategy) && e.nemesis === value('nemesis', entry.defaultNemesis));
+  const expected = entry?.expectations.find(
+    (e) => e.strategy === value('strategy', defaultStrategy) && e.nemesis === value('nemesis', entry.defaultNemesis),
+  );
 
   const start = () =>
     run('start', async () => {
@@ -88,7 +101,11 @@ function StartAndList() {
             <div class="form-grid">
               <label>
                 lab
-                <select value={lab} onChange={(e) => setLab((e.currentTarget as HTMLSelectElement).value)} data-testid="exp-lab">
+                <select
+                  value={lab}
+                  onChange={(e) => setLab((e.currentTarget as HTMLSelectElement).value)}
+                  data-testid="exp-lab"
+                >
                   {catalog.map((c) => (
                     <option key={c.lab}>{c.lab}</option>
                   ))}
@@ -96,7 +113,11 @@ function StartAndList() {
               </label>
               <label>
                 strategy
-                <select value={value('strategy', defaultStrategy)} onChange={(e) => set('strategy', (e.currentTarget as HTMLSelectElement).value)} data-testid="exp-strategy">
+                <select
+                  value={value('strategy', defaultStrategy)}
+                  onChange={(e) => set('strategy', (e.currentTarget as HTMLSelectElement).value)}
+                  data-testid="exp-strategy"
+                >
                   {strategies.map((s) => (
                     <option key={s}>{s}</option>
                   ))}
@@ -104,7 +125,10 @@ function StartAndList() {
               </label>
               <label>
                 workload
-                <select value={value('workload', entry?.defaultWorkload)} onChange={(e) => set('workload', (e.currentTarget as HTMLSelectElement).value)}>
+                <select
+                  value={value('workload', entry?.defaultWorkload)}
+                  onChange={(e) => set('workload', (e.currentTarget as HTMLSelectElement).value)}
+                >
                   {(entry?.workloads ?? []).map((w) => (
                     <option key={w.name} value={w.name} title={w.description}>
                       {w.name}
@@ -114,7 +138,11 @@ function StartAndList() {
               </label>
               <label>
                 nemesis
-                <select value={value('nemesis', entry?.defaultNemesis)} onChange={(e) => set('nemesis', (e.currentTarget as HTMLSelectElement).value)} data-testid="exp-nemesis">
+                <select
+                  value={value('nemesis', entry?.defaultNemesis)}
+                  onChange={(e) => set('nemesis', (e.currentTarget as HTMLSelectElement).value)}
+                  data-testid="exp-nemesis"
+                >
                   {(entry?.nemeses ?? []).map((n) => (
                     <option key={n.name} value={n.name} title={n.description}>
                       {n.name}
@@ -124,7 +152,12 @@ function StartAndList() {
               </label>
               <label>
                 seed (empty: random)
-                <input type="number" value={value('seed', '')} onInput={(e) => set('seed', (e.currentTarget as HTMLInputElement).value)} data-testid="exp-seed" />
+                <input
+                  type="number"
+                  value={value('seed', '')}
+                  onInput={(e) => set('seed', (e.currentTarget as HTMLInputElement).value)}
+                  data-testid="exp-seed"
+                />
               </label>
               {RUN_FIELDS.map((f) => (
                 <label key={f}>
@@ -143,7 +176,10 @@ function StartAndList() {
                 <label key={p.name} title={p.description}>
                   {p.name}
                   {p.type === 'boolean' ? (
-                    <select value={form[`${lab}.param.${p.name}`] ?? String(p.default)} onChange={(e) => set(`param.${p.name}`, (e.currentTarget as HTMLSelectElement).value)}>
+                    <select
+                      value={form[`${lab}.param.${p.name}`] ?? String(p.default)}
+                      onChange={(e) => set(`param.${p.name}`, (e.currentTarget as HTMLSelectElement).value)}
+                    >
                       <option>true</option>
                       <option>false</option>
                     </select>
@@ -252,7 +288,8 @@ function RunView({ id }: { id: string }) {
     const loadHistory = async () => {
       const answer = await call<string>('GET', `/admin/experiments/${id}/history`);
       if (answer.ok && typeof answer.body === 'string') merge(parseHistoryLines(answer.body));
-      else if (answer.ok && answer.body && typeof answer.body === 'object') merge([answer.body as unknown as HistoryOp]);
+      else if (answer.ok && answer.body && typeof answer.body === 'object')
+        merge([answer.body as unknown as HistoryOp]);
     };
     void (async () => {
       try {
@@ -301,7 +338,11 @@ function RunView({ id }: { id: string }) {
     setSelected(set);
     const bar = model.barOf.get(anomalies[i].ops[0]);
     setSelectedBar(bar);
-    requestAnimationFrame(() => wrap.current?.querySelector(`[data-op="${bar?.invoke.index}"]`)?.scrollIntoView({ block: 'nearest', inline: 'center' }));
+    requestAnimationFrame(() =>
+      wrap.current
+        ?.querySelector(`[data-op="${bar?.invoke.index}"]`)
+        ?.scrollIntoView({ block: 'nearest', inline: 'center' }),
+    );
   };
   const selectOp = (index: number) => {
     const bar = model.barOf.get(index);
@@ -309,7 +350,11 @@ function RunView({ id }: { id: string }) {
     setSelectedBar(bar);
     setSelected(new Set(bar.indices));
     setActiveAnomaly(anomalousOf(bar));
-    requestAnimationFrame(() => wrap.current?.querySelector(`[data-op="${bar.invoke.index}"]`)?.scrollIntoView({ block: 'nearest', inline: 'center' }));
+    requestAnimationFrame(() =>
+      wrap.current
+        ?.querySelector(`[data-op="${bar.invoke.index}"]`)
+        ?.scrollIntoView({ block: 'nearest', inline: 'center' }),
+    );
   };
   const anomalousOf = (bar: Bar) => bar.indices.map((i) => anomalous.get(i)?.[0]).find((a) => a !== undefined);
 
@@ -336,10 +381,18 @@ function RunView({ id }: { id: string }) {
           <Badge tone={STATUS_TONE[doc.status] ?? 'muted'} testid="exp-status">
             {doc.status}
           </Badge>{' '}
-          {live && <Badge tone="info">live</Badge>} workload {doc.workload} · nemesis {typeof doc.nemesis === 'string' ? doc.nemesis : 'custom schedule'} · seed{' '}
-          {doc.seed} · {fmt(doc.params.concurrency)} processes · {fmt(history.length)} ops recorded
+          {live && <Badge tone="info">live</Badge>} workload {doc.workload} · nemesis{' '}
+          {typeof doc.nemesis === 'string' ? doc.nemesis : 'custom schedule'} · seed {doc.seed} ·{' '}
+          {fmt(doc.params.concurrency)} processes · {fmt(history.length)} ops recorded
         </p>
-        <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(doc.progress * 100)} aria-label="Progress">
+        <div
+          class="progress"
+          role="progressbar"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(doc.progress * 100)}
+          aria-label="Progress"
+        >
           <div style={{ width: `${Math.round(doc.progress * 100)}%` }} />
         </div>
       </Panel>
@@ -350,12 +403,20 @@ function RunView({ id }: { id: string }) {
             <>
               <label class="inline">
                 lanes{' '}
-                <select value={mode} onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as LaneMode)}>
+                <select
+                  value={mode}
+                  onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as LaneMode)}
+                >
                   <option value="process">per process</option>
                   <option value="node">per node</option>
                 </select>
               </label>
-              <button type="button" onClick={() => setZoom(Math.max(1, zoom / 2))} aria-label="Zoom out" disabled={zoom <= 1}>
+              <button
+                type="button"
+                onClick={() => setZoom(Math.max(1, zoom / 2))}
+                aria-label="Zoom out"
+                disabled={zoom <= 1}
+              >
                 −
               </button>
               <button type="button" onClick={() => setZoom(Math.min(32, zoom * 2))} aria-label="Zoom in">
@@ -383,7 +444,9 @@ function RunView({ id }: { id: string }) {
         </Panel>
         <Panel title="Verdict" testid="verdict">
           {!verdict ? (
-            <p class="muted">{doc.status === 'running' ? 'The checker judges the history when the run ends.' : 'No verdict.'}</p>
+            <p class="muted">
+              {doc.status === 'running' ? 'The checker judges the history when the run ends.' : 'No verdict.'}
+            </p>
           ) : (
             <>
               <p>
@@ -400,13 +463,23 @@ function RunView({ id }: { id: string }) {
               <ul class="anomaly-list" data-testid="anomalies">
                 {anomalies.map((a, i) => (
                   <li key={i} class={activeAnomaly === i ? 'selected' : ''}>
-                    <button type="button" class="ghost" onClick={() => selectAnomaly(i)} aria-pressed={activeAnomaly === i}>
+                    <button
+                      type="button"
+                      class="ghost"
+                      onClick={() => selectAnomaly(i)}
+                      aria-pressed={activeAnomaly === i}
+                    >
                       ⚠ <strong>{a.type}</strong>
                     </button>
                     <p>{a.explanation}</p>
                     <div class="op-links">
                       {a.ops.map((op) => (
-                        <button type="button" key={op} onClick={() => selectOp(op)} aria-label={`Show op ${op} on the timeline`}>
+                        <button
+                          type="button"
+                          key={op}
+                          onClick={() => selectOp(op)}
+                          aria-label={`Show op ${op} on the timeline`}
+                        >
                           op {op}
                         </button>
                       ))}

@@ -28,7 +28,10 @@ const CRASH_TEST_ORDERS = 10;
 const CRASH_AFTER = 5;
 
 export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
-  const producer = read<{ delivery_mode: string; enable_transactions: boolean; kafka_topic: string }>(snapshot, 'producer');
+  const producer = read<{ delivery_mode: string; enable_transactions: boolean; kafka_topic: string }>(
+    snapshot,
+    'producer',
+  );
   const produced = read<{
     produced: Record<string, number>;
     total: number;
@@ -36,7 +39,10 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
   }>(snapshot, 'produced');
   const consumer = read<ConsumerConfig>(snapshot, 'consumer');
   const stats = read<Stats>(snapshot, 'stats');
-  const dup = read<{ idempotency_working: boolean; duplicate_entries: Array<{ message_id: string; attempt_count: number }> }>(snapshot, 'duplicates');
+  const dup = read<{
+    idempotency_working: boolean;
+    duplicate_entries: Array<{ message_id: string; attempt_count: number }>;
+  }>(snapshot, 'duplicates');
   const lag = read<{ total_lag: number }>(snapshot, 'lag');
   const { busy, message, run } = useActions();
   const [crashAfter, setCrashAfter] = useState(CRASH_AFTER);
@@ -64,7 +70,9 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
       await post('/orders/consumer/config', { crash_after_messages: crashAfter, crash_point: crashPoint });
       const stamp = Date.now().toString(36);
       for (let i = 1; i <= CRASH_TEST_ORDERS; i++) {
-        setTest(`sending order ${i} of ${CRASH_TEST_ORDERS} (the consumer crashes at message ${crashAfter}, ${crashPoint})`);
+        setTest(
+          `sending order ${i} of ${CRASH_TEST_ORDERS} (the consumer crashes at message ${crashAfter}, ${crashPoint})`,
+        );
         await post('/orders/producer/orders', {
           customer_id: `crash-${stamp}-${i}`,
           items: [{ name: `Item ${i}`, quantity: 1, price: 10 }],
@@ -90,7 +98,10 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
 
   const duplicates = stats?.duplicate_side_effects ?? 0;
   const sentTotal = produced ? (produced.produced.success ?? 0) + (produced.produced.sent ?? 0) : undefined;
-  const lost = sentTotal !== undefined && stats && lag?.total_lag === 0 ? Math.max(0, sentTotal - stats.total_unique_orders) : undefined;
+  const lost =
+    sentTotal !== undefined && stats && lag?.total_lag === 0
+      ? Math.max(0, sentTotal - stats.total_unique_orders)
+      : undefined;
   const verdict: { tone: Tone; text: string } | undefined = stats
     ? duplicates > 0
       ? { tone: 'bad', text: `${duplicates} order${duplicates > 1 ? 's' : ''} applied more than once` }
@@ -113,14 +124,20 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
         <div class="stage">
           <h2>producer</h2>
           {nodeBadge('producer')}
-          <Stat label="produced" value={fmt(produced?.total)} testid="produced" hint={produced ? JSON.stringify(produced.produced) : undefined} />
+          <Stat
+            label="produced"
+            value={fmt(produced?.total)}
+            testid="produced"
+            hint={produced ? JSON.stringify(produced.produced) : undefined}
+          />
           <p class="small">
             {producer?.delivery_mode ?? '…'}
             {producer?.enable_transactions ? ' · transactions' : ''}
           </p>
           {produced?.fencing?.last && (
             <p class="small" data-testid="fenced-producer">
-              <Badge tone="warn">fenced</Badge> {produced.fencing.last.fenced_producer} → {produced.fencing.last.successor} · {produced.fencing.fenced_orders} order
+              <Badge tone="warn">fenced</Badge> {produced.fencing.last.fenced_producer} →{' '}
+              {produced.fencing.last.successor} · {produced.fencing.fenced_orders} order
               {produced.fencing.fenced_orders === 1 ? '' : 's'} refused (503)
             </p>
           )}
@@ -131,7 +148,12 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
         <div class="stage">
           <h2>Kafka</h2>
           <p class="small">{producer?.kafka_topic}</p>
-          <Stat label="consumer lag" value={fmt(lag?.total_lag)} testid="lag" tone={lag && lag.total_lag > 0 ? 'warn' : undefined} />
+          <Stat
+            label="consumer lag"
+            value={fmt(lag?.total_lag)}
+            testid="lag"
+            tone={lag && lag.total_lag > 0 ? 'warn' : undefined}
+          />
           {readError(snapshot, 'lag') && <Badge tone="bad">{readError(snapshot, 'lag')}</Badge>}
         </div>
         <div class="arrow" aria-hidden="true">
@@ -142,7 +164,8 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
           {nodeBadge('consumer')}
           <Stat label="deliveries" value={fmt(stats?.delivery_attempts)} testid="consumed" />
           <p class="small">
-            {consumer?.processing_mode ?? '…'} · idempotency {consumer ? (consumer.enable_idempotency ? 'on' : 'off') : '…'}
+            {consumer?.processing_mode ?? '…'} · idempotency{' '}
+            {consumer ? (consumer.enable_idempotency ? 'on' : 'off') : '…'}
           </p>
         </div>
         <div class="arrow" aria-hidden="true">
@@ -154,8 +177,18 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
           <div class="stats-row">
             <Stat label="unique orders" value={fmt(stats?.total_unique_orders)} testid="unique" />
             <Stat label="side effects" value={fmt(stats?.total_side_effects)} />
-            <Stat label="duplicates" value={fmt(stats?.duplicate_side_effects)} tone={duplicates > 0 ? 'bad' : undefined} testid="duplicates" />
-            <Stat label="dead letters" value={fmt(stats?.dead_lettered)} tone={stats?.dead_lettered ? 'warn' : undefined} testid="dead-letters" />
+            <Stat
+              label="duplicates"
+              value={fmt(stats?.duplicate_side_effects)}
+              tone={duplicates > 0 ? 'bad' : undefined}
+              testid="duplicates"
+            />
+            <Stat
+              label="dead letters"
+              value={fmt(stats?.dead_lettered)}
+              tone={stats?.dead_lettered ? 'warn' : undefined}
+              testid="dead-letters"
+            />
             <Stat label="redeliveries detected" value={fmt(stats?.redeliveries_detected)} />
           </div>
         </div>
@@ -167,7 +200,13 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
             <select
               value={producer?.delivery_mode}
               disabled={!producer || busy !== undefined}
-              onChange={(e) => configure('/orders/producer/config', { delivery_mode: (e.currentTarget as HTMLSelectElement).value }, 'Producer rebuilt.')}
+              onChange={(e) =>
+                configure(
+                  '/orders/producer/config',
+                  { delivery_mode: (e.currentTarget as HTMLSelectElement).value },
+                  'Producer rebuilt.',
+                )
+              }
               data-testid="delivery-mode"
             >
               {MODES.map((m) => (
@@ -180,7 +219,13 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
             <select
               value={consumer?.processing_mode}
               disabled={!consumer || busy !== undefined}
-              onChange={(e) => configure('/orders/consumer/config', { processing_mode: (e.currentTarget as HTMLSelectElement).value }, 'Consumer rebuilt.')}
+              onChange={(e) =>
+                configure(
+                  '/orders/consumer/config',
+                  { processing_mode: (e.currentTarget as HTMLSelectElement).value },
+                  'Consumer rebuilt.',
+                )
+              }
               data-testid="processing-mode"
             >
               {MODES.map((m) => (
@@ -192,19 +237,28 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
             label="idempotent consumer (dedupe record + side effect in one transaction)"
             checked={consumer?.enable_idempotency ?? false}
             disabled={!consumer || busy !== undefined}
-            onChange={(v) => configure('/orders/consumer/config', { enable_idempotency: v }, `Idempotency ${v ? 'on' : 'off'}.`)}
+            onChange={(v) =>
+              configure('/orders/consumer/config', { enable_idempotency: v }, `Idempotency ${v ? 'on' : 'off'}.`)
+            }
             testid="idempotency"
           />
           {dup && !dup.idempotency_working && (
             <p data-testid="duplicate-orders">
-              <Badge tone="bad">applied twice</Badge> {dup.duplicate_entries.map((d) => `${d.message_id.slice(0, 8)} ×${d.attempt_count}`).join(', ')}
+              <Badge tone="bad">applied twice</Badge>{' '}
+              {dup.duplicate_entries.map((d) => `${d.message_id.slice(0, 8)} ×${d.attempt_count}`).join(', ')}
             </p>
           )}
         </Panel>
         <Panel title="Crash test">
           <label class="inline">
             crash after message{' '}
-            <input type="number" min={1} max={1000} value={crashAfter} onChange={(e) => setCrashAfter(Number((e.currentTarget as HTMLInputElement).value))} />
+            <input
+              type="number"
+              min={1}
+              max={1000}
+              value={crashAfter}
+              onChange={(e) => setCrashAfter(Number((e.currentTarget as HTMLInputElement).value))}
+            />
           </label>
           <label class="inline">
             at{' '}
@@ -215,14 +269,34 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
             </select>
           </label>
           <div class="actions">
-            <ActionButton primary label={`Crash test: ${CRASH_TEST_ORDERS} orders`} name="crash-test" busy={busy} onClick={crashTest} testid="attack" />
+            <ActionButton
+              primary
+              label={`Crash test: ${CRASH_TEST_ORDERS} orders`}
+              name="crash-test"
+              busy={busy}
+              onClick={crashTest}
+              testid="attack"
+            />
             <ActionButton
               label="Arm crash only"
               name="config"
               busy={busy}
-              onClick={() => configure('/orders/consumer/config', { crash_after_messages: crashAfter, crash_point: crashPoint }, `Consumer crashes at message ${crashAfter} from now.`)}
+              onClick={() =>
+                configure(
+                  '/orders/consumer/config',
+                  { crash_after_messages: crashAfter, crash_point: crashPoint },
+                  `Consumer crashes at message ${crashAfter} from now.`,
+                )
+              }
             />
-            <ActionButton label="Crash consumer now" name="crash" busy={busy} onClick={() => run('crash', async () => void (await post('/admin/labs/orders/nodes/consumer/crash'), nudge('orders')))} />
+            <ActionButton
+              label="Crash consumer now"
+              name="crash"
+              busy={busy}
+              onClick={() =>
+                run('crash', async () => void (await post('/admin/labs/orders/nodes/consumer/crash'), nudge('orders')))
+              }
+            />
             <ActionButton
               label="Zombie producer"
               name="zombie"
@@ -237,9 +311,18 @@ export function OrdersPage({ snapshot }: { snapshot?: LabSnapshot }) {
               }
               testid="zombie"
             />
-            <ActionButton label="Reset" name="reset" busy={busy} onClick={() => run('reset', async () => (await resetAll(), nudge('orders'), 'Orders and stats cleared.'))} />
+            <ActionButton
+              label="Reset"
+              name="reset"
+              busy={busy}
+              onClick={() => run('reset', async () => (await resetAll(), nudge('orders'), 'Orders and stats cleared.'))}
+            />
           </div>
-          {consumer && consumer.crash_after_messages > 0 && <Badge tone="warn">crash armed: message {consumer.crash_after_messages}, {consumer.crash_point}</Badge>}
+          {consumer && consumer.crash_after_messages > 0 && (
+            <Badge tone="warn">
+              crash armed: message {consumer.crash_after_messages}, {consumer.crash_point}
+            </Badge>
+          )}
           <p class="small" data-testid="crash-test-progress">
             {test}
           </p>

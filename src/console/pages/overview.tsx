@@ -13,7 +13,10 @@ export function OverviewPage({ live }: { live: Live }) {
   return (
     <div class="page">
       <h1>Lab console</h1>
-      <p class="muted">Each lab's live state, its switches and its seed demo as one button. Experiments run a lab under faults and draw every operation.</p>
+      <p class="muted">
+        Each lab's live state, its switches and its seed demo as one button. Experiments run a lab under faults and draw
+        every operation.
+      </p>
       <div class="grid three">
         {LABS.map((lab) => {
           const s = live.labs[lab];
@@ -27,7 +30,9 @@ export function OverviewPage({ live }: { live: Live }) {
                 ) : down.length ? (
                   <Badge tone="bad">{down.map((n) => n.node).join(', ')} down</Badge>
                 ) : (
-                  <Badge tone="ok">{s.nodes.length} node{s.nodes.length > 1 ? 's' : ''} up</Badge>
+                  <Badge tone="ok">
+                    {s.nodes.length} node{s.nodes.length > 1 ? 's' : ''} up
+                  </Badge>
                 )}{' '}
                 {s?.strategies.map((p) => (
                   <span key={p.port} class="small muted">

@@ -49,7 +49,8 @@ const REPLICAS = ['replica1', 'replica2'] as const;
 const STREAMING = 'postgres-streaming';
 const ENGINE_DESCRIPTIONS: Record<string, string> = {
   'app-log': 'The lab’s own ordered log, shipped over HTTP after each replica’s delay.',
-  'postgres-streaming': 'PostgreSQL WAL streamed to two hot standbys; the delay is each standby’s recovery_min_apply_delay.',
+  'postgres-streaming':
+    'PostgreSQL WAL streamed to two hot standbys; the delay is each standby’s recovery_min_apply_delay.',
 };
 
 type Standby = NonNullable<EngineView['streaming']>['standbys'][string];
@@ -82,7 +83,9 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
   const engine = engineView?.engine ?? enginePort?.current;
   const streaming = engine === STREAMING;
   const [draft, setDraft] = useState<Record<string, number>>({});
-  const [attack, setAttack] = useState<{ strategy: string; missed: number; rounds: number; servedBy: string[] } | undefined>();
+  const [attack, setAttack] = useState<
+    { strategy: string; missed: number; rounds: number; servedBy: string[] } | undefined
+  >();
   const { busy, message, run } = useActions();
 
   const setDelay = (replica: string, ms: number) =>
@@ -113,7 +116,11 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
       const servedBy: string[] = [];
       const key = `console_${Date.now().toString(36)}`;
       for (let i = 1; i <= ROUNDS; i++) {
-        const w = await post<{ session: string }>('/replication/client/writes', { key, value: i, ...(session ? { session } : {}) });
+        const w = await post<{ session: string }>('/replication/client/writes', {
+          key,
+          value: i,
+          ...(session ? { session } : {}),
+        });
         const r = await get<{ missed_own_write: boolean; served_by: string; session: string }>(
           `/replication/client/reads?key=${key}&session=${encodeURIComponent(w.session)}`,
         );
@@ -140,10 +147,20 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
           const v = read<Version>(snapshot, r);
           const delay = draft[r] ?? delays?.by_replica[r] ?? 0;
           return (
-            <div class={`region ${v && (v.versions_behind ?? 0) > 0 ? 'cut' : ''}`} key={r} data-testid={`replica-${r}`}>
+            <div
+              class={`region ${v && (v.versions_behind ?? 0) > 0 ? 'cut' : ''}`}
+              key={r}
+              data-testid={`replica-${r}`}
+            >
               <h3>
                 {r}{' '}
-                {!v ? <Badge tone="bad">down</Badge> : (v.versions_behind ?? 0) > 0 ? <Badge tone="warn">{v.versions_behind} behind</Badge> : <Badge tone="ok">caught up</Badge>}
+                {!v ? (
+                  <Badge tone="bad">down</Badge>
+                ) : (v.versions_behind ?? 0) > 0 ? (
+                  <Badge tone="warn">{v.versions_behind} behind</Badge>
+                ) : (
+                  <Badge tone="ok">caught up</Badge>
+                )}
               </h3>
               <div class="stats-row">
                 <Stat label="version" value={fmt(v?.version)} />
@@ -163,7 +180,14 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
                   data-testid={`delay-${r}`}
                 />
               </label>
-              {streaming && <StandbyFigures replica={r} standby={engineView?.streaming?.standbys[r]} busy={busy} onFault={standbyFault} />}
+              {streaming && (
+                <StandbyFigures
+                  replica={r}
+                  standby={engineView?.streaming?.standbys[r]}
+                  busy={busy}
+                  onFault={standbyFault}
+                />
+              )}
             </div>
           );
         })}
@@ -174,7 +198,10 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
           label="Writes reach the replicas through"
           current={engine}
           disabled={busy !== undefined}
-          options={(enginePort?.strategies ?? []).map((s) => ({ key: s.key, description: ENGINE_DESCRIPTIONS[s.key] ?? s.description }))}
+          options={(enginePort?.strategies ?? []).map((s) => ({
+            key: s.key,
+            description: ENGINE_DESCRIPTIONS[s.key] ?? s.description,
+          }))}
           onSelect={selectEngine}
         />
         {engineView?.streaming && !engineView.streaming.available && (
@@ -190,7 +217,11 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
             label="Session reads are routed to"
             current={strategy?.strategy}
             disabled={busy !== undefined}
-            options={(strategy?.available ?? []).map((key) => ({ key, description: DESCRIPTIONS[key], unsafe: UNSAFE.has(key) }))}
+            options={(strategy?.available ?? []).map((key) => ({
+              key,
+              description: DESCRIPTIONS[key],
+              unsafe: UNSAFE.has(key),
+            }))}
             onSelect={(key) =>
               run('strategy', async () => {
                 await post('/replication/client/admin/read-strategy', { strategy: key });
@@ -200,7 +231,14 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
             }
           />
           <div class="actions">
-            <ActionButton primary label={`Write, then read it back (×${ROUNDS})`} name="attack" busy={busy} onClick={readYourWrites} testid="attack" />
+            <ActionButton
+              primary
+              label={`Write, then read it back (×${ROUNDS})`}
+              name="attack"
+              busy={busy}
+              onClick={readYourWrites}
+              testid="attack"
+            />
           </div>
           <Message message={message} />
           {attack && (
@@ -228,10 +266,28 @@ export function ReplicationPage({ snapshot }: { snapshot?: LabSnapshot }) {
               const buckets = report?.replicas[r]?.buckets ?? [];
               const reads = buckets.reduce((a, b) => a + b.reads, 0);
               const fresh = buckets.reduce((a, b) => a + b.fresh, 0);
-              return <Stat key={r} label={`${r}: stale of ${fmt(reads)} reads`} value={fmt(reads - fresh)} tone={reads - fresh > 0 ? 'warn' : undefined} testid={`stale-${r}`} />;
+              return (
+                <Stat
+                  key={r}
+                  label={`${r}: stale of ${fmt(reads)} reads`}
+                  value={fmt(reads - fresh)}
+                  tone={reads - fresh > 0 ? 'warn' : undefined}
+                  testid={`stale-${r}`}
+                />
+              );
             })}
           </div>
-          <ActionButton label="Start the report over" name="report" busy={busy} onClick={() => run('report', async () => void (await post('/replication/client/staleness-report/reset'), nudge('replication')))} />
+          <ActionButton
+            label="Start the report over"
+            name="report"
+            busy={busy}
+            onClick={() =>
+              run(
+                'report',
+                async () => void (await post('/replication/client/staleness-report/reset'), nudge('replication')),
+              )
+            }
+          />
         </Panel>
       </div>
     </div>
@@ -250,23 +306,57 @@ function StandbyFigures(props: {
   return (
     <div class="standby" data-testid={`standby-${r}`} data-state={state}>
       <p>
-        standby <Badge tone={tone} title={s?.error}>{state.replace('_', ' ')}</Badge>
+        standby{' '}
+        <Badge tone={tone} title={s?.error}>
+          {state.replace('_', ' ')}
+        </Badge>
       </p>
       <div class="stats-row">
-        <Stat label="replay lag (pg_stat_replication)" value={s?.replay_lag_ms === null || s?.replay_lag_ms === undefined ? '—' : `${fmt(s.replay_lag_ms)} ms`} testid={`standby-lag-${r}`} />
+        <Stat
+          label="replay lag (pg_stat_replication)"
+          value={s?.replay_lag_ms === null || s?.replay_lag_ms === undefined ? '—' : `${fmt(s.replay_lag_ms)} ms`}
+          testid={`standby-lag-${r}`}
+        />
         <Stat label="replay LSN" value={s?.replay_lsn ?? '—'} testid={`standby-lsn-${r}`} />
-        <Stat label="recovery_min_apply_delay" value={s?.recovery_min_apply_delay_ms === undefined ? '—' : `${fmt(s.recovery_min_apply_delay_ms)} ms`} />
+        <Stat
+          label="recovery_min_apply_delay"
+          value={s?.recovery_min_apply_delay_ms === undefined ? '—' : `${fmt(s.recovery_min_apply_delay_ms)} ms`}
+        />
       </div>
       <div class="actions">
         {s?.replay_paused ? (
-          <ActionButton label="Resume replay" name={`resume-replay-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'resume-replay')} testid={`resume-${r}`} />
+          <ActionButton
+            label="Resume replay"
+            name={`resume-replay-${r}`}
+            busy={props.busy}
+            onClick={() => props.onFault(r, 'resume-replay')}
+            testid={`resume-${r}`}
+          />
         ) : (
-          <ActionButton label="Pause replay" name={`pause-replay-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'pause-replay')} testid={`pause-${r}`} />
+          <ActionButton
+            label="Pause replay"
+            name={`pause-replay-${r}`}
+            busy={props.busy}
+            onClick={() => props.onFault(r, 'pause-replay')}
+            testid={`pause-${r}`}
+          />
         )}
         {s?.cut_off ? (
-          <ActionButton label="Heal" name={`heal-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'heal')} testid={`heal-${r}`} />
+          <ActionButton
+            label="Heal"
+            name={`heal-${r}`}
+            busy={props.busy}
+            onClick={() => props.onFault(r, 'heal')}
+            testid={`heal-${r}`}
+          />
         ) : (
-          <ActionButton label="Cut off" name={`cut-${r}`} busy={props.busy} onClick={() => props.onFault(r, 'cut')} testid={`cut-${r}`} />
+          <ActionButton
+            label="Cut off"
+            name={`cut-${r}`}
+            busy={props.busy}
+            onClick={() => props.onFault(r, 'cut')}
+            testid={`cut-${r}`}
+          />
         )}
       </div>
     </div>
@@ -281,7 +371,10 @@ function VisibilityCurve({ report }: { report?: Record<string, { buckets: Bucket
   const bounds = (report?.replica1?.buckets ?? []).map((b) => b.le_ms).filter((b) => b !== '+Inf');
   const x = (i: number) => pad.l + (i / Math.max(1, bounds.length - 1)) * (W - pad.l - pad.r);
   const y = (p: number) => pad.t + (1 - p) * (H - pad.t - pad.b);
-  const styles: Record<string, { dash?: string; marker: string }> = { replica1: { marker: '●' }, replica2: { dash: '6 4', marker: '▲' } };
+  const styles: Record<string, { dash?: string; marker: string }> = {
+    replica1: { marker: '●' },
+    replica2: { dash: '6 4', marker: '▲' },
+  };
   return (
     <figure class="curve">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label="Share of fresh replica reads by time since the write">
@@ -301,7 +394,7 @@ function VisibilityCurve({ report }: { report?: Record<string, { buckets: Bucket
         {Object.entries(report ?? {}).map(([replica, r]) => {
           const points = r.buckets
             .filter((b) => b.le_ms !== '+Inf')
-            .map((b, i) => (b.p_fresh === null ? null : [x(i), y(b.p_fresh)] as const))
+            .map((b, i) => (b.p_fresh === null ? null : ([x(i), y(b.p_fresh)] as const)))
             .filter((p): p is readonly [number, number] => p !== null);
           const s = styles[replica] ?? { marker: '■' };
           return (

@@ -43,7 +43,9 @@ function setGaugeSource(name: string, source: GaugeSource | undefined): void {
 }
 
 async function collectFromSource(this: Gauge<string>, name: string): Promise<void> {
-  await gaugeSources.get(name)?.(this).catch(() => undefined);
+  await gaugeSources
+    .get(name)?.(this)
+    .catch(() => undefined);
 }
 
 export const bookingMetricProviders = [
@@ -119,7 +121,8 @@ export class BookingMetrics {
   initialise(strategies: string[]): void {
     for (const strategy of strategies) {
       this.duration.zero({ strategy });
-      for (const status of ['confirmed', 'failed', 'double_booked', 'error']) this.bookings.inc({ strategy, status }, 0);
+      for (const status of ['confirmed', 'failed', 'double_booked', 'error'])
+        this.bookings.inc({ strategy, status }, 0);
       for (const counter of [
         this.doubleBookings,
         this.contentions,
@@ -164,7 +167,8 @@ export class BookingMetrics {
   }): void {
     setGaugeSource(AVAILABLE_SEATS, async (gauge) => {
       gauge.reset();
-      for (const { eventId, available } of await sources.availableSeats()) gauge.set({ event_id: String(eventId) }, available);
+      for (const { eventId, available } of await sources.availableSeats())
+        gauge.set({ event_id: String(eventId) }, available);
     });
     setGaugeSource(CURRENT_LOCKING_STRATEGY, async (gauge) => {
       gauge.set(STRATEGY_GAUGE_VALUE[await sources.strategy()] ?? -1);

@@ -13,13 +13,19 @@ describe('upstreamError', () => {
 
   it('falls back to the FastAPI-style detail, and to 503 for statuses it cannot carry', () => {
     const err = upstreamError('us-east', 500, { detail: 'boom' });
-    expect({ status: err.status, code: err.code, message: err.message }).toEqual({ status: 503, code: 'COUNTER.UPSTREAM_FAILED', message: 'boom' });
+    expect({ status: err.status, code: err.code, message: err.message }).toEqual({
+      status: 503,
+      code: 'COUNTER.UPSTREAM_FAILED',
+      message: 'boom',
+    });
   });
 });
 
 describe('fromStore', () => {
   it('turns a driver failure into a 503 naming the store, and lets lab errors through', async () => {
-    const down = await fromStore('redis', () => Promise.reject(new Error('ECONNREFUSED'))).catch((e: LabException) => e);
+    const down = await fromStore('redis', () => Promise.reject(new Error('ECONNREFUSED'))).catch(
+      (e: LabException) => e,
+    );
     expect({ status: down.status, code: down.code, message: down.message }).toEqual({
       status: 503,
       code: 'COUNTER.STORE_UNAVAILABLE',

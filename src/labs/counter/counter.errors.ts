@@ -46,6 +46,11 @@ export async function fromStore<T>(store: 'redis' | 'postgres', fn: () => Promis
     return await fn();
   } catch (err) {
     if (err instanceof LabException) throw err;
-    throw new CounterException(CounterErrorCode.STORE_UNAVAILABLE, `${store} failed: ${(err as Error).message}`, 'unavailable', { store });
+    throw new CounterException(
+      CounterErrorCode.STORE_UNAVAILABLE,
+      `${store} failed: ${(err as Error).message}`,
+      'unavailable',
+      { store },
+    );
   }
 }

@@ -72,7 +72,11 @@ export const counterMetricProviders = [
     labelNames: ['service', 'region'],
     buckets: SYNC_BUCKETS,
   }),
-  makeGaugeProvider({ name: M.coordGlobal, help: 'Global count of a counter', labelNames: ['counter_name', 'strategy'] }),
+  makeGaugeProvider({
+    name: M.coordGlobal,
+    help: 'Global count of a counter',
+    labelNames: ['counter_name', 'strategy'],
+  }),
   makeGaugeProvider({
     name: M.coordRegion,
     help: 'Total of a counter per region, as read by the coordinator',

@@ -62,7 +62,11 @@ export interface ProducerSettings {
 }
 
 /** Bounds of the producer's group-commit settings (POST /config validates against them). */
-export const GROUP_COMMIT_LIMITS = { maxLingerMs: 1000, maxOrdersPerTransaction: 1000, maxTransactionalProducers: 8 } as const;
+export const GROUP_COMMIT_LIMITS = {
+  maxLingerMs: 1000,
+  maxOrdersPerTransaction: 1000,
+  maxTransactionalProducers: 8,
+} as const;
 
 export const PRODUCER_SETTINGS_DEFAULTS: ProducerSettings = {
   enable_transactions: true,

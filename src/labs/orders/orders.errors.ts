@@ -22,18 +22,19 @@ export class OrdersException extends LabException {
 
 export function brokerUnavailable(err: unknown): OrdersException {
   const reason = err instanceof Error ? err.message : String(err);
-  return new OrdersException(
-    OrdersErrorCode.BROKER_UNAVAILABLE,
-    `Kafka broker unavailable: ${reason}`,
-    'unavailable',
-    { reason },
-  );
+  return new OrdersException(OrdersErrorCode.BROKER_UNAVAILABLE, `Kafka broker unavailable: ${reason}`, 'unavailable', {
+    reason,
+  });
 }
 
 /** Whether a kafkajs error, or one it wraps, says the broker could not be reached (rather than that it refused the request). */
 export function isBrokerUnreachable(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof KafkaJSConnectionError || e instanceof KafkaJSRequestTimeoutError || e instanceof KafkaJSBrokerNotFound) {
+    if (
+      e instanceof KafkaJSConnectionError ||
+      e instanceof KafkaJSRequestTimeoutError ||
+      e instanceof KafkaJSBrokerNotFound
+    ) {
       return true;
     }
   }

@@ -53,10 +53,20 @@ const ORDERS_WIRING: LabWiring<typeof ORDERS_LAB> = {
     OrdersExperiment,
   ],
   nodes: {
-    producer: { controllers: [ProducerController], providers: [OrderProducerService, ZombieProducerService, PublishOrdersService] },
+    producer: {
+      controllers: [ProducerController],
+      providers: [OrderProducerService, ZombieProducerService, PublishOrdersService],
+    },
     consumer: {
       controllers: [ConsumerController],
-      providers: [DeadLetterProducer, ConsumerOffsetsRepository, ConsumerMetricsService, ProcessOrderBatchService, StoredPositions, OrderConsumer],
+      providers: [
+        DeadLetterProducer,
+        ConsumerOffsetsRepository,
+        ConsumerMetricsService,
+        ProcessOrderBatchService,
+        StoredPositions,
+        OrderConsumer,
+      ],
     },
     api: { controllers: [QueryApiController], providers: [KafkaInspectionService] },
   },

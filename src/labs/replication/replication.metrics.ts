@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import {
+  InjectMetric,
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { READ_STRATEGY_KEYS, REPLICA_NAMES } from './replication.config';
 
@@ -41,9 +46,21 @@ export const replicationMetricProviders = [
     labelNames: ['replica'],
     buckets: [0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0],
   }),
-  makeCounterProvider({ name: M.replicationSuccess, help: 'Log shipments a replica accepted', labelNames: ['replica'] }),
-  makeCounterProvider({ name: M.replicationFailure, help: 'Log shipments that failed (retried)', labelNames: ['replica'] }),
-  makeGaugeProvider({ name: M.replicaVersion, help: 'Last log sequence number a replica applied', labelNames: ['replica_id'] }),
+  makeCounterProvider({
+    name: M.replicationSuccess,
+    help: 'Log shipments a replica accepted',
+    labelNames: ['replica'],
+  }),
+  makeCounterProvider({
+    name: M.replicationFailure,
+    help: 'Log shipments that failed (retried)',
+    labelNames: ['replica'],
+  }),
+  makeGaugeProvider({
+    name: M.replicaVersion,
+    help: 'Last log sequence number a replica applied',
+    labelNames: ['replica_id'],
+  }),
   makeGaugeProvider({
     name: M.replicaStaleness,
     help: 'How far a replica is behind the primary in ms (age of its oldest unapplied write), at its last read',
@@ -62,10 +79,26 @@ export const replicationMetricProviders = [
     help: 'Reads a replica served while behind the primary',
     labelNames: ['replica_id'],
   }),
-  makeCounterProvider({ name: M.clientStaleReads, help: 'Client reads of a replica behind the primary', labelNames: ['source'] }),
-  makeCounterProvider({ name: M.clientFreshReads, help: 'Client reads of a replica level with the primary', labelNames: ['source'] }),
-  makeGaugeProvider({ name: M.clientLag, help: 'How far a replica is behind the primary in ms, seen by the client', labelNames: ['replica'] }),
-  makeGaugeProvider({ name: M.clientDivergence, help: 'Primary version minus replica version', labelNames: ['replica'] }),
+  makeCounterProvider({
+    name: M.clientStaleReads,
+    help: 'Client reads of a replica behind the primary',
+    labelNames: ['source'],
+  }),
+  makeCounterProvider({
+    name: M.clientFreshReads,
+    help: 'Client reads of a replica level with the primary',
+    labelNames: ['source'],
+  }),
+  makeGaugeProvider({
+    name: M.clientLag,
+    help: 'How far a replica is behind the primary in ms, seen by the client',
+    labelNames: ['replica'],
+  }),
+  makeGaugeProvider({
+    name: M.clientDivergence,
+    help: 'Primary version minus replica version',
+    labelNames: ['replica'],
+  }),
   makeGaugeProvider({ name: M.clientAllConsistent, help: '1 when every replica is level with the primary' }),
   makeHistogramProvider({
     name: M.clientWindow,

@@ -34,7 +34,14 @@ import { StreamingHealthService } from './application/streaming-health.service';
 function replicaNodeProvider(name: ReplicaName): Provider {
   return {
     provide: replicaNodeToken(name),
-    inject: [ReplicaStoreRepository, NodeClientService, NodeLifecycleService, ReplicationMetrics, ReplicationEngineService, StreamingClusterService],
+    inject: [
+      ReplicaStoreRepository,
+      NodeClientService,
+      NodeLifecycleService,
+      ReplicationMetrics,
+      ReplicationEngineService,
+      StreamingClusterService,
+    ],
     useFactory: (
       store: ReplicaStoreRepository,
       nodes: NodeClientService,
@@ -81,7 +88,10 @@ const REPLICATION_WIRING: LabWiring<typeof LAB> = {
     ReplicationReset,
   ],
   nodes: {
-    primary: { controllers: [PrimaryController], providers: [PrimaryLogRepository, ReplicationShipperService, PrimaryService] },
+    primary: {
+      controllers: [PrimaryController],
+      providers: [PrimaryLogRepository, ReplicationShipperService, PrimaryService],
+    },
     replica1: replicaNode('replica1'),
     replica2: replicaNode('replica2'),
     client: {

@@ -20,7 +20,8 @@ export class AppConfig {
   /** The environment of a process the supervisor starts: this one's, with `overrides` (undefined removes). */
   childEnv(overrides: Record<string, string | undefined>): Record<string, string> {
     const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries({ ...this.rawEnv, ...overrides })) if (value !== undefined) env[key] = value;
+    for (const [key, value] of Object.entries({ ...this.rawEnv, ...overrides }))
+      if (value !== undefined) env[key] = value;
     return env;
   }
 
@@ -101,23 +102,32 @@ export function loadAppConfig(env: Record<string, string | undefined> = process.
     nodeUrls.set(key, url.replace(/\/$/, ''));
   }
   if (parsed.LAB_NODE_PORT !== undefined) {
-    if (endpoints.length !== 1) throw new ConfigError('LAB_NODE_PORT: allowed only when LABS selects exactly one node (lab:node)');
+    if (endpoints.length !== 1)
+      throw new ConfigError('LAB_NODE_PORT: allowed only when LABS selects exactly one node (lab:node)');
     endpoints[0].port = parsed.LAB_NODE_PORT;
   }
-  return new AppConfig(parsed, labs, endpoints, nodeUrls, parseInstances(parsed.LAB_INSTANCES, labs, parsed), { ...env });
+  return new AppConfig(parsed, labs, endpoints, nodeUrls, parseInstances(parsed.LAB_INSTANCES, labs, parsed), {
+    ...env,
+  });
 }
 
 /** LAB_INSTANCES=booking=3,bank=2: each lab named once, selected, 1-8 processes. */
-export function parseInstances(raw: string | undefined, labs: Map<LabName, string[]>, parsed: EnvSchema): Map<LabName, number> {
+export function parseInstances(
+  raw: string | undefined,
+  labs: Map<LabName, string[]>,
+  parsed: EnvSchema,
+): Map<LabName, number> {
   const instances = new Map<LabName, number>();
-  if (raw && parsed.LAB_PROCESSES !== '1') throw new ConfigError('LAB_INSTANCES: allowed only with LAB_PROCESSES=1 (process mode)');
+  if (raw && parsed.LAB_PROCESSES !== '1')
+    throw new ConfigError('LAB_INSTANCES: allowed only with LAB_PROCESSES=1 (process mode)');
   for (const item of (raw ?? '').split(',').filter(Boolean)) {
     const [lab, count] = item.split('=');
     if (!isLabName(lab)) throw new ConfigError(`LAB_INSTANCES: unknown lab "${lab}". Allowed: ${LAB_NAMES.join(', ')}`);
     if (!labs.has(lab)) throw new ConfigError(`LAB_INSTANCES: lab "${lab}" is not selected by LABS`);
     if (instances.has(lab)) throw new ConfigError(`LAB_INSTANCES: lab "${lab}" is named twice`);
     const n = Number(count);
-    if (!Number.isInteger(n) || n < 1 || n > 8) throw new ConfigError(`LAB_INSTANCES: ${lab}=${count}: the count must be 1 to 8`);
+    if (!Number.isInteger(n) || n < 1 || n > 8)
+      throw new ConfigError(`LAB_INSTANCES: ${lab}=${count}: the count must be 1 to 8`);
     instances.set(lab, n);
   }
   return instances;

@@ -46,7 +46,9 @@ describe('loadAppConfig', () => {
 describe('exposure settings', () => {
   it('fails fast when bound beyond loopback without ADMIN_TOKEN', () => {
     expect(() => loadAppConfig({ HOST: '0.0.0.0' })).toThrow(/ADMIN_TOKEN/);
-    expect(loadAppConfig({ HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-enough-token' }).env.ADMIN_TOKEN).toBe('a-long-enough-token');
+    expect(loadAppConfig({ HOST: '0.0.0.0', ADMIN_TOKEN: 'a-long-enough-token' }).env.ADMIN_TOKEN).toBe(
+      'a-long-enough-token',
+    );
     expect(loadAppConfig({ HOST: '127.0.0.1' }).env.ADMIN_TOKEN).toBeUndefined();
     expect(loadAppConfig({ HOST: '::1' }).env.HOST).toBe('::1');
     expect(() => loadAppConfig({ HOST: 'localhost', ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);

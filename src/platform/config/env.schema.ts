@@ -103,7 +103,9 @@ export class EnvSchema {
 
   /** Process mode only: how many processes of a lab's nodes run behind a round-robin balancer, e.g. `booking=3,bank=2`. */
   @IsOptional()
-  @Matches(/^[a-z]+=\d{1,2}(,[a-z]+=\d{1,2})*$/, { message: 'LAB_INSTANCES must be a comma list of lab=count, e.g. booking=3,bank=2' })
+  @Matches(/^[a-z]+=\d{1,2}(,[a-z]+=\d{1,2})*$/, {
+    message: 'LAB_INSTANCES must be a comma list of lab=count, e.g. booking=3,bank=2',
+  })
   LAB_INSTANCES?: string;
 
   /** Set by the supervisor on the processes it starts: a crash point then kills the process (SIGKILL). */
@@ -187,7 +189,15 @@ export class EnvSchema {
 export class ConfigError extends Error {}
 
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['NODE_URLS', 'REDLOCK_URLS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'ADMIN_TOKEN', 'NODE_SECRET', 'LAB_INSTANCES', 'LAB_NODE_PORT']);
+  const known = Object.keys(new EnvSchema()).concat([
+    'NODE_URLS',
+    'REDLOCK_URLS',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'ADMIN_TOKEN',
+    'NODE_SECRET',
+    'LAB_INSTANCES',
+    'LAB_NODE_PORT',
+  ]);
   const defined = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value.trim() !== ''),
   );
@@ -219,6 +229,9 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }

@@ -34,6 +34,8 @@ describe('wireLab', () => {
   });
 
   it('fails naming the lab and its nodes on an unknown node', () => {
-    expect(() => wireLab(CounterModule, wiring, ['mars'])).toThrow('counter has no node "mars" (nodes: coordinator, us-east, us-west, eu-west, strong, gateway)');
+    expect(() => wireLab(CounterModule, wiring, ['mars'])).toThrow(
+      'counter has no node "mars" (nodes: coordinator, us-east, us-west, eu-west, strong, gateway)',
+    );
   });
 });

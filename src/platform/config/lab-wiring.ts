@@ -25,7 +25,11 @@ export interface LabWiring<L extends LabName> {
  * A lab module's `register(nodes)`: the shared providers plus the wiring of each node this process
  * runs. A provider two nodes both list (a repository two regions use) is registered once.
  */
-export function wireLab<L extends LabName>(module: Type<unknown>, wiring: LabWiring<L>, nodes: readonly string[]): DynamicModule {
+export function wireLab<L extends LabName>(
+  module: Type<unknown>,
+  wiring: LabWiring<L>,
+  nodes: readonly string[],
+): DynamicModule {
   const table = wiring.nodes as Record<string, NodeWiring>;
   const selected = nodes.map((node) => {
     if (!Object.prototype.hasOwnProperty.call(table, node)) {

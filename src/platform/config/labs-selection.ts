@@ -21,7 +21,10 @@ export function parseLabs(raw: string | undefined): Map<LabName, string[]> {
     for (const lab of LAB_NAMES) selection.set(lab, nodesOf(lab));
     return selection;
   }
-  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [labPart, nodePart, extra] = item.split(':');
     if (extra !== undefined || !isLabName(labPart)) {
       throw new LabsSelectionError(

@@ -16,7 +16,9 @@ describe('process mode configuration', () => {
     expect(() => loadAppConfig({ LAB_PROCESSES: '1', LAB_INSTANCES: 'shop=2' })).toThrow(/unknown lab "shop"/);
     expect(() => loadAppConfig({ LAB_PROCESSES: '1', LAB_INSTANCES: 'booking=9' })).toThrow(/1 to 8/);
     expect(() => loadAppConfig({ LAB_PROCESSES: '1', LAB_INSTANCES: 'booking=2,booking=3' })).toThrow(/twice/);
-    expect(() => loadAppConfig({ LAB_PROCESSES: '1', LABS: 'bank', LAB_INSTANCES: 'booking=2' })).toThrow(/not selected/);
+    expect(() => loadAppConfig({ LAB_PROCESSES: '1', LABS: 'bank', LAB_INSTANCES: 'booking=2' })).toThrow(
+      /not selected/,
+    );
     expect(() => loadAppConfig({ LAB_INSTANCES: 'booking=2' })).toThrow(/LAB_PROCESSES=1/);
     expect(() => loadAppConfig({ LABS: 'booking,bank', LAB_NODE_PORT: '9000' })).toThrow(ConfigError);
   });

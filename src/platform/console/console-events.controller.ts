@@ -45,7 +45,10 @@ export class ConsoleEventsController implements OnModuleDestroy {
 
   @Get('events')
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An event stream: `event: state` with a LabSnapshot as data', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'An event stream: `event: state` with a LabSnapshot as data',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiBadRequestResponse({ description: 'labs is not a comma list of lab names' })
   @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB: a lab not running here' })
   @ApiServiceUnavailableResponse({ description: 'CONSOLE.TOO_MANY_STREAMS' })
@@ -55,9 +58,14 @@ export class ConsoleEventsController implements OnModuleDestroy {
   events(@Query() query: ConsoleEventsQueryDto, @Req() req: Request, @Res() res: Response): void {
     const labs = this.labs(query.labs);
     if (this.streams.size >= MAX_CONSOLE_STREAMS) {
-      throw new LabException('CONSOLE.TOO_MANY_STREAMS', `At most ${MAX_CONSOLE_STREAMS} console streams at once`, 'unavailable', {
-        max: MAX_CONSOLE_STREAMS,
-      });
+      throw new LabException(
+        'CONSOLE.TOO_MANY_STREAMS',
+        `At most ${MAX_CONSOLE_STREAMS} console streams at once`,
+        'unavailable',
+        {
+          max: MAX_CONSOLE_STREAMS,
+        },
+      );
     }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -81,7 +89,7 @@ export class ConsoleEventsController implements OnModuleDestroy {
 
   @Get('labs/:lab/state')
   @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB' })
-  @ApiOperation({ summary: 'One lab\'s console state now (what the stream pushes): nodes up/down, strategies, reads' })
+  @ApiOperation({ summary: "One lab's console state now (what the stream pushes): nodes up/down, strategies, reads" })
   snapshot(@Param('lab') lab: string): Promise<LabSnapshot> {
     return this.state.snapshot(this.labs(lab)[0]);
   }
@@ -90,7 +98,9 @@ export class ConsoleEventsController implements OnModuleDestroy {
   @HttpCode(202)
   @ApiAcceptedResponse({ description: 'The lab is read now; watchers get the new state if it changed' })
   @ApiNotFoundResponse({ description: 'CONSOLE.UNKNOWN_LAB' })
-  @ApiOperation({ summary: 'Read a watched lab now instead of at the next tick (the console calls it after a control)' })
+  @ApiOperation({
+    summary: 'Read a watched lab now instead of at the next tick (the console calls it after a control)',
+  })
   refresh(@Param('lab') lab: string): { refreshing: string } {
     const name = this.labs(lab)[0];
     this.state.refresh(name);
@@ -108,7 +118,9 @@ export class ConsoleEventsController implements OnModuleDestroy {
     const names = [...new Set(list.split(','))];
     const unknown = names.filter((n) => !isLabName(n) || !this.config.labs.has(n));
     if (unknown.length > 0) {
-      throw new LabException('CONSOLE.UNKNOWN_LAB', `Not running here: ${unknown.join(', ')}`, 'not_found', { running });
+      throw new LabException('CONSOLE.UNKNOWN_LAB', `Not running here: ${unknown.join(', ')}`, 'not_found', {
+        running,
+      });
     }
     return names as LabName[];
   }

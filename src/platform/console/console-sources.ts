@@ -28,7 +28,12 @@ export const CONSOLE_SOURCES: Record<LabName, ConsoleSource[]> = {
     stats: '/admin/stats',
     settings: '/admin/settings',
   }),
-  bank: reads('bank', { accounts: '/accounts', invariants: '/invariants', settings: '/admin/settings', transactions: '/transactions' }),
+  bank: reads('bank', {
+    accounts: '/accounts',
+    invariants: '/invariants',
+    settings: '/admin/settings',
+    transactions: '/transactions',
+  }),
   orders: [
     ...reads('producer', { producer: '/config', produced: '/stats' }),
     ...reads('consumer', { consumer: '/config' }),

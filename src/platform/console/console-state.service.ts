@@ -7,8 +7,7 @@ import { StrategySelectionService } from '../strategy/strategy-selection.service
 import { CONSOLE_SOURCES } from './console-sources';
 
 export type SourceRead =
-  | { ok: true; status: number; body: unknown }
-  | { ok: false; status?: number; error: string; body?: unknown };
+  { ok: true; status: number; body: unknown } | { ok: false; status?: number; error: string; body?: unknown };
 
 export interface NodeView {
   node: string;
@@ -24,7 +23,12 @@ export interface LabSnapshot {
   lab: LabName;
   at: string;
   nodes: NodeView[];
-  strategies: Array<{ port: string; current: string; default: string; strategies: Array<{ key: string; description: string }> }>;
+  strategies: Array<{
+    port: string;
+    current: string;
+    default: string;
+    strategies: Array<{ key: string; description: string }>;
+  }>;
   reads: Record<string, SourceRead>;
 }
 
@@ -105,7 +109,10 @@ export class ConsoleStateService implements OnModuleDestroy {
     const byKey = Object.fromEntries(reads);
     const nodes = [...new Set(sources.map((s) => s.node))].map((node): NodeView => {
       const state = this.config.isSelected(lab, node) ? this.lifecycle.state(lab, node) : { up: true, crashes: 0 };
-      const failed = sources.filter((s) => s.node === node).map((s) => byKey[s.key]).find((r) => !r.ok && r.status === undefined);
+      const failed = sources
+        .filter((s) => s.node === node)
+        .map((s) => byKey[s.key])
+        .find((r) => !r.ok && r.status === undefined);
       return {
         node,
         up: state.up && !failed,
@@ -160,7 +167,8 @@ export class ConsoleStateService implements OnModuleDestroy {
         headers: { accept: 'application/json' },
       });
       const text = await response.text();
-      if (text.length > MAX_BODY_BYTES) return { ok: false, status: response.status, error: `answer larger than ${MAX_BODY_BYTES} bytes` };
+      if (text.length > MAX_BODY_BYTES)
+        return { ok: false, status: response.status, error: `answer larger than ${MAX_BODY_BYTES} bytes` };
       let body: unknown = null;
       try {
         body = text ? JSON.parse(text) : null;
@@ -169,13 +177,21 @@ export class ConsoleStateService implements OnModuleDestroy {
       }
       if (!response.ok) {
         const message = (body as { message?: unknown } | null)?.message;
-        return { ok: false, status: response.status, error: typeof message === 'string' ? message : `HTTP ${response.status}`, body };
+        return {
+          ok: false,
+          status: response.status,
+          error: typeof message === 'string' ? message : `HTTP ${response.status}`,
+          body,
+        };
       }
       return { ok: true, status: response.status, body };
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
       const name = err instanceof Error ? err.name : '';
-      return { ok: false, error: name === 'TimeoutError' ? `no answer within ${READ_TIMEOUT_MS} ms` : cause ?? String(err) };
+      return {
+        ok: false,
+        error: name === 'TimeoutError' ? `no answer within ${READ_TIMEOUT_MS} ms` : (cause ?? String(err)),
+      };
     }
   }
 }

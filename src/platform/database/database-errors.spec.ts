@@ -32,7 +32,10 @@ describe('translateDatabaseError', () => {
   });
 
   it('maps refused and reset sockets to 503', () => {
-    expect(translateDatabaseError(pgError('ECONNREFUSED'))).toMatchObject({ code: DatabaseErrorCode.Unavailable, status: 503 });
+    expect(translateDatabaseError(pgError('ECONNREFUSED'))).toMatchObject({
+      code: DatabaseErrorCode.Unavailable,
+      status: 503,
+    });
   });
 
   it('leaves lab exceptions and SQL bugs as they are', () => {

@@ -14,7 +14,10 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'typeorm_migrations',
-    migrations: [join(labs, '*', 'persistence', 'migrations', '*.{ts,js}'), join(__dirname, '..', '*', 'persistence', 'migrations', '*.{ts,js}')],
+    migrations: [
+      join(labs, '*', 'persistence', 'migrations', '*.{ts,js}'),
+      join(__dirname, '..', '*', 'persistence', 'migrations', '*.{ts,js}'),
+    ],
     entities: [],
     extra: { max: 2, connectionTimeoutMillis: 5000, application_name: 'labs-migrations' },
     logging: ['error', 'migration'],
@@ -31,7 +34,12 @@ export const MIGRATIONS_LOCK_KEY = 'labs-migrations';
  */
 export async function runMigrations(url: string): Promise<void> {
   await ensureDatabase(url);
-  const lock = new Client({ connectionString: url, connectionTimeoutMillis: 5000, statement_timeout: 60000, application_name: 'labs-migrations-lock' });
+  const lock = new Client({
+    connectionString: url,
+    connectionTimeoutMillis: 5000,
+    statement_timeout: 60000,
+    application_name: 'labs-migrations-lock',
+  });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [MIGRATIONS_LOCK_KEY]);

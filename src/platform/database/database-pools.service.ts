@@ -85,7 +85,9 @@ export class DatabasePools implements OnModuleInit, OnApplicationShutdown {
       this.failures++;
       if (this.reachable && this.failures >= PROBE_FAILURES_TO_TRIP) {
         this.reachable = false;
-        this.logger.warn(`PostgreSQL stopped answering (${this.lastError}): failing database calls fast until it answers`);
+        this.logger.warn(
+          `PostgreSQL stopped answering (${this.lastError}): failing database calls fast until it answers`,
+        );
         for (const db of this.databases.values()) db.abortAll(this.lastError);
       }
     }

@@ -172,5 +172,9 @@ export class LabDatabase implements SqlExecutor {
 }
 
 function abandoned(): LabException {
-  return new LabException('REQUEST.ABANDONED', 'The request was answered 504 or its client went away; its database work was cancelled', 'timeout');
+  return new LabException(
+    'REQUEST.ABANDONED',
+    'The request was answered 504 or its client went away; its database work was cancelled',
+    'timeout',
+  );
 }

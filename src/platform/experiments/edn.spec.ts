@@ -1,11 +1,28 @@
 import { opToEdn, toEdn } from './edn';
 
 describe('EDN export', () => {
-  it("writes a Jepsen op map with keywords for :type and :f and the nemesis as :nemesis", () => {
-    expect(opToEdn({ index: 4, type: 'invoke', process: 3, f: 'transfer', value: { from: 1, to: 2, amount: 5 }, time: 123456789 })).toBe(
-      '{:type :invoke, :f :transfer, :value {:from 1, :to 2, :amount 5}, :process 3, :time 123456789, :index 4}',
-    );
-    expect(opToEdn({ index: 0, type: 'info', process: 'nemesis', f: 'start', value: { fault: 'delay' }, time: 1, error: 'x "y"' })).toBe(
+  it('writes a Jepsen op map with keywords for :type and :f and the nemesis as :nemesis', () => {
+    expect(
+      opToEdn({
+        index: 4,
+        type: 'invoke',
+        process: 3,
+        f: 'transfer',
+        value: { from: 1, to: 2, amount: 5 },
+        time: 123456789,
+      }),
+    ).toBe('{:type :invoke, :f :transfer, :value {:from 1, :to 2, :amount 5}, :process 3, :time 123456789, :index 4}');
+    expect(
+      opToEdn({
+        index: 0,
+        type: 'info',
+        process: 'nemesis',
+        f: 'start',
+        value: { fault: 'delay' },
+        time: 1,
+        error: 'x "y"',
+      }),
+    ).toBe(
       '{:type :info, :f :start, :value {:fault "delay"}, :process :nemesis, :time 1, :index 0, :error "x \\"y\\""}',
     );
   });

@@ -15,7 +15,11 @@ export async function experimentHttp(
   ctx: ExperimentRunContext,
   node: string,
   path: string,
-  options: { method?: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown; query?: Record<string, string | number | boolean> } = {},
+  options: {
+    method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+    body?: unknown;
+    query?: Record<string, string | number | boolean>;
+  } = {},
 ): Promise<ExperimentHttpResponse> {
   const url = new URL(path, ctx.nodeUrl(node));
   for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value));
@@ -42,7 +46,9 @@ export async function experimentHttp(
 export function outcomeOfError(response: ExperimentHttpResponse, value: unknown): OpOutcome {
   const body = response.body as { code?: string; message?: string } | null;
   const error = `HTTP ${response.status}${body?.code ? ` ${body.code}` : ''}${body?.message ? `: ${body.message}` : ''}`;
-  return response.status >= 400 && response.status < 500 ? { type: 'fail', value, error } : { type: 'info', value, error };
+  return response.status >= 400 && response.status < 500
+    ? { type: 'fail', value, error }
+    : { type: 'info', value, error };
 }
 
 /** A node's answer with its body read as a JSON object (`{}` when it was not one). */
@@ -57,7 +63,10 @@ export async function experimentRequest(
   body?: unknown,
 ): Promise<ExperimentReply> {
   const res = await experimentHttp(ctx, node, path, { method, body });
-  return { status: res.status, body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any> };
+  return {
+    status: res.status,
+    body: (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, any>,
+  };
 }
 
 /** How long a setup, fault or teardown call may take. */
@@ -75,7 +84,13 @@ export async function experimentAdmin(
   body?: unknown,
 ): Promise<ExperimentReply> {
   try {
-    return await experimentRequest({ ...ctx, setup: {}, signal: AbortSignal.timeout(EXPERIMENT_ADMIN_TIMEOUT_MS) }, method, node, path, body);
+    return await experimentRequest(
+      { ...ctx, setup: {}, signal: AbortSignal.timeout(EXPERIMENT_ADMIN_TIMEOUT_MS) },
+      method,
+      node,
+      path,
+      body,
+    );
   } catch (err) {
     return { status: 0, body: { message: (err as Error).message } };
   }

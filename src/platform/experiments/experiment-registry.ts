@@ -24,20 +24,28 @@ export class ExperimentRegistry implements OnModuleInit {
   registerAll(found: LabExperiment[]): void {
     for (const experiment of found) {
       if (!((experiment as unknown) instanceof LabExperiment)) {
-        throw new ExperimentRegistryError(`${(experiment as object).constructor.name} carries @LabExperimentProvider() but does not extend LabExperiment`);
+        throw new ExperimentRegistryError(
+          `${(experiment as object).constructor.name} carries @LabExperimentProvider() but does not extend LabExperiment`,
+        );
       }
       if (this.byLab.has(experiment.lab)) {
         throw new ExperimentRegistryError(`two experiments registered for lab "${experiment.lab}"`);
       }
       const entry = experiment.catalog();
       if (entry.lab !== experiment.lab) {
-        throw new ExperimentRegistryError(`${experiment.constructor.name}: catalog lab "${entry.lab}" differs from "${experiment.lab}"`);
+        throw new ExperimentRegistryError(
+          `${experiment.constructor.name}: catalog lab "${entry.lab}" differs from "${experiment.lab}"`,
+        );
       }
       if (!entry.nemeses.some((n) => n.name === entry.defaultNemesis)) {
-        throw new ExperimentRegistryError(`${experiment.lab}: default nemesis "${entry.defaultNemesis}" is not in its catalog`);
+        throw new ExperimentRegistryError(
+          `${experiment.lab}: default nemesis "${entry.defaultNemesis}" is not in its catalog`,
+        );
       }
       if (!entry.workloads.some((w) => w.name === entry.defaultWorkload)) {
-        throw new ExperimentRegistryError(`${experiment.lab}: default workload "${entry.defaultWorkload}" is not in its catalog`);
+        throw new ExperimentRegistryError(
+          `${experiment.lab}: default workload "${entry.defaultWorkload}" is not in its catalog`,
+        );
       }
       this.byLab.set(experiment.lab, experiment);
     }

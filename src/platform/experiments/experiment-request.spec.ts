@@ -20,12 +20,22 @@ const entry: ExperimentCatalogEntry = {
     { strategy: 'safe', nemesis: 'none', expected: 'valid' },
   ],
 };
-const resolve = (body: unknown) => resolveRequest(body, (lab) => (lab === 'demo' ? entry : undefined), ['demo'], () => 5);
+const resolve = (body: unknown) =>
+  resolveRequest(
+    body,
+    (lab) => (lab === 'demo' ? entry : undefined),
+    ['demo'],
+    () => 5,
+  );
 const codeOf = (body: unknown) => {
   try {
     resolve(body);
   } catch (err) {
-    return { code: (err as LabException).code, status: (err as LabException).status, details: (err as LabException).details };
+    return {
+      code: (err as LabException).code,
+      status: (err as LabException).status,
+      details: (err as LabException).details,
+    };
   }
   return undefined;
 };
@@ -34,7 +44,14 @@ describe('resolveRequest', () => {
   it('fills defaults: first strategy, default workload and nemesis, lab and platform defaults', () => {
     const spec = resolve({ lab: 'demo' });
     expect(spec).toMatchObject({ lab: 'demo', strategy: 'unsafe', workload: 'w', nemesis: 'none', schedule: [] });
-    expect(spec.params).toMatchObject({ seed: 5, concurrency: 4, ops: 200, duration_ms: 20000, op_timeout_ms: 5000, hot: 3 });
+    expect(spec.params).toMatchObject({
+      seed: 5,
+      concurrency: 4,
+      ops: 200,
+      duration_ms: 20000,
+      op_timeout_ms: 5000,
+      hot: 3,
+    });
   });
 
   it('takes lab parameters at the top level or under params', () => {
@@ -49,7 +66,13 @@ describe('resolveRequest', () => {
   });
 
   it('accepts an explicit schedule, sorted by at_ms', () => {
-    const spec = resolve({ lab: 'demo', nemesis: [{ at_ms: 50, fault: 'cut', duration_ms: 5 }, { at_ms: 10, fault: 'cut', duration_ms: 5 }] });
+    const spec = resolve({
+      lab: 'demo',
+      nemesis: [
+        { at_ms: 50, fault: 'cut', duration_ms: 5 },
+        { at_ms: 10, fault: 'cut', duration_ms: 5 },
+      ],
+    });
     expect(spec.schedule.map((s) => s.at_ms)).toEqual([10, 50]);
   });
 

@@ -1,7 +1,11 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { LabException } from '../http/lab-exception';
-import { CreateExperimentRequestDto, NemesisStepListDto, PLATFORM_REQUEST_KEYS } from './api/dto/create-experiment.request.dto';
+import {
+  CreateExperimentRequestDto,
+  NemesisStepListDto,
+  PLATFORM_REQUEST_KEYS,
+} from './api/dto/create-experiment.request.dto';
 import type { ExperimentCatalogEntry, NemesisStep, ParamSpec, WorkloadParams } from './experiment.contract';
 import { EXPERIMENT_DEFAULTS, EXPERIMENT_LIMITS as L } from './experiment-limits';
 import { RNG_STREAM, SeededRng } from './rng';
@@ -54,7 +58,10 @@ export function resolveRequest(
 
   const entry = catalogOf(dto.lab);
   if (!entry) {
-    throw invalid('EXPERIMENT.UNKNOWN_LAB', `No experiment for lab "${dto.lab}" here`, { lab: dto.lab, known: knownLabs });
+    throw invalid('EXPERIMENT.UNKNOWN_LAB', `No experiment for lab "${dto.lab}" here`, {
+      lab: dto.lab,
+      known: knownLabs,
+    });
   }
   const strategies = strategiesOf(entry);
   const strategy = dto.strategy ?? strategies[0];
@@ -100,25 +107,38 @@ export function resolveRequest(
   } else if (Array.isArray(nemesis)) {
     schedule = checkSchedule(nemesis, entry, 'nemesis');
   } else {
-    throw validationFailed([{ field: 'nemesis', problems: ['nemesis must be a schedule name or a list of faults'], value: nemesis }]);
+    throw validationFailed([
+      { field: 'nemesis', problems: ['nemesis must be a schedule name or a list of faults'], value: nemesis },
+    ]);
   }
-  return { lab: entry.lab, strategy, workload, nemesis: typeof nemesis === 'string' ? nemesis : schedule, schedule, params };
+  return {
+    lab: entry.lab,
+    strategy,
+    workload,
+    nemesis: typeof nemesis === 'string' ? nemesis : schedule,
+    schedule,
+    params,
+  };
 }
 
 function checkSchedule(steps: unknown, entry: ExperimentCatalogEntry, field: string): NemesisStep[] {
   const list = plainToInstance(NemesisStepListDto, { steps });
-  const problems = flatten(validateSync(list, { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true })).map(
-    (p) => ({ ...p, field: p.field.replace(/^steps/, field) }),
-  );
+  const problems = flatten(
+    validateSync(list, { forbidUnknownValues: false, whitelist: true, forbidNonWhitelisted: true }),
+  ).map((p) => ({ ...p, field: p.field.replace(/^steps/, field) }));
   if (problems.length > 0) throw validationFailed(problems);
   const result = (steps as NemesisStep[]).map((s) => ({ ...s })).sort((a, b) => a.at_ms - b.at_ms);
   if (entry.faults) {
     const unknown = result.filter((s) => !entry.faults!.includes(s.fault)).map((s) => s.fault);
     if (unknown.length > 0) {
-      throw invalid('EXPERIMENT.UNKNOWN_FAULT', `Lab ${entry.lab} has no fault ${[...new Set(unknown)].map((f) => `"${f}"`).join(', ')}`, {
-        faults: [...new Set(unknown)],
-        known: entry.faults,
-      });
+      throw invalid(
+        'EXPERIMENT.UNKNOWN_FAULT',
+        `Lab ${entry.lab} has no fault ${[...new Set(unknown)].map((f) => `"${f}"`).join(', ')}`,
+        {
+          faults: [...new Set(unknown)],
+          known: entry.faults,
+        },
+      );
     }
   }
   return result;
@@ -129,7 +149,13 @@ function validateLabParams(specs: ParamSpec[], given: Record<string, unknown>): 
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(given)) {
     if (!specs.some((s) => s.name === key)) {
-      problems.push({ field: key, problems: [`${key} is neither an experiment field nor a parameter of this lab (${specs.map((s) => s.name).join(', ') || 'none'})`], value: given[key] });
+      problems.push({
+        field: key,
+        problems: [
+          `${key} is neither an experiment field nor a parameter of this lab (${specs.map((s) => s.name).join(', ') || 'none'})`,
+        ],
+        value: given[key],
+      });
     }
   }
   for (const spec of specs) {
@@ -138,13 +164,18 @@ function validateLabParams(specs: ParamSpec[], given: Record<string, unknown>): 
     switch (spec.type) {
       case 'integer':
       case 'number':
-        if (typeof value !== 'number' || !Number.isFinite(value) || (spec.type === 'integer' && !Number.isInteger(value))) {
+        if (
+          typeof value !== 'number' ||
+          !Number.isFinite(value) ||
+          (spec.type === 'integer' && !Number.isInteger(value))
+        ) {
           wrong(`${spec.name} must be ${spec.type === 'integer' ? 'an integer' : 'a number'}`);
         } else if (spec.min !== undefined && value < spec.min) wrong(`${spec.name} must not be less than ${spec.min}`);
         else if (spec.max !== undefined && value > spec.max) wrong(`${spec.name} must not be greater than ${spec.max}`);
         break;
       case 'string':
-        if (typeof value !== 'string' || value.length > 256) wrong(`${spec.name} must be a string of at most 256 characters`);
+        if (typeof value !== 'string' || value.length > 256)
+          wrong(`${spec.name} must be a string of at most 256 characters`);
         break;
       case 'boolean':
         if (typeof value !== 'boolean') wrong(`${spec.name} must be a boolean`);
@@ -159,7 +190,9 @@ function validateLabParams(specs: ParamSpec[], given: Record<string, unknown>): 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own: FieldProblem[] = error.constraints ? [{ field, problems: Object.values(error.constraints), value: error.value }] : [];
+    const own: FieldProblem[] = error.constraints
+      ? [{ field, problems: Object.values(error.constraints), value: error.value }]
+      : [];
     return own.concat(flatten(error.children ?? [], field));
   });
 }

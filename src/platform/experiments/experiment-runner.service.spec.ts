@@ -48,7 +48,11 @@ class FakeLab extends LabExperiment {
     return { ready: true };
   }
   plan(rng: Rng, params: WorkloadParams): PlannedOp[] {
-    return Array.from({ length: params.ops }, (_, i) => ({ process: i % params.concurrency, f: 'add', value: rng.int(1, 9) }));
+    return Array.from({ length: params.ops }, (_, i) => ({
+      process: i % params.concurrency,
+      f: 'add',
+      value: rng.int(1, 9),
+    }));
   }
   async execute(_op: PlannedOp, ctx: ExperimentRunContext): Promise<OpOutcome> {
     await new Promise((resolve, reject) => {
@@ -102,7 +106,13 @@ function runnerWith(labs: FakeLab[]) {
   } as unknown as ExperimentRegistry;
   const repository = new MemoryRepository();
   const config = { env: {}, nodeUrl: () => 'http://127.0.0.1:1' } as unknown as AppConfig;
-  const runner = new ExperimentRunnerService(registry, repository as unknown as ExperimentRepository, config, counter(), counter());
+  const runner = new ExperimentRunnerService(
+    registry,
+    repository as unknown as ExperimentRepository,
+    config,
+    counter(),
+    counter(),
+  );
   return { runner, repository };
 }
 
@@ -132,7 +142,11 @@ describe('ExperimentRunnerService', () => {
     expect(third).toMatchObject({ code: 'EXPERIMENT.TOO_MANY_RUNNING' });
     expect(statusOf(third)).toBe(429);
     await runner.beforeApplicationShutdown();
-    expect(repository.finished.get(a.id)).toMatchObject({ status: 'aborted', verdict: null, reason: 'the app is shutting down' });
+    expect(repository.finished.get(a.id)).toMatchObject({
+      status: 'aborted',
+      verdict: null,
+      reason: 'the app is shutting down',
+    });
     await expect(runner.start({ lab: 'c' })).rejects.toMatchObject({ code: 'EXPERIMENT.SHUTTING_DOWN' });
   });
 
@@ -146,12 +160,18 @@ describe('ExperimentRunnerService', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await runner.beforeApplicationShutdown();
     expect(lab.faults).toEqual(['start short', 'start long', 'stop short', 'stop long']);
-    const nemesis = repository.ops.filter((op) => op.process === 'nemesis').map((op) => `${op.f}:${op.type}:${(op.value as { fault: string }).fault}`);
+    const nemesis = repository.ops
+      .filter((op) => op.process === 'nemesis')
+      .map((op) => `${op.f}:${op.type}:${(op.value as { fault: string }).fault}`);
     expect(nemesis).toEqual([
-      'start:invoke:short', 'start:ok:short',
-      'start:invoke:long', 'start:ok:long',
-      'stop:invoke:short', 'stop:ok:short',
-      'stop:invoke:long', 'stop:ok:long',
+      'start:invoke:short',
+      'start:ok:short',
+      'start:invoke:long',
+      'start:ok:long',
+      'stop:invoke:short',
+      'stop:ok:short',
+      'stop:invoke:long',
+      'stop:ok:long',
     ]);
     expect(repository.finished.get(id)?.status).toBe('aborted');
     expect(lab.steps).toEqual(['prepare', 'teardown']);

@@ -1,10 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnModuleDestroy,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
@@ -122,9 +116,14 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
     );
     const busy = [...this.running.values()].find((r) => r.spec.lab === spec.lab);
     if (busy) {
-      throw new LabException('EXPERIMENT.LAB_BUSY', `An experiment on ${spec.lab} is already running (${busy.id})`, 'conflict', {
-        running: busy.id,
-      });
+      throw new LabException(
+        'EXPERIMENT.LAB_BUSY',
+        `An experiment on ${spec.lab} is already running (${busy.id})`,
+        'conflict',
+        {
+          running: busy.id,
+        },
+      );
     }
     if (this.running.size >= L.maxRunning) {
       throw new LabException(
@@ -142,12 +141,26 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
     this.running.set(id, run);
     try {
       await this.repository.insert(
-        { id, lab: spec.lab, strategy: spec.strategy, workload: spec.workload, nemesis: spec.nemesis, schedule: spec.schedule, seed: spec.params.seed, params: spec.params, plannedOps: planned.length },
+        {
+          id,
+          lab: spec.lab,
+          strategy: spec.strategy,
+          workload: spec.workload,
+          nemesis: spec.nemesis,
+          schedule: spec.schedule,
+          seed: spec.params.seed,
+          params: spec.params,
+          plannedOps: planned.length,
+        },
         this.owner,
       );
     } catch (err) {
       this.running.delete(id);
-      throw new LabException('EXPERIMENT.STORE_UNAVAILABLE', `Could not record the experiment: ${(err as Error).message}`, 'unavailable');
+      throw new LabException(
+        'EXPERIMENT.STORE_UNAVAILABLE',
+        `Could not record the experiment: ${(err as Error).message}`,
+        'unavailable',
+      );
     }
     recorder.subscribe((op) => {
       this.opsCounter.inc({ lab: spec.lab, type: op.type });
@@ -160,9 +173,15 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
   /** The planned client ops, deterministic for the seed (exposed for tests and the catalog). */
   plan(lab: LabExperiment, spec: RunSpec): PlannedOp[] {
     const planned = lab.plan(new SeededRng(spec.params.seed, RNG_STREAM.workload), spec.params, spec.workload);
-    const bad = planned.find((op) => !Number.isInteger(op.process) || op.process < 0 || op.process >= spec.params.concurrency);
+    const bad = planned.find(
+      (op) => !Number.isInteger(op.process) || op.process < 0 || op.process >= spec.params.concurrency,
+    );
     if (bad) {
-      throw new LabException('EXPERIMENT.BAD_PLAN', `${spec.lab} planned an op for process ${String(bad.process)}, outside 0..${spec.params.concurrency - 1}`, 'precondition');
+      throw new LabException(
+        'EXPERIMENT.BAD_PLAN',
+        `${spec.lab} planned an op for process ${String(bad.process)}, outside 0..${spec.params.concurrency - 1}`,
+        'precondition',
+      );
     }
     return planned.slice(0, spec.params.ops);
   }
@@ -185,7 +204,11 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
   assertCanListen(id: string): void {
     const run = this.running.get(id);
     if (run && run.listeners.size >= L.maxListeners) {
-      throw new LabException('EXPERIMENT.TOO_MANY_LISTENERS', `At most ${L.maxListeners} clients may follow one experiment`, 'too_many');
+      throw new LabException(
+        'EXPERIMENT.TOO_MANY_LISTENERS',
+        `At most ${L.maxListeners} clients may follow one experiment`,
+        'too_many',
+      );
     }
   }
 
@@ -228,8 +251,12 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
     const started = Date.now();
     const heartbeat = setInterval(() => {
       void this.repository.saveProgress(run.id, run.progress, recorder.ops.length).catch(() => undefined);
-      run.emit({ type: 'progress', data: { progress: run.progress, ops_recorded: recorder.ops.length, status: 'running' } });
-      if (Date.now() - started > spec.params.duration_ms + L.graceMs) run.cut(`the run overran duration_ms + ${L.graceMs} ms`);
+      run.emit({
+        type: 'progress',
+        data: { progress: run.progress, ops_recorded: recorder.ops.length, status: 'running' },
+      });
+      if (Date.now() - started > spec.params.duration_ms + L.graceMs)
+        run.cut(`the run overran duration_ms + ${L.graceMs} ms`);
     }, L.heartbeatMs);
     const base = {
       id: run.id,
@@ -249,7 +276,11 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
     let status: Exclude<ExperimentDocument['status'], 'running'> = 'aborted';
     let verdict: Verdict | null = null;
     let reason: string | undefined;
-    const nemesis = new NemesisScheduler(run, () => ctx, (step, ctxNow, which) => this.fault(run, step, ctxNow, which));
+    const nemesis = new NemesisScheduler(
+      run,
+      () => ctx,
+      (step, ctxNow, which) => this.fault(run, step, ctxNow, which),
+    );
     try {
       const setup = await this.step(() => lab.prepare(base), 'prepare', run.abort.signal);
       prepared = true;
@@ -275,7 +306,8 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
       // The run never completed (prepare failed, a step hung, the run was cut): nothing to judge.
       reason = run.abortReason ?? (err as Error).message;
       status = 'aborted';
-      if (!run.abort.signal.aborted) this.logger.warn(`experiment ${run.id} (${spec.lab}) failed: ${(err as Error).message}`);
+      if (!run.abort.signal.aborted)
+        this.logger.warn(`experiment ${run.id} (${spec.lab}) failed: ${(err as Error).message}`);
     } finally {
       clearInterval(heartbeat);
       await nemesis.end().catch((err: Error) => {
@@ -337,9 +369,20 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
   }
 
   /** invoke → execute (inside a span carrying experiment.id, with a timeout) → ok | fail | info. */
-  private async invoke(run: RunningExperiment, ctx: ExperimentRunContext, op: PlannedOp, counts: boolean): Promise<void> {
+  private async invoke(
+    run: RunningExperiment,
+    ctx: ExperimentRunContext,
+    op: PlannedOp,
+    counts: boolean,
+  ): Promise<void> {
     const { recorder, spec } = run;
-    recorder.record({ type: 'invoke', process: op.process, f: op.f, value: op.value, ...(op.node ? { node: op.node } : {}) });
+    recorder.record({
+      type: 'invoke',
+      process: op.process,
+      f: op.f,
+      value: op.value,
+      ...(op.node ? { node: op.node } : {}),
+    });
     const timeoutMs = spec.params.op_timeout_ms ?? 5000;
     const signal = AbortSignal.any([run.abort.signal, AbortSignal.timeout(timeoutMs)]);
     const outcome = await withSpan(
@@ -361,19 +404,34 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
       process: op.process,
       f: op.f,
       value: outcome.value !== undefined ? outcome.value : op.value,
-      ...(outcome.node ?? op.node ? { node: outcome.node ?? op.node } : {}),
+      ...((outcome.node ?? op.node) ? { node: outcome.node ?? op.node } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
     if (counts) run.completedOps++;
   }
 
   /** A nemesis op: invoke, the lab's start/stop, then ok (or info when it failed: its effect is unknown). */
-  private async fault(run: RunningExperiment, step: NemesisStep, ctx: ExperimentRunContext, which: 'start' | 'stop'): Promise<void> {
-    const value = { fault: step.fault, ...(step.target ? { target: step.target } : {}), ...(step.params ? { params: step.params } : {}) };
+  private async fault(
+    run: RunningExperiment,
+    step: NemesisStep,
+    ctx: ExperimentRunContext,
+    which: 'start' | 'stop',
+  ): Promise<void> {
+    const value = {
+      fault: step.fault,
+      ...(step.target ? { target: step.target } : {}),
+      ...(step.params ? { params: step.params } : {}),
+    };
     run.recorder.record({ type: 'invoke', process: 'nemesis', f: which, value });
     try {
-      await withSpan(`experiment ${run.spec.lab} nemesis ${which}`, { 'experiment.id': run.id, 'experiment.fault': step.fault }, () =>
-        this.step(() => (which === 'start' ? run.lab.startFault(step, ctx) : run.lab.stopFault(step, ctx)), `${which} ${step.fault}`),
+      await withSpan(
+        `experiment ${run.spec.lab} nemesis ${which}`,
+        { 'experiment.id': run.id, 'experiment.fault': step.fault },
+        () =>
+          this.step(
+            () => (which === 'start' ? run.lab.startFault(step, ctx) : run.lab.stopFault(step, ctx)),
+            `${which} ${step.fault}`,
+          ),
       );
       run.recorder.record({ type: 'ok', process: 'nemesis', f: which, value });
     } catch (err) {
@@ -385,10 +443,15 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
   private async step<T>(work: () => Promise<T>, what: string, signal?: AbortSignal): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StepTimeout(`${what} took longer than ${L.stepTimeoutMs} ms`)), L.stepTimeoutMs);
+      timer = setTimeout(
+        () => reject(new StepTimeout(`${what} took longer than ${L.stepTimeoutMs} ms`)),
+        L.stepTimeoutMs,
+      );
     });
     const aborted = signal
-      ? new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new StepTimeout(`${what} cut short`)), { once: true }))
+      ? new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new StepTimeout(`${what} cut short`)), { once: true }),
+        )
       : undefined;
     try {
       return await Promise.race([work(), timeout, ...(aborted ? [aborted] : [])]);
@@ -404,8 +467,13 @@ export class ExperimentRunnerService implements OnApplicationBootstrap, OnModule
 
   private async sweepOrphans(): Promise<void> {
     try {
-      const aborted = await this.repository.abortOrphans(this.owner, L.orphanAfterMs, 'its runner stopped (the app was killed or crashed) before the run finished');
-      for (const id of aborted) this.logger.warn(`experiment ${id} was left running by a process that died: now aborted`);
+      const aborted = await this.repository.abortOrphans(
+        this.owner,
+        L.orphanAfterMs,
+        'its runner stopped (the app was killed or crashed) before the run finished',
+      );
+      for (const id of aborted)
+        this.logger.warn(`experiment ${id} was left running by a process that died: now aborted`);
     } catch {
       // PostgreSQL unreachable right now; the next sweep tries again.
     }
@@ -479,7 +547,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The lab's promise, or a rejection once the op's signal fires (a lab that ignores it cannot hold the client). */
 function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(signal.reason instanceof Error ? signal.reason.message : `timeout after ${timeoutMs} ms`));
+  if (signal.aborted)
+    return Promise.reject(
+      new Error(signal.reason instanceof Error ? signal.reason.message : `timeout after ${timeoutMs} ms`),
+    );
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
@@ -497,7 +568,8 @@ function raceSignal<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number)
 }
 
 function describe(err: unknown, signal: AbortSignal, runSignal: AbortSignal, timeoutMs: number): string {
-  if (runSignal.aborted) return `aborted: ${runSignal.reason instanceof Error ? runSignal.reason.message : 'run cut short'}`;
+  if (runSignal.aborted)
+    return `aborted: ${runSignal.reason instanceof Error ? runSignal.reason.message : 'run cut short'}`;
   if (signal.aborted) return `timeout after ${timeoutMs} ms`;
   return err instanceof Error ? err.message : String(err);
 }

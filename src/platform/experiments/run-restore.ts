@@ -22,7 +22,10 @@ export interface RunSwitch<S> {
  * `teardown` puts both back.
  */
 export async function selectForRun<S>(target: RunSwitch<S>, strategy: string): Promise<RunRestorePoint<S>> {
-  const [previousStrategy, previousSettings] = await Promise.all([target.selection.current(target.lab, target.port), target.readSettings()]);
+  const [previousStrategy, previousSettings] = await Promise.all([
+    target.selection.current(target.lab, target.port),
+    target.readSettings(),
+  ]);
   await target.selection.select(target.lab, target.port, strategy);
   return { previous_strategy: previousStrategy, previous_settings: previousSettings };
 }
@@ -31,7 +34,8 @@ export async function selectForRun<S>(target: RunSwitch<S>, strategy: string): P
 export async function restoreAfterRun<S>(target: RunSwitch<S>, setup: Record<string, unknown>): Promise<void> {
   const point = setup as Partial<RunRestorePoint<S>>;
   if (point.previous_settings !== undefined) await target.writeSettings(point.previous_settings);
-  if (typeof point.previous_strategy === 'string') await target.selection.select(target.lab, target.port, point.previous_strategy);
+  if (typeof point.previous_strategy === 'string')
+    await target.selection.select(target.lab, target.port, point.previous_strategy);
 }
 
 /** A nemesis step's numeric parameter: `fallback` when absent or not a finite number, rounded and held within [min, max]. */

@@ -63,7 +63,8 @@ export class Barrier {
         }, this.timeoutMs),
       };
       this.waiters.push(waiter);
-      if (this.waiters.length >= this.count) this.release({ status: 'released', generation, arrivals: this.waiters.length });
+      if (this.waiters.length >= this.count)
+        this.release({ status: 'released', generation, arrivals: this.waiters.length });
     });
   }
 

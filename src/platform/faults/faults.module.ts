@@ -9,7 +9,13 @@ import { NodeLifecycleService } from './node-lifecycle.service';
 /** Node ports, node-to-node calls and the faults injected at those boundaries. */
 @Global()
 @Module({
-  providers: [NodePortsService, NodeClientService, NetworkFaultsService, NodeLifecycleService, { provide: APP_GUARD, useClass: NodeDownGuard }],
+  providers: [
+    NodePortsService,
+    NodeClientService,
+    NetworkFaultsService,
+    NodeLifecycleService,
+    { provide: APP_GUARD, useClass: NodeDownGuard },
+  ],
   exports: [NodePortsService, NodeClientService, NetworkFaultsService, NodeLifecycleService],
 })
 export class FaultsModule {}

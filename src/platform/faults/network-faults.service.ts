@@ -37,9 +37,22 @@ export class NetworkFaultsService {
   constructor(private readonly redis: RedisService) {}
 
   /** Cuts `node` off from `peers` (replacing any earlier cut of it). */
-  async cutOff(node: PartitionedNode, peers: readonly string[], ttlSeconds = PARTITION_TTL_SECONDS): Promise<NodePartition> {
-    const state: NodePartition = { partitioned: true, peers: [...new Set(peers)].sort(), since: new Date().toISOString() };
-    await this.redis.client.set(keyOf(node), JSON.stringify({ peers: state.peers, since: state.since }), 'EX', ttlSeconds);
+  async cutOff(
+    node: PartitionedNode,
+    peers: readonly string[],
+    ttlSeconds = PARTITION_TTL_SECONDS,
+  ): Promise<NodePartition> {
+    const state: NodePartition = {
+      partitioned: true,
+      peers: [...new Set(peers)].sort(),
+      since: new Date().toISOString(),
+    };
+    await this.redis.client.set(
+      keyOf(node),
+      JSON.stringify({ peers: state.peers, since: state.since }),
+      'EX',
+      ttlSeconds,
+    );
     return state;
   }
 
@@ -86,7 +99,10 @@ function parse(raw: string): { peers: string[]; since: string | null } {
   try {
     const value = JSON.parse(raw) as { peers?: unknown; since?: unknown };
     const peers = Array.isArray(value.peers) ? value.peers.filter((p): p is string => typeof p === 'string') : [];
-    return { peers: peers.length > 0 ? peers : [EVERYONE], since: typeof value.since === 'string' ? value.since : null };
+    return {
+      peers: peers.length > 0 ? peers : [EVERYONE],
+      since: typeof value.since === 'string' ? value.since : null,
+    };
   } catch {
     return { peers: [EVERYONE], since: null };
   }

@@ -55,7 +55,13 @@ export class NodeLifecycleService implements OnApplicationShutdown {
    * `persisted` is what the restart policy needs stored first (a one-shot crash point's reset),
    * awaited at most 1 s — nothing else of the process runs on purpose in that time.
    */
-  async crash(lab: string, node: string, point: string, restartAfterMs: number | null, persisted?: Promise<unknown>): Promise<NodeState> {
+  async crash(
+    lab: string,
+    node: string,
+    point: string,
+    restartAfterMs: number | null,
+    persisted?: Promise<unknown>,
+  ): Promise<NodeState> {
     const id = `${lab}:${node}`;
     const previous = this.state(lab, node);
     if (!previous.up) return previous;
@@ -77,11 +83,16 @@ export class NodeLifecycleService implements OnApplicationShutdown {
       restartAt: restartAfterMs === null ? undefined : new Date(Date.now() + restartAfterMs).toISOString(),
     };
     this.states.set(id, state);
-    this.logger.warn(`${id} crashed at ${point}${restartAfterMs === null ? '' : `; restarting in ${restartAfterMs} ms`}`);
+    this.logger.warn(
+      `${id} crashed at ${point}${restartAfterMs === null ? '' : `; restarting in ${restartAfterMs} ms`}`,
+    );
     await this.ports.close(lab, node);
     for (const hook of this.crashHooks.get(id) ?? []) await runSafely(hook, this.logger, `${id} crash hook`);
     if (restartAfterMs !== null) {
-      this.timers.set(id, setTimeout(() => void this.restart(lab, node), restartAfterMs));
+      this.timers.set(
+        id,
+        setTimeout(() => void this.restart(lab, node), restartAfterMs),
+      );
     }
     return { ...state };
   }

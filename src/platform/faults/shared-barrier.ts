@@ -50,16 +50,25 @@ export class SharedBarrier {
 
   async arrive(): Promise<BarrierOutcome> {
     const arrivedAt = Date.now();
-    const [generation] = (await this.redis.eval(ARRIVE, 1, this.key, this.count, this.timeoutMs * 4 + 60_000)) as [number, number];
+    const [generation] = (await this.redis.eval(ARRIVE, 1, this.key, this.count, this.timeoutMs * 4 + 60_000)) as [
+      number,
+      number,
+    ];
     for (;;) {
-      const [gen, outcome, released] = await this.redis.hmget(this.key, 'gen', `outcome:${generation}`, `released:${generation}`);
+      const [gen, outcome, released] = await this.redis.hmget(
+        this.key,
+        'gen',
+        `outcome:${generation}`,
+        `released:${generation}`,
+      );
       if (Number(gen ?? 0) !== generation) {
         if (outcome === 'cancelled') return { status: 'cancelled', generation };
         return { status: 'released', generation, arrivals: Number(released ?? this.count) };
       }
       if (Date.now() - arrivedAt >= this.timeoutMs) {
         const arrived = Number(await this.redis.eval(LEAVE, 1, this.key, generation));
-        if (arrived >= 0) return { status: 'timed_out', generation, waitedMs: Date.now() - arrivedAt, arrived, needed: this.count };
+        if (arrived >= 0)
+          return { status: 'timed_out', generation, waitedMs: Date.now() - arrivedAt, arrived, needed: this.count };
         // Released (or cancelled) between the poll and the leave: take that outcome.
         continue;
       }

@@ -85,7 +85,10 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   }
 
   async refresh(): Promise<void> {
-    this.inFlight ??= Promise.all([...this.needed.map((dep) => this.check(dep)), ...this.labChecks.map((c) => this.checkLab(c))]).then(
+    this.inFlight ??= Promise.all([
+      ...this.needed.map((dep) => this.check(dep)),
+      ...this.labChecks.map((c) => this.checkLab(c)),
+    ]).then(
       () => undefined,
       () => undefined,
     );
@@ -119,10 +122,10 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   }
 
   all(): Record<string, DependencyStatus> {
-    return Object.assign(Object.fromEntries(this.needed.map((dep) => [dep, this.status(dep)])), ...this.labStatuses.values()) as Record<
-      string,
-      DependencyStatus
-    >;
+    return Object.assign(
+      Object.fromEntries(this.needed.map((dep) => [dep, this.status(dep)])),
+      ...this.labStatuses.values(),
+    ) as Record<string, DependencyStatus>;
   }
 
   /** A lab is up when every dependency it declares, and every one its own checks answer, is not down. */
@@ -136,12 +139,18 @@ export class DependencyHealthService implements OnApplicationBootstrap, OnApplic
   /** One lab's own checks, bounded like every probe; a failure or a timeout marks what it answered last as down. */
   private async checkLab(check: LabDependencyCheck): Promise<void> {
     try {
-      this.labStatuses.set(check.lab, await withTimeout(check.check(), LAB_CHECK_TIMEOUT_MS, `${check.lab} dependency check`));
+      this.labStatuses.set(
+        check.lab,
+        await withTimeout(check.check(), LAB_CHECK_TIMEOUT_MS, `${check.lab} dependency check`),
+      );
     } catch (err) {
       const error = (err as Error).message;
       const last = this.labStatuses.get(check.lab) ?? {};
       const checked_at = new Date().toISOString();
-      this.labStatuses.set(check.lab, Object.fromEntries(Object.keys(last).map((name) => [name, { status: 'down', error, checked_at }])));
+      this.labStatuses.set(
+        check.lab,
+        Object.fromEntries(Object.keys(last).map((name) => [name, { status: 'down', error, checked_at }])),
+      );
     }
   }
 

@@ -37,9 +37,13 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({
-    summary: 'Readiness of every selected lab: 503 while a dependency one of them needs is down or does not answer in time',
+    summary:
+      'Readiness of every selected lab: 503 while a dependency one of them needs is down or does not answer in time',
   })
-  @ApiServiceUnavailableResponse({ description: 'Not ready: `details` names the dependencies and the labs', type: ErrorResponseDto })
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready: `details` names the dependencies and the labs',
+    type: ErrorResponseDto,
+  })
   async ready() {
     return this.answer(await this.health.readiness([...this.config.labs.keys()]));
   }
@@ -63,6 +67,11 @@ export class HealthController {
     const down = Object.entries(rest.labs)
       .filter(([, l]) => l.status === 'down')
       .map(([lab, l]) => `${lab} (${l.down.join(', ')})`);
-    throw new LabException('HEALTH.NOT_READY', `Not ready: ${down.join('; ')} down or not answering`, 'unavailable', rest);
+    throw new LabException(
+      'HEALTH.NOT_READY',
+      `Not ready: ${down.join('; ')} down or not answering`,
+      'unavailable',
+      rest,
+    );
   }
 }

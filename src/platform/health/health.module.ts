@@ -4,5 +4,9 @@ import { HealthController } from './health.controller';
 import { PlatformController } from './platform.controller';
 
 @Global()
-@Module({ controllers: [HealthController, PlatformController], providers: [DependencyHealthService], exports: [DependencyHealthService] })
+@Module({
+  controllers: [HealthController, PlatformController],
+  providers: [DependencyHealthService],
+  exports: [DependencyHealthService],
+})
 export class HealthModule {}

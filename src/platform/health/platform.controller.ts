@@ -33,30 +33,38 @@ export class PlatformController {
 
   @Get('health')
   @ApiOperation({
-    summary: 'Health of the app, its dependencies (postgres, redis, kafka, and a lab\'s own: the replication lab\'s streaming primary and standbys while postgres-streaming is selected) and each selected lab',
+    summary:
+      "Health of the app, its dependencies (postgres, redis, kafka, and a lab's own: the replication lab's streaming primary and standbys while postgres-streaming is selected) and each selected lab",
     description:
       'status is `degraded` while a lab is down or a dependency is `degraded` (it answers but is not doing its whole job, e.g. a standby cut off or with replay paused).',
   })
   healthCheck() {
     const labs = Object.fromEntries([...this.config.labs.keys()].map((lab) => [lab, this.health.lab(lab)]));
     const dependencies = this.health.all();
-    const degraded = Object.values(labs).some((l) => l.status === 'down') || Object.values(dependencies).some((d) => d.status === 'degraded');
+    const degraded =
+      Object.values(labs).some((l) => l.status === 'down') ||
+      Object.values(dependencies).some((d) => d.status === 'degraded');
     return { status: degraded ? 'degraded' : 'ok', dependencies, labs };
   }
 
   @Get('admin/labs')
   @ApiOperation({
     summary: 'Labs, their nodes and ports, strategies and the current selection',
-    description: 'In process mode (LAB_PROCESSES=1) each node also carries pid, uptime_ms, restarts and processes (one entry per instance).',
+    description:
+      'In process mode (LAB_PROCESSES=1) each node also carries pid, uptime_ms, restarts and processes (one entry per instance).',
   })
   async labs() {
-    return { labs: await Promise.all([...this.config.labs.entries()].map(([lab, nodes]) => this.describe(lab, nodes))) };
+    return {
+      labs: await Promise.all([...this.config.labs.entries()].map(([lab, nodes]) => this.describe(lab, nodes))),
+    };
   }
 
   @Get('admin/processes')
   @ApiOperation({
-    summary: 'Process mode (LAB_PROCESSES=1): every node process — lab, node, instance, state, pid, uptime_ms, restarts, last_exit (signal, crash point)',
-    description: 'Answered by the supervisor in process mode; in one-process mode the list is empty (every node shares this process).',
+    summary:
+      'Process mode (LAB_PROCESSES=1): every node process — lab, node, instance, state, pid, uptime_ms, restarts, last_exit (signal, crash point)',
+    description:
+      'Answered by the supervisor in process mode; in one-process mode the list is empty (every node shares this process).',
   })
   processes() {
     return { mode: 'one-process', pid: process.pid, processes: [] as unknown[] };
@@ -111,7 +119,8 @@ export class PlatformController {
       lab,
       health: this.health.lab(lab),
       nodes: nodes.map((node) => {
-        const endpoint = this.ports.endpoint(lab, node) ?? this.config.endpoints.find((e) => e.lab === lab && e.node === node);
+        const endpoint =
+          this.ports.endpoint(lab, node) ?? this.config.endpoints.find((e) => e.lab === lab && e.node === node);
         return {
           node,
           port: endpoint?.port,

@@ -14,7 +14,11 @@ export function answerClientErrorsAsJson(server: Server): void {
     }
     const [statusCode, code, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'REQUEST.HEADERS_TOO_LARGE', 'The request line and headers exceed 16 KB: send long values in a JSON body']
+        ? [
+            431,
+            'REQUEST.HEADERS_TOO_LARGE',
+            'The request line and headers exceed 16 KB: send long values in a JSON body',
+          ]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'REQUEST.TIMEOUT', 'The request was not received in time']
           : [400, 'REQUEST.MALFORMED_HTTP', `Malformed HTTP request (${err.code ?? 'parse error'})`];

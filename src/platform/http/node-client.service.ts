@@ -36,14 +36,24 @@ export interface NodeResponse<T> {
 export class NodeClientService {
   constructor(private readonly config: AppConfig) {}
 
-  async call<T = unknown>(from: NodeRef, to: NodeRef, path: string, options: NodeCallOptions = {}): Promise<NodeResponse<T>> {
+  async call<T = unknown>(
+    from: NodeRef,
+    to: NodeRef,
+    path: string,
+    options: NodeCallOptions = {},
+  ): Promise<NodeResponse<T>> {
     const method = options.method ?? 'GET';
     const url = new URL(path, this.config.nodeUrl(to.lab, to.node));
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const tracer = trace.getTracer('distributed-systems-labs');
     const span = tracer.startSpan(`HTTP ${method} ${to.node}`, {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': url.toString(), 'peer.node': nodeId(to), 'node.from': nodeId(from) },
+      attributes: {
+        'http.request.method': method,
+        'url.full': url.toString(),
+        'peer.node': nodeId(to),
+        'node.from': nodeId(from),
+      },
     });
     return context.with(trace.setSpan(context.active(), span), async () => {
       const timeoutMs = options.timeoutMs ?? 2000;
@@ -68,7 +78,9 @@ export class NodeClientService {
         const timedOut = (err as Error).name === 'TimeoutError';
         throw new LabException(
           timedOut ? 'NODE.TIMEOUT' : 'NODE.UNREACHABLE',
-          timedOut ? `${nodeId(to)} did not answer within ${timeoutMs} ms` : `${nodeId(to)} is unreachable: ${(err as Error).message}`,
+          timedOut
+            ? `${nodeId(to)} did not answer within ${timeoutMs} ms`
+            : `${nodeId(to)} is unreachable: ${(err as Error).message}`,
           timedOut ? 'timeout' : 'unavailable',
           { to: nodeId(to), url: url.toString() },
         );

@@ -26,11 +26,19 @@ export class NodeSecretGuard implements CanActivate {
     if (!this.secret || context.getType() !== 'http') return true;
     const sent = context.switchToHttp().getRequest<Request>().headers[NODE_SECRET_HEADER];
     if (typeof sent !== 'string' || sent === '') {
-      throw new LabException('NODE.SECRET_REQUIRED', `Node-to-node endpoint: send the deployment's NODE_SECRET in the ${NODE_SECRET_HEADER} header`, 'unauthorized');
+      throw new LabException(
+        'NODE.SECRET_REQUIRED',
+        `Node-to-node endpoint: send the deployment's NODE_SECRET in the ${NODE_SECRET_HEADER} header`,
+        'unauthorized',
+      );
     }
     const given = Buffer.from(sent);
     if (given.length !== this.secret.length || !timingSafeEqual(given, this.secret)) {
-      throw new LabException('NODE.SECRET_MISMATCH', `The ${NODE_SECRET_HEADER} header does not match this deployment's NODE_SECRET`, 'forbidden');
+      throw new LabException(
+        'NODE.SECRET_MISMATCH',
+        `The ${NODE_SECRET_HEADER} header does not match this deployment's NODE_SECRET`,
+        'forbidden',
+      );
     }
     return true;
   }
@@ -40,8 +48,20 @@ export class NodeSecretGuard implements CanActivate {
 export function NodeToNode(): MethodDecorator & ClassDecorator {
   return applyDecorators(
     UseGuards(NodeSecretGuard),
-    ApiHeader({ name: NODE_SECRET_HEADER, required: false, description: 'Required when the deployment sets NODE_SECRET (node-to-node calls carry it)' }),
-    ApiResponse({ status: 401, description: 'NODE_SECRET is set and the request did not carry it (NODE.SECRET_REQUIRED)', type: ErrorResponseDto }),
-    ApiResponse({ status: 403, description: 'The request carried another secret (NODE.SECRET_MISMATCH)', type: ErrorResponseDto }),
+    ApiHeader({
+      name: NODE_SECRET_HEADER,
+      required: false,
+      description: 'Required when the deployment sets NODE_SECRET (node-to-node calls carry it)',
+    }),
+    ApiResponse({
+      status: 401,
+      description: 'NODE_SECRET is set and the request did not carry it (NODE.SECRET_REQUIRED)',
+      type: ErrorResponseDto,
+    }),
+    ApiResponse({
+      status: 403,
+      description: 'The request carried another secret (NODE.SECRET_MISMATCH)',
+      type: ErrorResponseDto,
+    }),
   );
 }

@@ -2,7 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyDecorators, INestApplication } from '@nestjs/common';
 import { isAdminWrite } from './request-guards';
-import { ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  DocumentBuilder,
+  OpenAPIObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
 
 /** The uniform error body every route answers with (AllExceptionsFilter writes it). */
 export class ErrorResponseDto {
@@ -18,7 +25,10 @@ export class ErrorResponseDto {
   @ApiPropertyOptional({ description: 'What exactly was wrong (field errors, the conflicting value, ...)' })
   details?: unknown;
 
-  @ApiProperty({ description: 'The message again, where clients of the original labs look for it', example: 'quantity must not be greater than 1000' })
+  @ApiProperty({
+    description: 'The message again, where clients of the original labs look for it',
+    example: 'quantity must not be greater than 1000',
+  })
   detail!: string;
 
   @ApiPropertyOptional({ description: 'Only on 500: the id the server log names this error by' })
@@ -70,8 +80,14 @@ export function buildOpenApiDocument(app: INestApplication, tags: ApiTagDoc[]): 
     .addServer('/', 'the main port (3000 unless PORT says otherwise)');
   for (const tag of tags) builder = builder.addTag(tag.name, tag.description);
   builder = builder
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, needed for admin writes only when it is set' }, 'adminBearer')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-admin-token', description: 'ADMIN_TOKEN, the same as the bearer token' }, 'adminHeader');
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, needed for admin writes only when it is set' },
+      'adminBearer',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'x-admin-token', description: 'ADMIN_TOKEN, the same as the bearer token' },
+      'adminHeader',
+    );
   const document = SwaggerModule.createDocument(app, builder.build(), { extraModels: [ErrorResponseDto] });
   const returned = handlerResponseSchemas();
   // What the edge answers for any route (request-guards, json-body, the node-down switch) is
@@ -130,7 +146,8 @@ function documentReturnedBody(operation: OperationLike, returned: Map<string, Sc
     if (!/^2\d\d$/.test(status) || status === '204') continue;
     const r = response as { content?: Record<string, { schema?: Schema }> };
     const current = r.content?.['application/json']?.schema;
-    const declared = r.content && (!current || current.$ref || current.properties || current.items || current.type !== 'object');
+    const declared =
+      r.content && (!current || current.$ref || current.properties || current.items || current.type !== 'object');
     if (declared) continue;
     r.content = { ...(r.content ?? {}), 'application/json': { schema } };
   }

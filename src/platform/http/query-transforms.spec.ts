@@ -4,7 +4,8 @@ import { booleanFromText, integerFromText, ToBoolean, ToInt } from './query-tran
 describe('query transforms', () => {
   it('turns integer literals into numbers and leaves everything else for the validator', () => {
     expect(['7', ' -12 ', '0', '9007199254740991'].map(integerFromText)).toEqual([7, -12, 0, 9007199254740991]);
-    for (const text of ['1.5', '1e3', '', 'abc', '0x10', '9007199254740992', '99999999999999999999']) expect(integerFromText(text)).toBe(text);
+    for (const text of ['1.5', '1e3', '', 'abc', '0x10', '9007199254740992', '99999999999999999999'])
+      expect(integerFromText(text)).toBe(text);
     expect(integerFromText(3)).toBe(3);
     expect(integerFromText(null)).toBeNull();
   });

@@ -14,7 +14,8 @@ export function abortControllerOf(req: IncomingMessage): AbortController {
 
 /** Runs the rest of the request inside its context, so code deep in a use case can see the signal. */
 export function requestContext(): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => storage.run({ signal: abortControllerOf(req).signal }, next);
+  return (req: Request, _res: Response, next: NextFunction) =>
+    storage.run({ signal: abortControllerOf(req).signal }, next);
 }
 
 /** The signal of the HTTP request being served, or undefined (a Kafka consumer, a background loop). */
@@ -28,6 +29,10 @@ export function requestSignal(): AbortSignal | undefined {
  */
 export function throwIfRequestAbandoned(): void {
   if (requestSignal()?.aborted) {
-    throw new LabException('REQUEST.ABANDONED', 'The request was answered 504 or its client went away; the work stopped', 'timeout');
+    throw new LabException(
+      'REQUEST.ABANDONED',
+      'The request was answered 504 or its client went away; the work stopped',
+      'timeout',
+    );
   }
 }

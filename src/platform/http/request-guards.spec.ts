@@ -37,7 +37,9 @@ describe('cross-origin guard', () => {
   it('lets curl, node-to-node calls, reads and same-origin pages through', () => {
     expect(crossOriginProblem('POST', { host }, true)).toBeUndefined();
     expect(crossOriginProblem('GET', { host, origin: 'http://evil.example' }, true)).toBeUndefined();
-    expect(crossOriginProblem('POST', { host, origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }, true)).toBeUndefined();
+    expect(
+      crossOriginProblem('POST', { host, origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }, true),
+    ).toBeUndefined();
     expect(crossOriginProblem('POST', { host, 'sec-fetch-site': 'none' }, true)).toBeUndefined();
   });
 
@@ -47,15 +49,26 @@ describe('cross-origin guard', () => {
     expect(crossOriginProblem('POST', { host, origin: 'null' }, true)).toBeDefined();
     expect(crossOriginProblem('POST', { host, 'sec-fetch-site': 'cross-site' }, true)).toBeDefined();
     expect(crossOriginProblem('POST', { host, 'sec-fetch-site': 'same-site' }, true)).toBeDefined();
-    expect(crossOriginProblem('POST', { host: 'evil.example:3000', origin: 'http://evil.example:3000' }, true)).toContain('loopback');
-    expect(crossOriginProblem('POST', { host: 'labs.internal:3000', origin: 'http://labs.internal:3000' }, false)).toBeUndefined();
+    expect(
+      crossOriginProblem('POST', { host: 'evil.example:3000', origin: 'http://evil.example:3000' }, true),
+    ).toContain('loopback');
+    expect(
+      crossOriginProblem('POST', { host: 'labs.internal:3000', origin: 'http://labs.internal:3000' }, false),
+    ).toBeUndefined();
   });
 });
 
 describe('admin token guard', () => {
   it('classifies admin, fault and reset writes in any letter case', () => {
-    for (const url of ['/admin/labs/booking/strategies/locking', '/booking/admin/reset?event_id=1', '/BANK/Reset', '/orders/consumer/simulate/crash',
-      '/counter/coordinator/global/partition/all', '/replication/replica1/admin/reset?epoch=2', '/orders/consumer/reset-stats']) {
+    for (const url of [
+      '/admin/labs/booking/strategies/locking',
+      '/booking/admin/reset?event_id=1',
+      '/BANK/Reset',
+      '/orders/consumer/simulate/crash',
+      '/counter/coordinator/global/partition/all',
+      '/replication/replica1/admin/reset?epoch=2',
+      '/orders/consumer/reset-stats',
+    ]) {
       expect({ url, admin: isAdminWrite('POST', url) }).toEqual({ url, admin: true });
     }
     expect(isAdminWrite('GET', '/booking/admin/stats')).toBe(false);

@@ -13,7 +13,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** NUL bytes, invalid UTF-8, deep nesting and inexact numbers stop here, before any DTO or lab sees them. */
 export function textGuard(send: SendError): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const found = findUrlProblem(req.url) ?? (req.body === undefined ? undefined : findBodyProblem(req.body, hadInvalidUtf8(req)));
+    const found =
+      findUrlProblem(req.url) ?? (req.body === undefined ? undefined : findBodyProblem(req.body, hadInvalidUtf8(req)));
     if (found) return send(res, textException(found));
     next();
   };
@@ -31,9 +32,14 @@ export function requestTimeout(ms: number, send: SendError): RequestHandler {
       }
       send(
         res,
-        new LabException('REQUEST.TIMEOUT', `${req.method} ${req.path} did not finish within ${ms} ms (REQUEST_TIMEOUT_MS)`, 'timeout', {
-          timeout_ms: ms,
-        }),
+        new LabException(
+          'REQUEST.TIMEOUT',
+          `${req.method} ${req.path} did not finish within ${ms} ms (REQUEST_TIMEOUT_MS)`,
+          'timeout',
+          {
+            timeout_ms: ms,
+          },
+        ),
       );
     }, ms);
     timer.unref();
@@ -81,7 +87,8 @@ export function crossOriginProblem(
   } else if (site !== 'same-origin' && site !== 'none') {
     return `a ${method} that a browser marked Sec-Fetch-Site: ${String(site).slice(0, 30)}`;
   }
-  if (loopbackOnly && !isLoopbackHost(hostnameOf(host))) return `a browser ${method} to Host ${host.slice(0, 100)} on a loopback-only lab`;
+  if (loopbackOnly && !isLoopbackHost(hostnameOf(host)))
+    return `a browser ${method} to Host ${host.slice(0, 100)} on a loopback-only lab`;
   return undefined;
 }
 
@@ -91,13 +98,26 @@ export function crossOriginGuard(loopbackOnly: boolean, send: SendError): Reques
     if (!problem) return next();
     send(
       res,
-      new LabException('REQUEST.CROSS_ORIGIN', `Refused ${problem}: writes are accepted from the same origin or from non-browser clients`, 'forbidden'),
+      new LabException(
+        'REQUEST.CROSS_ORIGIN',
+        `Refused ${problem}: writes are accepted from the same origin or from non-browser clients`,
+        'forbidden',
+      ),
     );
   };
 }
 
 /** Path segments that mark admin, fault and reset operations, whatever the lab. */
-const ADMIN_SEGMENTS = new Set(['admin', 'reset', 'reset-stats', 'simulate', 'force-sync', 'partition', 'crash', 'restart']);
+const ADMIN_SEGMENTS = new Set([
+  'admin',
+  'reset',
+  'reset-stats',
+  'simulate',
+  'force-sync',
+  'partition',
+  'crash',
+  'restart',
+]);
 
 /** Writes to admin, fault and reset endpoints (Express matches paths case-insensitively, so this does too). */
 export function isAdminWrite(method: string, url: string): boolean {

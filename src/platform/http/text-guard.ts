@@ -51,7 +51,12 @@ export function findBodyProblem(body: unknown, rawInvalidUtf8: boolean): TextPro
       const problem = textProblem(value, rawInvalidUtf8);
       if (problem) return { field: name, problem };
     } else if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return { field: name, problem: 'must be a finite number (it overflows a double)', code: 'REQUEST.NUMBER_OUT_OF_RANGE' };
+      if (!Number.isFinite(value))
+        return {
+          field: name,
+          problem: 'must be a finite number (it overflows a double)',
+          code: 'REQUEST.NUMBER_OUT_OF_RANGE',
+        };
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
         return {
           field: name,
@@ -60,9 +65,11 @@ export function findBodyProblem(body: unknown, rawInvalidUtf8: boolean): TextPro
         };
       }
     } else if (value !== null && typeof value === 'object') {
-      if (depth >= MAX_JSON_DEPTH) return { field: name, problem: `nests deeper than ${MAX_JSON_DEPTH} levels`, code: 'REQUEST.TOO_DEEP' };
+      if (depth >= MAX_JSON_DEPTH)
+        return { field: name, problem: `nests deeper than ${MAX_JSON_DEPTH} levels`, code: 'REQUEST.TOO_DEEP' };
       if (Array.isArray(value)) {
-        for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], field: join(field, i), depth: depth + 1 });
+        for (let i = value.length - 1; i >= 0; i--)
+          stack.push({ value: value[i], field: join(field, i), depth: depth + 1 });
       } else {
         for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
           const problem = textProblem(key, rawInvalidUtf8);
@@ -130,7 +137,10 @@ export function findUrlProblem(url: string): TextProblem | undefined {
 }
 
 export function textException(found: TextProblem): LabException {
-  return new LabException(found.code ?? 'REQUEST.INVALID_TEXT', `Invalid request: ${found.field} ${found.problem}`, 'invalid', [
-    { field: found.field, problems: [`${found.field} ${found.problem}`] },
-  ]);
+  return new LabException(
+    found.code ?? 'REQUEST.INVALID_TEXT',
+    `Invalid request: ${found.field} ${found.problem}`,
+    'invalid',
+    [{ field: found.field, problems: [`${found.field} ${found.problem}`] }],
+  );
 }

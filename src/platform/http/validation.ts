@@ -40,13 +40,20 @@ export function createValidationPipe(): ValidationPipe {
  */
 export function validateReply<T extends object>(dto: new () => T, body: unknown, from: string): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new LabException('NODE.BAD_REPLY', `${from} answered something that is not a JSON object`, 'unavailable', { from });
+    throw new LabException('NODE.BAD_REPLY', `${from} answered something that is not a JSON object`, 'unavailable', {
+      from,
+    });
   }
   const value = plainToInstance(dto, body, { enableImplicitConversion: false });
   const errors = validateSync(value, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) {
     const details = flatten(errors).map(({ field, problems }) => ({ field, problems }));
-    throw new LabException('NODE.BAD_REPLY', `${from} answered an invalid body: ${details.map((d) => d.field).join(', ')}`, 'unavailable', { from, details });
+    throw new LabException(
+      'NODE.BAD_REPLY',
+      `${from} answered an invalid body: ${details.map((d) => d.field).join(', ')}`,
+      'unavailable',
+      { from, details },
+    );
   }
   return value;
 }

@@ -3,7 +3,15 @@ import { BoundedLabelValues, OVERFLOW_LABEL } from './bounded-label';
 describe('BoundedLabelValues', () => {
   it('keeps the first N distinct values and folds the rest into other', () => {
     const names = new BoundedLabelValues(3);
-    expect(['a', 'b', 'a', 'c', 'd', 'e', 'b'].map((v) => names.of(v))).toEqual(['a', 'b', 'a', 'c', OVERFLOW_LABEL, OVERFLOW_LABEL, 'b']);
+    expect(['a', 'b', 'a', 'c', 'd', 'e', 'b'].map((v) => names.of(v))).toEqual([
+      'a',
+      'b',
+      'a',
+      'c',
+      OVERFLOW_LABEL,
+      OVERFLOW_LABEL,
+      'b',
+    ]);
     expect(names.size).toBe(3);
     expect(names.admits('d')).toBe(false);
     expect(names.admits('c')).toBe(true);

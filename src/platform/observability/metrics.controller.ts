@@ -13,7 +13,11 @@ export class MetricsController extends PrometheusController {
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description: 'The Prometheus text exposition format',
-    content: { 'text/plain': { schema: { type: 'string', example: 'http_requests_total{method="GET",route="/health",status="200"} 3\n' } } },
+    content: {
+      'text/plain': {
+        schema: { type: 'string', example: 'http_requests_total{method="GET",route="/health",status="200"} 3\n' },
+      },
+    },
   })
   @ApiErrors(400)
   override index(@Res({ passthrough: true }) response: Response): Promise<string> {

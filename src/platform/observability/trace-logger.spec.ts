@@ -28,7 +28,9 @@ describe('TraceContextLogger', () => {
   it('writes the active trace id after the context', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const span = trace.wrapSpanContext({ traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
-    const line = captured((logger) => context.with(trace.setSpan(context.active(), span), () => logger.log('booked', 'Booking')));
+    const line = captured((logger) =>
+      context.with(trace.setSpan(context.active(), span), () => logger.log('booked', 'Booking')),
+    );
     expect(line).toMatch(new RegExp(`\\[Booking\\].*trace_id=${traceId} .*booked`));
   });
 

@@ -25,7 +25,11 @@ let sdk: NodeSDK | undefined;
  * endpoint is configured (tracing stays on either way, so trace ids and propagation work).
  * `spanProcessor` replaces the exporter (tests collect spans in memory with it).
  */
-export function startTracing(options: { serviceName: string; otlpEndpoint?: string; spanProcessor?: SpanProcessor }): void {
+export function startTracing(options: {
+  serviceName: string;
+  otlpEndpoint?: string;
+  spanProcessor?: SpanProcessor;
+}): void {
   if (sdk) return;
   const spanProcessors: SpanProcessor[] = [];
   if (options.spanProcessor) {
@@ -39,9 +43,10 @@ export function startTracing(options: { serviceName: string; otlpEndpoint?: stri
   }
   // With nowhere to export, recording spans is wasted work: they are sampled out, yet still get
   // trace ids, and the W3C context still flows across HTTP and Kafka.
-  const sampler = options.otlpEndpoint || options.spanProcessor
-    ? new ParentBasedSampler({ root: new AlwaysOnSampler() })
-    : new ParentBasedSampler({ root: new AlwaysOffSampler() });
+  const sampler =
+    options.otlpEndpoint || options.spanProcessor
+      ? new ParentBasedSampler({ root: new AlwaysOnSampler() })
+      : new ParentBasedSampler({ root: new AlwaysOffSampler() });
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     sampler,
@@ -103,7 +108,11 @@ export function currentTraceId(): string | undefined {
  * Starts a span (not made active) whose parent is the context carried by `headers`, e.g. one per
  * record of a Kafka batch processed together; the caller ends it. Its trace id is the remote one.
  */
-export function startRemoteSpan(name: string, attributes: Attributes, headers: Record<string, string | undefined>): Span {
+export function startRemoteSpan(
+  name: string,
+  attributes: Attributes,
+  headers: Record<string, string | undefined>,
+): Span {
   const parent = propagation.extract(context.active(), headers);
   return tracer().startSpan(name, { attributes }, parent);
 }

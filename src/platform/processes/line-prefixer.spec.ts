@@ -10,7 +10,9 @@ function run(chunks: string[], end = true): string {
 
 describe('LinePrefixer', () => {
   it('prefixes every line, however the chunks cut them', () => {
-    expect(run(['one\ntw', 'o\n', '', 'thr', 'ee\nfour\n'])).toBe('[bank:bank] one\n[bank:bank] two\n[bank:bank] three\n[bank:bank] four\n');
+    expect(run(['one\ntw', 'o\n', '', 'thr', 'ee\nfour\n'])).toBe(
+      '[bank:bank] one\n[bank:bank] two\n[bank:bank] three\n[bank:bank] four\n',
+    );
   });
 
   it('holds a partial line until its newline, and writes it at the end', () => {

@@ -74,7 +74,12 @@ export class MainPortRoutes {
   /** The lab's first running process, else a 404 (lab not run here) or 503 (no running process). */
   private target(res: ServerResponse, lab: string, unknownCode: string): number | undefined {
     if (!isLabName(lab) || !this.dir.labs.has(lab)) {
-      sendJson(res, 404, { statusCode: 404, code: unknownCode, message: `Not running here: ${lab.slice(0, 50)}`, details: { running: [...this.dir.labs.keys()] } });
+      sendJson(res, 404, {
+        statusCode: 404,
+        code: unknownCode,
+        message: `Not running here: ${lab.slice(0, 50)}`,
+        details: { running: [...this.dir.labs.keys()] },
+      });
       return undefined;
     }
     const up = this.dir.firstUp(lab);
@@ -111,7 +116,11 @@ export class MainPortRoutes {
       '};',
       '',
     ].join('\n');
-    res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8', 'content-length': Buffer.byteLength(script), 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': 'application/javascript; charset=utf-8',
+      'content-length': Buffer.byteLength(script),
+      'cache-control': 'no-cache',
+    });
     res.end(script);
   }
 
@@ -150,7 +159,9 @@ export class MainPortRoutes {
     res.write('retry: 2000\n\n');
     this.streams.add(res);
     let closed = false;
-    const lanes = (labs as LabName[]).map((lab) => new ConsoleLane(lab, this.dir, (block) => !closed && res.write(block)));
+    const lanes = (labs as LabName[]).map(
+      (lab) => new ConsoleLane(lab, this.dir, (block) => !closed && res.write(block)),
+    );
     const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     const close = () => {
       if (closed) return;
@@ -237,7 +248,8 @@ export class MainPortRoutes {
       const any = this.dir.anyUp();
       const answer = any === undefined ? undefined : await getJson(any, `/admin/experiments/${id}`, 5000);
       const named = (answer?.body as { lab?: unknown } | null | undefined)?.lab;
-      if (answer?.status === 200 && typeof named === 'string' && isLabName(named) && this.dir.labs.has(named)) lab = named;
+      if (answer?.status === 200 && typeof named === 'string' && isLabName(named) && this.dir.labs.has(named))
+        lab = named;
     }
     const port = lab ? this.experimentPort(id, lab) : undefined;
     // Not found, not a UUID, or a lab not run now: any process answers from the database.
@@ -258,7 +270,8 @@ export class MainPortRoutes {
 
   private remember(id: string, lab: LabName, pid: number): void {
     this.experiments.set(id, { lab, pid });
-    if (this.experiments.size > MAX_REMEMBERED_EXPERIMENTS) this.experiments.delete(this.experiments.keys().next().value!);
+    if (this.experiments.size > MAX_REMEMBERED_EXPERIMENTS)
+      this.experiments.delete(this.experiments.keys().next().value!);
   }
 }
 
@@ -290,7 +303,13 @@ class ConsoleLane {
       this.lost();
     };
     const upstream = request(
-      { host: '127.0.0.1', port: up.mainPort, method: 'GET', path: `/admin/console/events?labs=${this.lab}`, headers: { accept: 'text/event-stream' } },
+      {
+        host: '127.0.0.1',
+        port: up.mainPort,
+        method: 'GET',
+        path: `/admin/console/events?labs=${this.lab}`,
+        headers: { accept: 'text/event-stream' },
+      },
       (answer) => {
         clearTimeout(headers);
         if (answer.statusCode !== 200) {
@@ -329,7 +348,10 @@ class ConsoleLane {
   private pass(block: string): void {
     const lines = block.split('\n');
     if (!lines.includes('event: state')) return;
-    const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    const data = lines
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n');
     const snapshot = parseJson(Buffer.from(data)) as ConsoleLane['last'];
     if (!snapshot || snapshot.lab !== this.lab) return;
     this.last = snapshot;
@@ -350,7 +372,13 @@ class ConsoleLane {
         ...this.last,
         lab: this.lab,
         at: new Date().toISOString(),
-        nodes: nodes.map((node) => ({ node, up: false, crashed: true, crashes: 0, error: 'no running process (crashed or restarting)' })),
+        nodes: nodes.map((node) => ({
+          node,
+          up: false,
+          crashed: true,
+          crashes: 0,
+          error: 'no running process (crashed or restarting)',
+        })),
       };
       this.write(`event: state\ndata: ${JSON.stringify(snapshot)}\n\n`);
     }
@@ -376,16 +404,26 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 }
 
 /** Sends the request with this body to 127.0.0.1:port and reads the whole (small) answer. */
-function exchange(req: IncomingMessage, port: number, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer } | undefined> {
+function exchange(
+  req: IncomingMessage,
+  port: number,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer } | undefined> {
   return new Promise((resolve) => {
     const headers = { ...req.headers, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, timeout: timeoutMs }, (answer) => {
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }));
-      answer.on('error', () => resolve(undefined));
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port, method: req.method, path: req.url, headers, timeout: timeoutMs },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) }),
+        );
+        answer.on('error', () => resolve(undefined));
+      },
+    );
     upstream.on('timeout', () => upstream.destroy());
     upstream.on('error', () => resolve(undefined));
     upstream.end(body);

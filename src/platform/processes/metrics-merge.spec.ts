@@ -2,7 +2,8 @@ import { mergeExpositions } from './metrics-merge';
 
 describe('mergeExpositions', () => {
   it('labels every sample with its process and keeps one HELP/TYPE per family, samples together', () => {
-    const a = '# HELP hits_total Hits\n# TYPE hits_total counter\nhits_total{lab="booking"} 3\n# HELP up Up\n# TYPE up gauge\nup 1\n';
+    const a =
+      '# HELP hits_total Hits\n# TYPE hits_total counter\nhits_total{lab="booking"} 3\n# HELP up Up\n# TYPE up gauge\nup 1\n';
     const b = '# HELP hits_total Hits\n# TYPE hits_total counter\nhits_total{lab="booking"} 4\n';
     const merged = mergeExpositions([
       { label: 'booking:booking#0', text: a },
@@ -22,8 +23,13 @@ describe('mergeExpositions', () => {
 
   it('keeps histogram suffixes in their family', () => {
     const text = '# HELP d Duration\n# TYPE d histogram\nd_bucket{le="1"} 1\nd_sum 0.5\nd_count 1\n';
-    const merged = mergeExpositions([{ label: 'x', text }, { label: 'y', text }]);
-    expect(merged.indexOf('d_count{lab_instance="x"}')).toBeLessThan(merged.indexOf('d_bucket{le="1",lab_instance="y"}'));
+    const merged = mergeExpositions([
+      { label: 'x', text },
+      { label: 'y', text },
+    ]);
+    expect(merged.indexOf('d_count{lab_instance="x"}')).toBeLessThan(
+      merged.indexOf('d_bucket{le="1",lab_instance="y"}'),
+    );
     expect(merged.match(/# TYPE d histogram/g)).toHaveLength(1);
   });
 });

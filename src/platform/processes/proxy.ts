@@ -7,7 +7,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -25,25 +28,34 @@ export function processUnavailable(res: ServerResponse, what: string, details: R
  * answer back (`body`: one already read from `req`). The upstream must answer its headers within `headersTimeoutMs` (504 otherwise); a
  * refused or broken connection is a 503 naming `what`.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, port: number, what: string, headersTimeoutMs: number, body?: Buffer): void {
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  port: number,
+  what: string,
+  headersTimeoutMs: number,
+  body?: Buffer,
+): void {
   const headers = { ...req.headers };
   if (body) {
     // The body was read already (to route by it): send it as read.
     headers['content-length'] = String(body.length);
     delete headers['transfer-encoding'];
   }
-  const upstream = request(
-    { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
-    (answer) => {
-      clearTimeout(timer);
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    },
-  );
+  const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
+    clearTimeout(timer);
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+    answer.on('error', () => res.destroy());
+  });
   const timer = setTimeout(() => {
     upstream.destroy();
-    sendJson(res, 504, { statusCode: 504, code: 'PROCESS.TIMEOUT', message: `${what} did not answer within ${headersTimeoutMs} ms`, details: { port } });
+    sendJson(res, 504, {
+      statusCode: 504,
+      code: 'PROCESS.TIMEOUT',
+      message: `${what} did not answer within ${headersTimeoutMs} ms`,
+      details: { port },
+    });
   }, headersTimeoutMs);
   upstream.on('error', () => {
     clearTimeout(timer);
@@ -59,7 +71,11 @@ export function forward(req: IncomingMessage, res: ServerResponse, port: number,
 }
 
 /** GET 127.0.0.1:port/path as JSON, bounded by `timeoutMs`; undefined when it fails. */
-export function getJson(port: number, path: string, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
+export function getJson(
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown } | undefined> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, method: 'GET', path, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];

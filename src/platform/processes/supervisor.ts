@@ -41,7 +41,13 @@ interface Managed {
   readyTimer?: NodeJS.Timeout;
 }
 
-const POLICY: RestartPolicy = { firstBackoffMs: 500, maxBackoffMs: 10000, stableAfterMs: 10000, maxQuickFailures: 8, readyTimeoutMs: 60000 };
+const POLICY: RestartPolicy = {
+  firstBackoffMs: 500,
+  maxBackoffMs: 10000,
+  stableAfterMs: 10000,
+  maxQuickFailures: 8,
+  readyTimeoutMs: 60000,
+};
 
 /**
  * LAB_PROCESSES=1: every selected node runs as its own OS process (`node dist/main.js` with
@@ -245,7 +251,9 @@ export class Supervisor {
       p.quickFailures = lived < POLICY.stableAfterMs ? p.quickFailures + 1 : 0;
       if (p.quickFailures > POLICY.maxQuickFailures) {
         p.state = 'failed';
-        this.log(`${name(p)} exited ${p.quickFailures} times in a row within ${POLICY.stableAfterMs} ms of starting; giving up`);
+        this.log(
+          `${name(p)} exited ${p.quickFailures} times in a row within ${POLICY.stableAfterMs} ms of starting; giving up`,
+        );
         return;
       }
       delay = Math.min(POLICY.maxBackoffMs, POLICY.firstBackoffMs * 2 ** Math.max(0, p.quickFailures - 1));
@@ -281,7 +289,9 @@ export class Supervisor {
   }
 
   private up(lab: string, node?: string): Managed[] {
-    return this.processes.filter((p) => p.state === 'up' && p.endpoint.lab === lab && (node === undefined || p.endpoint.node === node));
+    return this.processes.filter(
+      (p) => p.state === 'up' && p.endpoint.lab === lab && (node === undefined || p.endpoint.node === node),
+    );
   }
 
   /** The next running instance of a node, round-robin. */
@@ -299,7 +309,13 @@ export class Supervisor {
     const target = this.pick(endpoint);
     const what = `${endpoint.lab}:${endpoint.node}`;
     if (!target) return processUnavailable(res, what, { lab: endpoint.lab, node: endpoint.node });
-    forward(req, res, via === 'node' ? target.nodePort! : target.mainPort!, what, this.config.env.REQUEST_TIMEOUT_MS + 1000);
+    forward(
+      req,
+      res,
+      via === 'node' ? target.nodePort! : target.mainPort!,
+      what,
+      this.config.env.REQUEST_TIMEOUT_MS + 1000,
+    );
   }
 
   private async serveMain(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -311,9 +327,12 @@ export class Supervisor {
     try {
       if (path === '/health/live') return sendJson(res, 200, { status: 'ok', processes: this.processes.length });
       if (req.method === 'GET' && (path === '/admin/labs' || path === '/admin/labs/')) {
-        return sendJson(res, 200, { labs: await Promise.all([...this.config.labs.keys()].map((lab) => this.describe(lab))) });
+        return sendJson(res, 200, {
+          labs: await Promise.all([...this.config.labs.keys()].map((lab) => this.describe(lab))),
+        });
       }
-      if (req.method === 'GET' && path === '/admin/processes') return sendJson(res, 200, { mode: 'processes', pid: process.pid, processes: this.views() });
+      if (req.method === 'GET' && path === '/admin/processes')
+        return sendJson(res, 200, { mode: 'processes', pid: process.pid, processes: this.views() });
       if (req.method === 'GET' && path === '/health') return sendJson(res, 200, await this.health());
       if (req.method === 'GET' && path === '/docs-json') return sendJson(res, 200, await this.openApi());
       if (req.method === 'GET' && path === '/metrics') {
@@ -345,7 +364,8 @@ export class Supervisor {
         details: { running: [...this.config.labs.keys()] },
       });
     }
-    if (req.method === 'GET' && (rest === '' || rest === '/')) return sendJson(res, 200, await this.describe(lab as LabName));
+    if (req.method === 'GET' && (rest === '' || rest === '/'))
+      return sendJson(res, 200, await this.describe(lab as LabName));
     const nodeAction = /^\/nodes\/([^/]+)\/(crash|restart)$/.exec(rest);
     if (nodeAction && req.method === 'POST' && selected.includes(nodeAction[1])) {
       const [, node, action] = nodeAction;
@@ -390,7 +410,8 @@ export class Supervisor {
         const answer = first ? await getJson(first.mainPort!, `/admin/labs/${lab}`, 3000) : undefined;
         const described = answer?.status === 200 ? (answer.body as Record<string, unknown>) : undefined;
         if (described && !base) base = described;
-        const own = ((described?.nodes as Record<string, unknown>[] | undefined) ?? []).find((n) => n.node === node) ?? {};
+        const own =
+          ((described?.nodes as Record<string, unknown>[] | undefined) ?? []).find((n) => n.node === node) ?? {};
         const endpoint = mine[0].endpoint;
         const views = mine.map((p) => this.view(p));
         return {
@@ -430,14 +451,19 @@ export class Supervisor {
 
   /** One OpenAPI document: each lab's process documents its own lab; paths, schemas and tags are merged. */
   private async openApi(): Promise<Record<string, unknown>> {
-    type Doc = { paths?: Record<string, unknown>; tags?: { name: string }[]; components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+    type Doc = {
+      paths?: Record<string, unknown>;
+      tags?: { name: string }[];
+      components?: { schemas?: Record<string, unknown> };
+    } & Record<string, unknown>;
     const docs: Doc[] = [];
     for (const lab of this.config.labs.keys()) {
       const first = this.up(lab)[0];
       const answer = first ? await getJson(first.mainPort!, '/docs-json', 5000) : undefined;
       if (answer?.status === 200) docs.push(answer.body as Doc);
     }
-    if (docs.length === 0) return { openapi: '3.0.0', info: { title: 'distributed-systems-labs', version: '0' }, paths: {} };
+    if (docs.length === 0)
+      return { openapi: '3.0.0', info: { title: 'distributed-systems-labs', version: '0' }, paths: {} };
     const merged: Doc = { ...docs[0], paths: {}, tags: [], components: { ...docs[0].components, schemas: {} } };
     for (const doc of docs) {
       Object.assign(merged.paths!, doc.paths ?? {});
@@ -455,11 +481,13 @@ export class Supervisor {
     for (const lab of this.config.labs.keys()) {
       const first = this.up(lab)[0];
       const answer = first ? await getJson(first.mainPort!, '/health', 3000) : undefined;
-      const body = answer?.body as { dependencies?: Record<string, { status?: string }>; labs?: Record<string, { status?: string }> } | undefined;
+      const body = answer?.body as
+        { dependencies?: Record<string, { status?: string }>; labs?: Record<string, { status?: string }> } | undefined;
       const view = body?.labs?.[lab] ?? { status: 'down', reason: 'no running process' };
       Object.assign(dependencies, body?.dependencies ?? {});
       labs[lab] = view;
-      if (view.status === 'down' || this.processes.some((p) => p.endpoint.lab === lab && p.state !== 'up')) degraded = true;
+      if (view.status === 'down' || this.processes.some((p) => p.endpoint.lab === lab && p.state !== 'up'))
+        degraded = true;
     }
     if (Object.values(dependencies).some((d) => d?.status === 'degraded')) degraded = true;
     return { status: degraded ? 'degraded' : 'ok', dependencies, labs, processes: this.views() };

@@ -17,7 +17,10 @@ export class LabResetController {
 
   @Post('reset')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Every selected lab back to its seed state: data, settings, strategies, faults (like `docker compose down -v`)' })
+  @ApiOperation({
+    summary:
+      'Every selected lab back to its seed state: data, settings, strategies, faults (like `docker compose down -v`)',
+  })
   async resetAll(): Promise<{ status: 'reset'; labs: LabResetReport[] }> {
     return { status: 'reset', labs: await this.resets.resetAll() };
   }
@@ -28,7 +31,9 @@ export class LabResetController {
   @ApiErrors(404)
   async resetLab(@Param('lab') lab: string): Promise<{ status: 'reset'; labs: LabResetReport[] }> {
     if (!isLabName(lab) || !this.config.labs.has(lab)) {
-      throw new LabException('ADMIN.UNKNOWN_LAB', `Lab "${lab}" is not running here`, 'not_found', { running: [...this.config.labs.keys()] });
+      throw new LabException('ADMIN.UNKNOWN_LAB', `Lab "${lab}" is not running here`, 'not_found', {
+        running: [...this.config.labs.keys()],
+      });
     }
     return { status: 'reset', labs: [await this.resets.reset(lab as LabName)] };
   }

@@ -40,7 +40,8 @@ export class LabResetService implements OnModuleInit {
       const target = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
       if (!target || !wrapper.instance || Reflect.getMetadata(LAB_RESET_HOOK, target) !== true) continue;
       const hook = wrapper.instance as LabResetHook;
-      if (!(hook instanceof LabResetHook)) throw new Error(`${target.name} carries @LabResetProvider() but does not extend LabResetHook`);
+      if (!(hook instanceof LabResetHook))
+        throw new Error(`${target.name} carries @LabResetProvider() but does not extend LabResetHook`);
       if (this.hooks.has(hook.lab)) throw new Error(`two reset hooks registered for lab "${hook.lab}"`);
       this.hooks.set(hook.lab, hook);
     }
@@ -56,9 +57,11 @@ export class LabResetService implements OnModuleInit {
     const before = this.running.get(lab) ?? Promise.resolve();
     const next = before.catch(() => undefined).then(() => this.resetNow(lab));
     this.running.set(lab, next);
-    void next.finally(() => {
-      if (this.running.get(lab) === next) this.running.delete(lab);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.running.get(lab) === next) this.running.delete(lab);
+      })
+      .catch(() => undefined);
     return next;
   }
 
@@ -79,7 +82,14 @@ export class LabResetService implements OnModuleInit {
     }
     const settingsCleared = await this.settings.resetLab(lab);
     const data = (await this.hooks.get(lab)?.reset()) ?? null;
-    const report = { lab, strategies, settings_cleared: settingsCleared, nodes_restarted: nodesRestarted, data, took_ms: Date.now() - started };
+    const report = {
+      lab,
+      strategies,
+      settings_cleared: settingsCleared,
+      nodes_restarted: nodesRestarted,
+      data,
+      took_ms: Date.now() - started,
+    };
     this.logger.log(`${lab} reset to its seed state in ${report.took_ms} ms`);
     return report;
   }

@@ -19,7 +19,10 @@ function fakeServer(db: number) {
         },
       },
       duplicate: () => {
-        const conn = new EventEmitter() as EventEmitter & { subscribe(c: string): Promise<void>; unsubscribe(): Promise<void> };
+        const conn = new EventEmitter() as EventEmitter & {
+          subscribe(c: string): Promise<void>;
+          unsubscribe(): Promise<void>;
+        };
         const entry = { channels: new Set<string>(), conn };
         conn.subscribe = async (c: string) => void entry.channels.add(c);
         conn.unsubscribe = async () => entry.channels.clear();
@@ -41,7 +44,11 @@ describe('SettingsBus', () => {
   it('raises a change in the writing process once, and in every other process once', async () => {
     const server = fakeServer(4);
     const [eventsA, eventsB, eventsC] = [new EventEmitter2(), new EventEmitter2(), new EventEmitter2()];
-    const [a, b, c] = [new SettingsBus(server.service(), eventsA), new SettingsBus(server.service(), eventsB), new SettingsBus(server.service(), eventsC)];
+    const [a, b, c] = [
+      new SettingsBus(server.service(), eventsA),
+      new SettingsBus(server.service(), eventsB),
+      new SettingsBus(server.service(), eventsC),
+    ];
     await Promise.all([a, b, c].map((bus) => bus.onApplicationBootstrap()));
     const [seenA, seenB, seenC] = [listen(eventsA), listen(eventsB), listen(eventsC)];
 
@@ -49,7 +56,10 @@ describe('SettingsBus', () => {
     await b.strategyChanged({ lab: 'orders', port: 'processing', from: 'at-least-once', to: 'exactly-once' });
 
     const settings: [string, unknown] = [SETTINGS_CHANGED, { lab: 'orders', name: 'consumer' }];
-    const strategy: [string, unknown] = [STRATEGY_CHANGED, { lab: 'orders', port: 'processing', from: 'at-least-once', to: 'exactly-once' }];
+    const strategy: [string, unknown] = [
+      STRATEGY_CHANGED,
+      { lab: 'orders', port: 'processing', from: 'at-least-once', to: 'exactly-once' },
+    ];
     expect(seenA).toEqual([settings, strategy]);
     expect(seenB).toEqual([settings, strategy]);
     expect(seenC).toEqual([settings, strategy]);
@@ -65,7 +75,11 @@ describe('SettingsBus', () => {
     const conn = server.subscribers[0].conn;
     conn.emit('message', 'labs:settings-changed:db0', 'not json');
     conn.emit('message', 'labs:settings-changed:db0', JSON.stringify({ origin: 'x', kind: 'settings' }));
-    conn.emit('message', 'another-channel', JSON.stringify({ origin: 'x', kind: 'settings', change: { lab: 'bank', name: 'race-window' } }));
+    conn.emit(
+      'message',
+      'another-channel',
+      JSON.stringify({ origin: 'x', kind: 'settings', change: { lab: 'bank', name: 'race-window' } }),
+    );
     expect(seen).toEqual([]);
     conn.emit('ready');
     expect(seen).toEqual([[SETTINGS_CHANGED, { lab: '*', name: '*' }]]);

@@ -6,7 +6,9 @@ import { RedisService } from '../redis/redis.service';
 import { SETTINGS_CHANGED, STRATEGY_CHANGED, SettingsChangedEvent, StrategyChangedEvent } from './settings-events';
 
 /** What travels on the channel: which process wrote, and what it wrote. */
-type Notice = { origin: string } & ({ kind: 'strategy'; change: StrategyChangedEvent } | { kind: 'settings'; change: SettingsChangedEvent });
+type Notice = { origin: string } & (
+  { kind: 'strategy'; change: StrategyChangedEvent } | { kind: 'settings'; change: SettingsChangedEvent }
+);
 
 /**
  * How a settings change reaches every instance at once. Settings and strategy selections live in

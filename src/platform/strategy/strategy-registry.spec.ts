@@ -45,7 +45,11 @@ describe('StrategySelectionService', () => {
     const seen: unknown[] = [];
     events.on(STRATEGY_CHANGED, (e) => seen.push(e));
     const redis = fakeRedis();
-    const selection = new StrategySelectionService(registry([meta('none', true), meta('pessimistic')]), redis, new SettingsBus(redis, events));
+    const selection = new StrategySelectionService(
+      registry([meta('none', true), meta('pessimistic')]),
+      redis,
+      new SettingsBus(redis, events),
+    );
     expect(await selection.current('booking', 'seat-locking')).toBe('none');
     await expect(selection.select('booking', 'seat-locking', 'fast')).rejects.toThrow(LabException);
     await selection.select('booking', 'seat-locking', 'pessimistic');

@@ -66,7 +66,10 @@ export class StrategySelectionService {
 
   /** Back to every port's default (used by tests and lab resets). */
   async resetLab(lab: string): Promise<void> {
-    const fields = this.registry.all().filter((p) => p.lab === lab).map((p) => portId(p.lab, p.port));
+    const fields = this.registry
+      .all()
+      .filter((p) => p.lab === lab)
+      .map((p) => portId(p.lab, p.port));
     if (fields.length > 0) await this.redis.client.hdel(SELECTION_KEY, ...fields);
     await this.bus.settingsChanged({ lab, name: '*' });
   }

@@ -58,7 +58,9 @@ export class BankController {
   }
 
   @Get('invariants')
-  @ApiOperation({ summary: 'The Jepsen bank check, live: money conserved since reset, no negative balance, ledger matches' })
+  @ApiOperation({
+    summary: 'The Jepsen bank check, live: money conserved since reset, no negative balance, ledger matches',
+  })
   invariants() {
     return this.accounts.invariants();
   }

@@ -37,7 +37,12 @@ export function checkInvariants(
   const negative = accounts.filter((a) => a.balance < 0).map((a) => ({ id: a.id, balance: toAmount(a.balance) }));
   const ledger = accounts.map((a) => {
     const ledgerBalance = a.opening + a.credits - a.debits;
-    return { id: a.id, balance: toAmount(a.balance), ledger_balance: toAmount(ledgerBalance), matches: ledgerBalance === a.balance };
+    return {
+      id: a.id,
+      balance: toAmount(a.balance),
+      ledger_balance: toAmount(ledgerBalance),
+      matches: ledgerBalance === a.balance,
+    };
   });
   const conserved = total === expected;
   const ledgerConsistent = ledger.every((l) => l.matches);

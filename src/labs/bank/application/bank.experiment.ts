@@ -53,7 +53,8 @@ export class BankExperiment extends LabExperiment {
       lab: BANK_LAB,
       port: TRANSFER_PORT,
       readSettings: async () => {
-        const { delay_enabled, delay_ms, barrier_enabled, barrier_count, barrier_timeout_ms } = await this.settings.view();
+        const { delay_enabled, delay_ms, barrier_enabled, barrier_count, barrier_timeout_ms } =
+          await this.settings.view();
         return { delay_enabled, delay_ms, barrier_enabled, barrier_count, barrier_timeout_ms };
       },
       writeSettings: (previous) => this.settings.update(previous),
@@ -66,7 +67,12 @@ export class BankExperiment extends LabExperiment {
       description:
         'Random transfers among the accounts and reads of all balances in one statement (Jepsen bank). Checked: every read ' +
         'totals the initial money, no negative balance, final balances = initial + ok transfers (info ones either way), lost updates (P4).',
-      workloads: [{ name: 'transfers', description: 'transfers of 1..max_amount between random accounts; reads of every balance' }],
+      workloads: [
+        {
+          name: 'transfers',
+          description: 'transfers of 1..max_amount between random accounts; reads of every balance',
+        },
+      ],
       defaultWorkload: 'transfers',
       strategies: Object.values(TransferStrategyKey),
       defaultStrategy: TransferStrategyKey.Vulnerable,
@@ -75,7 +81,8 @@ export class BankExperiment extends LabExperiment {
         { name: 'none', description: 'no faults' },
         {
           name: DELAY_FAULT,
-          description: "the lab's debug delay (50 ms) at the await points, for the whole run: check and act drift apart",
+          description:
+            "the lab's debug delay (50 ms) at the await points, for the whole run: check and act drift apart",
         },
         {
           name: 'delay-flapping',
@@ -88,8 +95,22 @@ export class BankExperiment extends LabExperiment {
       ].map((n) => ({ ...n, schedule: (rng: Rng, params: WorkloadParams) => bankSchedule(n.name, rng, params) })),
       defaultNemesis: 'none',
       params: [
-        { name: 'max_amount', type: 'integer', default: 600, min: 1, max: 1000, description: 'largest transfer, in whole dollars' },
-        { name: 'read_ratio', type: 'number', default: 0.3, min: 0, max: 0.9, description: 'share of ops that read every balance' },
+        {
+          name: 'max_amount',
+          type: 'integer',
+          default: 600,
+          min: 1,
+          max: 1000,
+          description: 'largest transfer, in whole dollars',
+        },
+        {
+          name: 'read_ratio',
+          type: 'number',
+          default: 0.3,
+          min: 0,
+          max: 0.9,
+          description: 'share of ops that read every balance',
+        },
       ],
       defaults: { concurrency: 5, ops: 150, duration_ms: 20_000, op_timeout_ms: 5_000 },
       expectations: [
@@ -112,7 +133,9 @@ export class BankExperiment extends LabExperiment {
     const accounts = await this.accounts.reset();
     const ids = accounts.map((a) => a.id).sort();
     if (ids.join() !== [...PLANNED_ACCOUNTS].sort().join()) {
-      throw new Error(`the bank holds accounts ${ids.join(', ')}; the workload plans transfers among ${PLANNED_ACCOUNTS.join(', ')}`);
+      throw new Error(
+        `the bank holds accounts ${ids.join(', ')}; the workload plans transfers among ${PLANNED_ACCOUNTS.join(', ')}`,
+      );
     }
     const initial: BalancesValue = {};
     for (const a of accounts) initial[a.id] = a.balance;
@@ -145,7 +168,9 @@ export class BankExperiment extends LabExperiment {
   async execute(op: PlannedOp, ctx: ExperimentRunContext): Promise<OpOutcome> {
     if (op.f === 'transfer') {
       const { from, to, amount } = op.value as TransferValue;
-      const response = await experimentHttp(ctx, BANK_NODE, '/transfer', { body: { from_account: from, to_account: to, amount } });
+      const response = await experimentHttp(ctx, BANK_NODE, '/transfer', {
+        body: { from_account: from, to_account: to, amount },
+      });
       if (response.status !== 200) return outcomeOfError(response, op.value);
       const log = response.body as {
         id: string;
@@ -171,19 +196,28 @@ export class BankExperiment extends LabExperiment {
     const response = await experimentHttp(ctx, BANK_NODE, '/accounts');
     if (response.status !== 200) return outcomeOfError(response, op.value);
     const balances: BalancesValue = {};
-    for (const a of (response.body as { accounts: Array<{ id: string; balance: number }> }).accounts) balances[a.id] = a.balance;
+    for (const a of (response.body as { accounts: Array<{ id: string; balance: number }> }).accounts)
+      balances[a.id] = a.balance;
     return { type: 'ok', value: balances };
   }
 
   async startFault(step: NemesisStep): Promise<void> {
     const params = step.params ?? {};
     if (step.fault === DELAY_FAULT) {
-      await this.settings.update({ delay_enabled: true, delay_ms: stepParam(params.ms, 50, 1, BANK_LIMITS.maxDelayMs) });
+      await this.settings.update({
+        delay_enabled: true,
+        delay_ms: stepParam(params.ms, 50, 1, BANK_LIMITS.maxDelayMs),
+      });
     } else if (step.fault === BARRIER_FAULT) {
       await this.settings.update({
         barrier_enabled: true,
         barrier_count: stepParam(params.count, 2, 2, BANK_LIMITS.maxBarrierCount),
-        barrier_timeout_ms: stepParam(params.timeout_ms, 200, BANK_LIMITS.minBarrierTimeoutMs, BANK_LIMITS.maxBarrierTimeoutMs),
+        barrier_timeout_ms: stepParam(
+          params.timeout_ms,
+          200,
+          BANK_LIMITS.minBarrierTimeoutMs,
+          BANK_LIMITS.maxBarrierTimeoutMs,
+        ),
       });
     } else {
       throw new Error(`bank has no fault "${step.fault}"`);
@@ -220,4 +254,3 @@ function bankSchedule(name: string, rng: Rng, params: WorkloadParams): NemesisSt
       return [];
   }
 }
-

@@ -3,13 +3,7 @@ import { Barrier, BarrierOutcome, SharedBarrier, delay } from '../../../platform
 import { AppConfig } from '../../../platform/config/app-config';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { RuntimeSettingsService } from '../../../platform/strategy';
-import {
-  BANK_LAB,
-  BANK_SERVICE,
-  DEFAULT_RACE_WINDOW,
-  RACE_WINDOW_SETTINGS,
-  RaceWindowSettings,
-} from '../bank.config';
+import { BANK_LAB, BANK_SERVICE, DEFAULT_RACE_WINDOW, RACE_WINDOW_SETTINGS, RaceWindowSettings } from '../bank.config';
 import { BankMetrics } from '../bank.metrics';
 import type { RaceWindow } from '../strategies/transfer.port';
 
@@ -52,7 +46,12 @@ export class RaceWindowService implements OnModuleInit {
     private readonly metrics: BankMetrics,
   ) {
     if (config.isSupervised) {
-      this.shared = new SharedBarrier(redis.client, 'labs:bank:barrier', DEFAULT_RACE_WINDOW.barrier_count, DEFAULT_RACE_WINDOW.barrier_timeout_ms);
+      this.shared = new SharedBarrier(
+        redis.client,
+        'labs:bank:barrier',
+        DEFAULT_RACE_WINDOW.barrier_count,
+        DEFAULT_RACE_WINDOW.barrier_timeout_ms,
+      );
     }
   }
 
@@ -138,7 +137,11 @@ export class RaceWindowService implements OnModuleInit {
   }
 
   /** The same arrival at the Redis barrier every instance shares. */
-  private async arriveShared(shared: SharedBarrier, settings: RaceWindowSettings, transferId: string): Promise<BarrierReport> {
+  private async arriveShared(
+    shared: SharedBarrier,
+    settings: RaceWindowSettings,
+    transferId: string,
+  ): Promise<BarrierReport> {
     shared.follow(settings.barrier_count, settings.barrier_timeout_ms);
     const started = Date.now();
     this.sharedWaiting += 1;
@@ -154,7 +157,13 @@ export class RaceWindowService implements OnModuleInit {
     this.metrics.barrierWait(outcome.status);
     const waited = Date.now() - started;
     if (outcome.status === 'timed_out') {
-      return { status: outcome.status, generation: outcome.generation, waited_ms: waited, arrived: outcome.arrived, needed: outcome.needed };
+      return {
+        status: outcome.status,
+        generation: outcome.generation,
+        waited_ms: waited,
+        arrived: outcome.arrived,
+        needed: outcome.needed,
+      };
     }
     this.logger.log(`Proceeding past the shared barrier (${outcome.status}) [${transferId}]`);
     return { status: outcome.status, generation: outcome.generation, waited_ms: waited };

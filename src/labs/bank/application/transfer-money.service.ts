@@ -52,9 +52,14 @@ export class TransferMoneyService implements OnModuleInit {
   async transfer(request: TransferRequest): Promise<TransactionLogView> {
     const amount = toCents(request.amount);
     if (amount <= 0 || toAmount(amount) !== request.amount) {
-      throw new BankException(BankErrorCode.InvalidAmount, 'amount must be a positive number with at most two decimals', 'invalid', {
-        amount: request.amount,
-      });
+      throw new BankException(
+        BankErrorCode.InvalidAmount,
+        'amount must be a positive number with at most two decimals',
+        'invalid',
+        {
+          amount: request.amount,
+        },
+      );
     }
     if (request.from === request.to) {
       throw new BankException(BankErrorCode.SelfTransfer, 'from_account and to_account must differ', 'invalid', {
@@ -161,4 +166,3 @@ export class TransferMoneyService implements OnModuleInit {
     };
   }
 }
-

@@ -8,7 +8,15 @@ import { BANK_MODEL_INITIAL, bankModel } from './bank-history.model';
 const initial = { alice: 1000, bob: 500, charlie: 200 };
 const ctx = { strategy: 'vulnerable', params: {}, setup: { initial } };
 const transfer = (from: string, to: string, amount: number) => ({ from, to, amount });
-const result = (from: string, to: string, amount: number, fromBefore: number, fromAfter: number, toBefore: number, toAfter: number): TransferResult => ({
+const result = (
+  from: string,
+  to: string,
+  amount: number,
+  fromBefore: number,
+  fromAfter: number,
+  toBefore: number,
+  toAfter: number,
+): TransferResult => ({
   from,
   to,
   amount,
@@ -53,7 +61,11 @@ describe('checkBankHistory on hand-written histories', () => {
     const verdict = checkBankHistory(h.ops, ctx);
     expect(verdict.valid).toBe(false);
     expect(verdict.anomalies).toEqual([
-      expect.objectContaining({ type: 'total-not-conserved', ops: [read, t], explanation: expect.stringContaining('300 missing') }),
+      expect.objectContaining({
+        type: 'total-not-conserved',
+        ops: [read, t],
+        explanation: expect.stringContaining('300 missing'),
+      }),
     ]);
   });
 
@@ -136,7 +148,10 @@ describe('checkBankHistory on generated histories (fast-check)', () => {
     infoRate: fc.double({ min: 0, max: 0.05, noNaN: true }),
   });
   const simulate = (g: { seed: number; processes: number; ops: number; infoRate: number }): HistoryOp[] =>
-    simulateHistory(bankModel, g).history.map((op) => ({ ...op, value: op.value && typeof op.value === 'object' ? { ...op.value } : op.value }));
+    simulateHistory(bankModel, g).history.map((op) => ({
+      ...op,
+      value: op.value && typeof op.value === 'object' ? { ...op.value } : op.value,
+    }));
 
   it('a correct history is valid', () => {
     fc.assert(

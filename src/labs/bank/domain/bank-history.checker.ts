@@ -98,7 +98,8 @@ export function checkBankHistory(history: readonly HistoryOp[], context: CheckCo
       // info: it may take effect at any time after its invoke; its interval stays open.
     } else if (op.f === 'read') {
       if (op.type === 'invoke') {
-        const final = typeof op.value === 'object' && op.value !== null && (op.value as { final?: unknown }).final === true;
+        const final =
+          typeof op.value === 'object' && op.value !== null && (op.value as { final?: unknown }).final === true;
         const concurrent: Transfer[] = [];
         for (const t of openTransfer.values()) concurrent.push(t);
         openRead.set(op.process, { invoke: op.index, final, concurrent });
@@ -107,7 +108,13 @@ export function checkBankHistory(history: readonly HistoryOp[], context: CheckCo
       const r = openRead.get(op.process);
       openRead.delete(op.process);
       if (!r || op.type !== 'ok') continue;
-      reads.push({ invoke: r.invoke, complete: op.index, balances: op.value as BalancesValue, final: r.final, concurrent: r.concurrent });
+      reads.push({
+        invoke: r.invoke,
+        complete: op.index,
+        balances: op.value as BalancesValue,
+        final: r.final,
+        concurrent: r.concurrent,
+      });
     }
   }
   // Info transfers still open anywhere are concurrent with every later read: add them lazily below.
@@ -146,15 +153,15 @@ export function checkBankHistory(history: readonly HistoryOp[], context: CheckCo
     }
     for (const account of negative) {
       const debits = concurrent.filter((t) => t.value.from === account);
-      const classes = lostUpdates.filter((l) => l.account === account && debits.some((d) => d === l.late || d === l.early));
+      const classes = lostUpdates.filter(
+        (l) => l.account === account && debits.some((d) => d === l.late || d === l.early),
+      );
       add({
         type: 'negative-balance',
         explanation:
           `read (op ${read.complete}) saw ${account} at ${money(cents(read.balances[account]))}; ` +
           describeConcurrent(debits.length > 0 ? debits : concurrent) +
-          (classes.length > 0
-            ? `; class: lost update (P4) — ${classes[0].summary}`
-            : ''),
+          (classes.length > 0 ? `; class: lost update (P4) — ${classes[0].summary}` : ''),
         ops: [read.complete, ...(debits.length > 0 ? debits : concurrent).slice(0, NAMED_CONCURRENT).map(opOf)],
       });
     }
@@ -197,7 +204,8 @@ export function checkBankHistory(history: readonly HistoryOp[], context: CheckCo
     anomalies: found,
   };
   if (anomalies.length > 0) return { valid: false, anomalies, stats };
-  if (!finalRead) return { valid: 'unknown', anomalies, stats: { ...stats, unknown_because: 'no final read completed' } };
+  if (!finalRead)
+    return { valid: 'unknown', anomalies, stats: { ...stats, unknown_because: 'no final read completed' } };
   return { valid: true, anomalies, stats };
 }
 
@@ -229,7 +237,9 @@ function findLostUpdates(transfers: Transfer[]): LostUpdate[] {
     const r = t.result!;
     if (cents(r.from_balance_after) === cents(r.from_balance_before) - cents(t.value.amount)) continue;
     const account = t.value.from;
-    const overlapping = (writers.get(account) ?? []).filter((w) => w !== t && w.invoke < t.complete && w.complete > t.invoke);
+    const overlapping = (writers.get(account) ?? []).filter(
+      (w) => w !== t && w.invoke < t.complete && w.complete > t.invoke,
+    );
     const sameRead = overlapping.find(
       (w) => w.value.from === account && cents(w.result!.from_balance_before) === cents(r.from_balance_before),
     );
@@ -238,7 +248,9 @@ function findLostUpdates(transfers: Transfer[]): LostUpdate[] {
       ? `transfers op ${sameRead.complete} (${describe(sameRead)}) and op ${t.complete} (${describe(t)}) both read ${account} = ` +
         `${money(cents(r.from_balance_before))} and both debited it`
       : `transfer op ${t.complete} (${describe(t)}) checked ${account} = ${money(cents(r.from_balance_before))}, but ` +
-        (early ? `op ${early.complete} (${describe(early)}) wrote it before the debit` : 'another write landed before its debit');
+        (early
+          ? `op ${early.complete} (${describe(early)}) wrote it before the debit`
+          : 'another write landed before its debit');
     out.push({
       account,
       early,
@@ -272,7 +284,9 @@ function explainFinal(
 ): { ok: boolean; how: string; within?: (account: string) => boolean } {
   const delta = accounts.map((a) => observed.get(a)! - expected.get(a)!);
   if (delta.every((d) => d === 0) && infos.length === 0) return { ok: true, how: 'exact' };
-  const nets = infos.map((t) => accounts.map((a) => (t.value.from === a ? -cents(t.value.amount) : t.value.to === a ? cents(t.value.amount) : 0)));
+  const nets = infos.map((t) =>
+    accounts.map((a) => (t.value.from === a ? -cents(t.value.amount) : t.value.to === a ? cents(t.value.amount) : 0)),
+  );
   if (infos.length <= INFO_SEARCH_CAP) {
     for (let mask = 0; mask < 1 << infos.length; mask++) {
       let match = true;

@@ -123,9 +123,9 @@ export class BankRepository {
     return this.db.transaction('READ COMMITTED', async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [RESET_LOCK_KEY]);
       await tx.query('DELETE FROM bank.transfers');
-      return tx.query<AccountRow>(
-        'UPDATE bank.accounts SET balance = opening_balance RETURNING id, balance',
-      ).then((rows) => rows.sort((a, b) => a.id.localeCompare(b.id)));
+      return tx
+        .query<AccountRow>('UPDATE bank.accounts SET balance = opening_balance RETURNING id, balance')
+        .then((rows) => rows.sort((a, b) => a.id.localeCompare(b.id)));
     });
   }
 

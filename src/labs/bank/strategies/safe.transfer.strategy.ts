@@ -22,7 +22,8 @@ import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferPort, Transfer
   lab: BANK_LAB,
   port: TRANSFER_PORT,
   key: TransferStrategyKey.Safe,
-  description: 'One transaction, both rows locked FOR UPDATE in id order before the check: no double spend, no deadlock',
+  description:
+    'One transaction, both rows locked FOR UPDATE in id order before the check: no double spend, no deadlock',
 })
 export class SafeTransferStrategy extends TransferPort {
   constructor(

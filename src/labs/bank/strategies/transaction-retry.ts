@@ -2,7 +2,8 @@ import { retryReasonOf } from '../../../platform/database/database-errors';
 import { delay } from '../../../platform/faults';
 import type { RetryReason } from './transfer.port';
 
-export type RetryResult<T> = { done: true; value: T; attempts: number } | { done: false; attempts: number; reason: RetryReason };
+export type RetryResult<T> =
+  { done: true; value: T; attempts: number } | { done: false; attempts: number; reason: RetryReason };
 
 /**
  * Runs a whole transaction again when PostgreSQL aborted it as a serialization failure (40001) or a

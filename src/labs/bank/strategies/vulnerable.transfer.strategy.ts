@@ -34,7 +34,8 @@ import { TRANSFER_PORT, TransferCommand, TransferOutcome, TransferPort, Transfer
   port: TRANSFER_PORT,
   key: TransferStrategyKey.Vulnerable,
   isDefault: true,
-  description: 'Read, check, then debit in separate statements: concurrent transfers both pass the check (double spend)',
+  description:
+    'Read, check, then debit in separate statements: concurrent transfers both pass the check (double spend)',
 })
 export class VulnerableTransferStrategy extends TransferPort {
   constructor(
@@ -79,12 +80,15 @@ export class VulnerableTransferStrategy extends TransferPort {
         }
         await window.pause();
         const [credited] = await session
-          .query<{ balance: string }>('UPDATE bank.accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance', [
-            toDecimal(amount),
-            to,
-          ])
+          .query<{ balance: string }>(
+            'UPDATE bank.accounts SET balance = balance + $1 WHERE id = $2 RETURNING balance',
+            [toDecimal(amount), to],
+          )
           .catch(async (err: unknown) => {
-            await session.query('UPDATE bank.accounts SET balance = balance + $1 WHERE id = $2', [toDecimal(amount), from]);
+            await session.query('UPDATE bank.accounts SET balance = balance + $1 WHERE id = $2', [
+              toDecimal(amount),
+              from,
+            ]);
             throw err;
           });
         const outcome: TransferOutcome = {

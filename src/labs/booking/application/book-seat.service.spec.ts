@@ -33,7 +33,10 @@ function setup(options: {
   const failures: string[] = [];
   const bookings = {
     recordFailure: async (_attempt: unknown, reason: string) => void failures.push(reason),
-    recordSuccess: async () => ({ status: options.recorded ?? 'confirmed', bookingCount: options.recorded === 'double_booked' ? 2 : 1 }),
+    recordSuccess: async () => ({
+      status: options.recorded ?? 'confirmed',
+      bookingCount: options.recorded === 'double_booked' ? 2 : 1,
+    }),
   } as unknown as BookingRepository;
   const settings = {
     current: async () => DEFAULT_BOOKING_SETTINGS,
@@ -41,7 +44,15 @@ function setup(options: {
     takePause: async () => 0,
   } as unknown as BookingSettingsService;
   const calls: string[] = [];
-  const metrics = new Proxy({}, { get: (_t, name) => (...args: unknown[]) => calls.push(`${String(name)}:${args.join(',')}`) });
+  const metrics = new Proxy(
+    {},
+    {
+      get:
+        (_t, name) =>
+        (...args: unknown[]) =>
+          calls.push(`${String(name)}:${args.join(',')}`),
+    },
+  );
   const service = new BookSeatService(selection, events, bookings, settings, metrics as BookingMetrics);
   return { service, failures, calls };
 }
@@ -50,7 +61,10 @@ const facts = { attempts: 1, retries: 0, contended: false };
 
 describe('BookSeatService', () => {
   it('confirms with the seed message, and adds attempts under optimistic', async () => {
-    const { service, calls } = setup({ key: 'optimistic', outcome: { status: 'reserved', ...facts, attempts: 2, retries: 1 } });
+    const { service, calls } = setup({
+      key: 'optimistic',
+      outcome: { status: 'reserved', ...facts, attempts: 2, retries: 1 },
+    });
     expect(await service.book(command)).toEqual({
       status: 'confirmed',
       message: 'Seat A1 booked successfully',
@@ -63,7 +77,11 @@ describe('BookSeatService', () => {
   });
 
   it('reports a write the recorder found second as double_booked and counts it', async () => {
-    const { service, calls } = setup({ key: 'none', outcome: { status: 'reserved', ...facts }, recorded: 'double_booked' });
+    const { service, calls } = setup({
+      key: 'none',
+      outcome: { status: 'reserved', ...facts },
+      recorded: 'double_booked',
+    });
     expect(await service.book(command)).toEqual({
       status: 'double_booked',
       message: 'WARNING: Double booking detected for seat A1!',
@@ -76,15 +94,27 @@ describe('BookSeatService', () => {
 
   it('records a lost race as a failed attempt with its reason', async () => {
     const taken = setup({ outcome: { status: 'already_booked', bookedBy: 'bob', ...facts, contended: true } });
-    expect(await taken.service.book(command)).toMatchObject({ status: 'failed', message: 'Seat A1 already booked by bob' });
+    expect(await taken.service.book(command)).toMatchObject({
+      status: 'failed',
+      message: 'Seat A1 already booked by bob',
+    });
     expect(taken.failures).toEqual(['already_booked']);
     expect(taken.calls).toContain('contention:pessimistic');
 
-    const busy = setup({ key: 'distributed', outcome: { status: 'rejected', reason: 'lock_not_acquired', ...facts, contended: true } });
-    expect(await busy.service.book(command)).toMatchObject({ status: 'failed', message: 'Could not acquire lock for seat A1' });
+    const busy = setup({
+      key: 'distributed',
+      outcome: { status: 'rejected', reason: 'lock_not_acquired', ...facts, contended: true },
+    });
+    expect(await busy.service.book(command)).toMatchObject({
+      status: 'failed',
+      message: 'Could not acquire lock for seat A1',
+    });
     expect(busy.failures).toEqual(['lock_not_acquired']);
 
-    const stale = setup({ key: 'fenced', outcome: { status: 'rejected', reason: 'stale_token', ...facts, fencingToken: 9 } });
+    const stale = setup({
+      key: 'fenced',
+      outcome: { status: 'rejected', reason: 'stale_token', ...facts, fencingToken: 9 },
+    });
     expect((await stale.service.book(command)).message).toMatch(/fencing token 9 rejected/);
     expect(stale.calls).toContain('fencingRejection:fenced');
   });

@@ -25,7 +25,14 @@ export interface BookSeatCommand {
 
 /** The seed's response shapes (docs/seed-contracts.md), keys in the seed's order; extras come last. */
 export type BookSeatResult =
-  | { status: 'confirmed'; message: string; customer_id: string; strategy: string; attempts?: number; fencing_token?: number }
+  | {
+      status: 'confirmed';
+      message: string;
+      customer_id: string;
+      strategy: string;
+      attempts?: number;
+      fencing_token?: number;
+    }
   | { status: 'failed'; message: string; strategy: string; reason: string; customer_id: string }
   | { status: 'double_booked'; message: string; booking_count: number; strategy: string; customer_id: string };
 
@@ -61,13 +68,20 @@ export class BookSeatService {
         ]);
         key = selected.key;
         span.setAttribute('strategy', key);
-        const outcome = await selected.strategy.reserve(seat, command.customerId, this.context(settings, pausesLeft, span));
+        const outcome = await selected.strategy.reserve(
+          seat,
+          command.customerId,
+          this.context(settings, pausesLeft, span),
+        );
         const durationMs = performance.now() - started;
         const result = await this.record(seat, command.customerId, key, outcome, durationMs);
         this.observe(key, outcome, result, durationMs / 1000, span);
         return result;
       } catch (err) {
-        key ??= await selection.then((s) => s.key, () => 'unresolved');
+        key ??= await selection.then(
+          (s) => s.key,
+          () => 'unresolved',
+        );
         this.metrics.booking(key, 'error');
         span.setAttribute('booking.outcome', 'error');
         throw err;
@@ -157,7 +171,13 @@ export class BookSeatService {
     return { status: 'failed', message, strategy, reason, customer_id: customerId };
   }
 
-  private observe(strategy: string, outcome: ReservationOutcome, result: BookSeatResult, seconds: number, span: Span): void {
+  private observe(
+    strategy: string,
+    outcome: ReservationOutcome,
+    result: BookSeatResult,
+    seconds: number,
+    span: Span,
+  ): void {
     this.metrics.booking(strategy, result.status, seconds);
     if (result.status === 'double_booked') this.metrics.doubleBooking(strategy);
     if (outcome.contended) this.metrics.contention(strategy);

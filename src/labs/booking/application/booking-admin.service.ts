@@ -26,7 +26,10 @@ export class BookingAdminService implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     this.metrics.initialise(this.strategies());
-    this.metrics.readGaugesFrom({ availableSeats: () => this.events.availableByEvent(), strategy: () => this.currentStrategy() });
+    this.metrics.readGaugesFrom({
+      availableSeats: () => this.events.availableByEvent(),
+      strategy: () => this.currentStrategy(),
+    });
   }
 
   onApplicationShutdown(): void {

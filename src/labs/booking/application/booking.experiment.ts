@@ -63,7 +63,12 @@ export class BookingExperiment extends LabExperiment {
       description:
         'Clients book seats of a small hot set and read the seat map. Checked: no seat confirmed to two customers, ' +
         'every confirmed booking in the final seat map, no failed booking in any.',
-      workloads: [{ name: 'hot-seats', description: 'book random seats of a hot set that moves every few ops; reads of the seat map' }],
+      workloads: [
+        {
+          name: 'hot-seats',
+          description: 'book random seats of a hot set that moves every few ops; reads of the seat map',
+        },
+      ],
       defaultWorkload: 'hot-seats',
       strategies: Object.values(SeatLockingKey),
       defaultStrategy: SeatLockingKey.None,
@@ -79,14 +84,37 @@ export class BookingExperiment extends LabExperiment {
         {
           name: RACE_FAULT,
           description: 'the read→write gap widened to 150 ms for the whole run',
-          schedule: (_rng, params) => [{ at_ms: 0, fault: RACE_FAULT, params: { race_window_ms: 150 }, duration_ms: params.duration_ms }],
+          schedule: (_rng, params) => [
+            { at_ms: 0, fault: RACE_FAULT, params: { race_window_ms: 150 }, duration_ms: params.duration_ms },
+          ],
         },
       ],
       defaultNemesis: 'none',
       params: [
-        { name: 'hot_seats', type: 'integer', default: 3, min: 1, max: 10, description: 'seats every process contends for at a time' },
-        { name: 'ops_per_wave', type: 'integer', default: 4, min: 1, max: 50, description: 'ops of each process on one hot set before it moves on' },
-        { name: 'read_ratio', type: 'number', default: 0.1, min: 0, max: 0.9, description: 'share of ops that read the seat map' },
+        {
+          name: 'hot_seats',
+          type: 'integer',
+          default: 3,
+          min: 1,
+          max: 10,
+          description: 'seats every process contends for at a time',
+        },
+        {
+          name: 'ops_per_wave',
+          type: 'integer',
+          default: 4,
+          min: 1,
+          max: 50,
+          description: 'ops of each process on one hot set before it moves on',
+        },
+        {
+          name: 'read_ratio',
+          type: 'number',
+          default: 0.1,
+          min: 0,
+          max: 0.9,
+          description: 'share of ops that read the seat map',
+        },
       ],
       defaults: { concurrency: 6, ops: 240, rate: 60, duration_ms: 20_000, op_timeout_ms: 5_000 },
       expectations: [
@@ -126,7 +154,12 @@ export class BookingExperiment extends LabExperiment {
       }
       const wave = Math.floor(k / perWave);
       const seat = SEATS[(wave * hot + rng.int(0, hot - 1)) % SEATS.length];
-      ops.push({ process, f: 'book', value: { seat, customer: `c${process}-${k}` } satisfies BookValue, node: BOOKING_NODE });
+      ops.push({
+        process,
+        f: 'book',
+        value: { seat, customer: `c${process}-${k}` } satisfies BookValue,
+        node: BOOKING_NODE,
+      });
     }
     return ops;
   }
@@ -154,7 +187,9 @@ export class BookingExperiment extends LabExperiment {
     }
     const response = await experimentHttp(ctx, BOOKING_NODE, `/events/${eventId}/seats`);
     if (response.status !== 200) return outcomeOfError(response, op.value);
-    const seats = (response.body as { seats: Array<{ seat_number: string; is_booked: boolean; booked_by: string | null }> }).seats;
+    const seats = (
+      response.body as { seats: Array<{ seat_number: string; is_booked: boolean; booked_by: string | null }> }
+    ).seats;
     const booked: Record<string, string> = {};
     for (const s of seats) if (s.is_booked && s.booked_by) booked[s.seat_number] = s.booked_by;
     return { type: 'ok', value: { booked } };
@@ -164,7 +199,10 @@ export class BookingExperiment extends LabExperiment {
     const params = step.params ?? {};
     if (step.fault === PAUSE_FAULT) {
       await this.settings.update({ lock_ttl_ms: stepParam(params.lock_ttl_ms, 150, 50, 60_000) });
-      await this.settings.armPauseFault(stepParam(params.pause_ms, 600, 1, 60_000), stepParam(params.holders, 2, 1, 1000));
+      await this.settings.armPauseFault(
+        stepParam(params.pause_ms, 600, 1, 60_000),
+        stepParam(params.holders, 2, 1, 1000),
+      );
     } else if (step.fault === RACE_FAULT) {
       await this.settings.update({ race_window_ms: stepParam(params.race_window_ms, 150, 0, 10_000) });
     } else {
@@ -196,7 +234,12 @@ function pauseSchedule(rng: Rng, params: WorkloadParams): NemesisStep[] {
   const expectedMs = Math.min(params.duration_ms, params.rate ? (params.ops / params.rate) * 1000 : params.duration_ms);
   const steps: NemesisStep[] = [];
   for (let at = 200 + rng.int(0, 200); at < expectedMs - 300 && steps.length < 100; at += 1000 + rng.int(0, 400)) {
-    steps.push({ at_ms: at, fault: PAUSE_FAULT, params: { pause_ms: 600, lock_ttl_ms: 150, holders: 2 }, duration_ms: 900 });
+    steps.push({
+      at_ms: at,
+      fault: PAUSE_FAULT,
+      params: { pause_ms: 600, lock_ttl_ms: 150, holders: 2 },
+      duration_ms: 900,
+    });
   }
   return steps;
 }

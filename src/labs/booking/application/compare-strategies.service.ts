@@ -47,9 +47,14 @@ export class CompareStrategiesService {
     const strategies = command.strategies ?? known;
     const unknown = strategies.filter((s) => !known.includes(s));
     if (unknown.length > 0) {
-      throw new BookingException(BookingErrorCode.UnknownStrategy, `Unknown strategy: ${unknown.join(', ')}`, 'invalid', {
-        allowed: known,
-      });
+      throw new BookingException(
+        BookingErrorCode.UnknownStrategy,
+        `Unknown strategy: ${unknown.join(', ')}`,
+        'invalid',
+        {
+          allowed: known,
+        },
+      );
     }
     if (!(await this.events.findSeatRef(command.eventId, command.seatNumber))) {
       if (!(await this.events.findEvent(command.eventId))) throw BookingException.eventNotFound(command.eventId);

@@ -55,7 +55,11 @@ describe('checkBookingHistory on hand-written histories', () => {
     const verdict = checkBookingHistory(h.ops, ctx);
     expect(verdict.valid).toBe(false);
     expect(verdict.anomalies).toEqual([
-      expect.objectContaining({ type: 'lost-booking', ops: [ok, read], explanation: expect.stringContaining('shows c1 holding it') }),
+      expect.objectContaining({
+        type: 'lost-booking',
+        ops: [ok, read],
+        explanation: expect.stringContaining('shows c1 holding it'),
+      }),
     ]);
   });
 
@@ -99,7 +103,8 @@ describe('checkBookingHistory on generated histories (fast-check)', () => {
     ops: fc.integer({ min: 5, max: 300 }),
     infoRate: fc.double({ min: 0, max: 0.2, noNaN: true }),
   });
-  const simulate = (g: { seed: number; processes: number; ops: number; infoRate: number }) => simulateHistory(bookingModel, g).history;
+  const simulate = (g: { seed: number; processes: number; ops: number; infoRate: number }) =>
+    simulateHistory(bookingModel, g).history;
 
   it('a correct history is valid', () => {
     fc.assert(
@@ -139,7 +144,9 @@ describe('checkBookingHistory on generated histories (fast-check)', () => {
         final.value = { booked };
         const verdict = checkBookingHistory(history, ctx);
         expect(verdict.valid).toBe(false);
-        expect(verdict.anomalies).toContainEqual(expect.objectContaining({ type: 'lost-booking', ops: [victim.index, final.index] }));
+        expect(verdict.anomalies).toContainEqual(
+          expect.objectContaining({ type: 'lost-booking', ops: [victim.index, final.index] }),
+        );
       }),
       { numRuns: 150 },
     );

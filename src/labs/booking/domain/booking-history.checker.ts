@@ -75,19 +75,20 @@ export function checkBookingHistory(history: readonly HistoryOp[], _context?: Ch
   }
 
   // A failed booking must never hold a seat, in any read; all reads happen after the reset.
-  if (failedByCustomer.size > 0) for (const read of reads) {
-    const booked = (read.value as SeatMapValue | null)?.booked ?? {};
-    for (const seat in booked) {
-      const failed = failedByCustomer.get(booked[seat]);
-      if (failed !== undefined && failed.seat === seat) {
-        anomalies.push({
-          type: 'failed-booking-visible',
-          explanation: `${failed.customer}'s booking of ${seat} failed (op ${failed.op}) but the read (op ${read.index}) shows it holding the seat`,
-          ops: [failed.op, read.index],
-        });
+  if (failedByCustomer.size > 0)
+    for (const read of reads) {
+      const booked = (read.value as SeatMapValue | null)?.booked ?? {};
+      for (const seat in booked) {
+        const failed = failedByCustomer.get(booked[seat]);
+        if (failed !== undefined && failed.seat === seat) {
+          anomalies.push({
+            type: 'failed-booking-visible',
+            explanation: `${failed.customer}'s booking of ${seat} failed (op ${failed.op}) but the read (op ${read.index}) shows it holding the seat`,
+            ops: [failed.op, read.index],
+          });
+        }
       }
     }
-  }
 
   if (finalRead) {
     const booked = (finalRead.value as SeatMapValue).booked;
@@ -118,7 +119,11 @@ export function checkBookingHistory(history: readonly HistoryOp[], _context?: Ch
   if (anomalies.length > 0) return { valid: false, anomalies, stats };
   // Without the final read, lost bookings cannot be ruled out.
   if (!finalRead && (finalReadAttempted || bookings.ok > 0)) {
-    return { valid: 'unknown', anomalies, stats: { ...stats, unknown_because: 'no final read of the seat map completed' } };
+    return {
+      valid: 'unknown',
+      anomalies,
+      stats: { ...stats, unknown_because: 'no final read of the seat map completed' },
+    };
   }
   return { valid: true, anomalies, stats };
 }

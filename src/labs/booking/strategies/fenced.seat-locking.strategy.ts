@@ -37,8 +37,14 @@ export class FencedSeatLockingStrategy extends SeatLockingPort {
     );
   }
 
-  private async claimThenWrite(seat: SeatRef, customerId: string, context: ReservationContext): Promise<ReservationOutcome> {
-    const [{ token }] = await this.db.query<{ token: string }>(`SELECT nextval('booking.fencing_tokens')::int8 AS token`);
+  private async claimThenWrite(
+    seat: SeatRef,
+    customerId: string,
+    context: ReservationContext,
+  ): Promise<ReservationOutcome> {
+    const [{ token }] = await this.db.query<{ token: string }>(
+      `SELECT nextval('booking.fencing_tokens')::int8 AS token`,
+    );
     const fencingToken = Number(token);
     const facts = { attempts: 1, retries: 0, fencingToken };
 

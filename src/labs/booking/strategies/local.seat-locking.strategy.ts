@@ -28,7 +28,8 @@ export const LOCAL_LOCKS_MAX = 10_000;
   lab: BOOKING_LAB,
   port: SEAT_LOCKING_PORT,
   key: SeatLockingKey.Local,
-  description: 'In-process lock per seat (no wait): safe with one instance, double-books with several behind a balancer.',
+  description:
+    'In-process lock per seat (no wait): safe with one instance, double-books with several behind a balancer.',
 })
 export class LocalSeatLockingStrategy extends SeatLockingPort {
   private readonly held = new Set<number>();

@@ -15,7 +15,8 @@ import { ReservationContext, ReservationOutcome, SeatLockingKey, SeatLockingPort
   port: SEAT_LOCKING_PORT,
   key: SeatLockingKey.None,
   isDefault: true,
-  description: 'No locking: read, wait race_window_ms, write. Concurrent requests all see the seat free and double-book.',
+  description:
+    'No locking: read, wait race_window_ms, write. Concurrent requests all see the seat free and double-book.',
 })
 export class NoneSeatLockingStrategy extends SeatLockingPort {
   constructor(private readonly db: LabDatabase) {

@@ -68,7 +68,8 @@ export class CoordinatorService {
     if (this.metrics.counterNames.admits(name)) {
       this.metrics.coordGlobal.set({ counter_name: name, strategy: key }, globalCount);
       this.metrics.coordLag.set({ counter_name: name }, maxCount - minCount);
-      for (const [region, view] of Object.entries(regions)) this.metrics.coordRegion.set({ counter_name: name, region }, view.total_count);
+      for (const [region, view] of Object.entries(regions))
+        this.metrics.coordRegion.set({ counter_name: name, region }, view.total_count);
     }
     this.metrics.coordLatency.observe({ operation: 'get_global_counter' }, elapsed / 1000);
     trace.getActiveSpan()?.setAttributes({
@@ -108,7 +109,10 @@ export class CoordinatorService {
   }
 
   async globalStatus() {
-    const answers = await this.fanOut<{ network_partition: boolean; node_id: string; region: string }>('GET', '/admin/partition');
+    const answers = await this.fanOut<{ network_partition: boolean; node_id: string; region: string }>(
+      'GET',
+      '/admin/partition',
+    );
     const regions: Record<string, { status: string; node_id?: string; network_partition?: boolean }> = {};
     let healthy = 0;
     let partitioned = 0;
@@ -116,7 +120,11 @@ export class CoordinatorService {
       if ('res' in a && a.res.ok) {
         healthy += 1;
         if (a.res.body.network_partition) partitioned += 1;
-        regions[a.region] = { status: 'healthy', node_id: a.res.body.node_id, network_partition: a.res.body.network_partition };
+        regions[a.region] = {
+          status: 'healthy',
+          node_id: a.res.body.node_id,
+          network_partition: a.res.body.network_partition,
+        };
       } else {
         regions[a.region] = { status: 'unhealthy' };
       }
@@ -126,13 +134,20 @@ export class CoordinatorService {
 
   async partition(region: string, enabled: boolean) {
     if (!isRegion(region)) {
-      throw new CounterException(CounterErrorCode.UNKNOWN_REGION, `Region ${region} not found`, 'not_found', { regions: REGIONS });
+      throw new CounterException(CounterErrorCode.UNKNOWN_REGION, `Region ${region} not found`, 'not_found', {
+        regions: REGIONS,
+      });
     }
-    const res = await this.client.call<{ network_partition: boolean }>(this.self, { lab: LAB, node: region }, '/admin/partition', {
-      method: 'POST',
-      body: { enabled },
-      timeoutMs: COUNTER_DEFAULTS.coordinatorTimeoutMs,
-    });
+    const res = await this.client.call<{ network_partition: boolean }>(
+      this.self,
+      { lab: LAB, node: region },
+      '/admin/partition',
+      {
+        method: 'POST',
+        body: { enabled },
+        timeoutMs: COUNTER_DEFAULTS.coordinatorTimeoutMs,
+      },
+    );
     if (!res.ok) throw upstreamError(region, res.status, res.body);
     trace.getActiveSpan()?.setAttributes({ 'partition.region': region, 'partition.enabled': enabled });
     return { status: 'success', region, network_partition: res.body.network_partition };

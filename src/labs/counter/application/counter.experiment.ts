@@ -82,7 +82,14 @@ export class CounterExperiment extends LabExperiment {
           description: 'One region cut off from its peers for the middle half of the run, then healed.',
           schedule: (rng, params) => {
             const runMs = expectedRunMs(params);
-            return [{ at_ms: Math.round(runMs * 0.2), fault: 'partition', target: rng.pick(REGIONS), duration_ms: Math.round(runMs * 0.5) }];
+            return [
+              {
+                at_ms: Math.round(runMs * 0.2),
+                fault: 'partition',
+                target: rng.pick(REGIONS),
+                duration_ms: Math.round(runMs * 0.5),
+              },
+            ];
           },
         },
         {
@@ -124,15 +131,25 @@ export class CounterExperiment extends LabExperiment {
       prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`,
       strong,
       converged: false,
-      before: { selection: await this.selection.current(LAB, port), syncIntervalMs: typeof sync.body.interval_ms === 'number' ? sync.body.interval_ms : null },
+      before: {
+        selection: await this.selection.current(LAB, port),
+        syncIntervalMs: typeof sync.body.interval_ms === 'number' ? sync.body.interval_ms : null,
+      },
     };
     this.runs.set(ctx.id, state);
     await this.selection.select(LAB, port, ctx.strategy);
-    if (!strong) await expectOk(admin(ctx, 'POST', 'gateway', `/admin/sync-settings`, { interval_ms: SYNC_INTERVAL_MS }));
+    if (!strong)
+      await expectOk(admin(ctx, 'POST', 'gateway', `/admin/sync-settings`, { interval_ms: SYNC_INTERVAL_MS }));
     // Start from no partition at all.
     if (!strong) await expectOk(admin(ctx, 'POST', 'gateway', `/admin/partition/all?enabled=false`));
     const linearizable = strong || strictRegions ? NODES : ['gateway'];
-    return { prefix: state.prefix, strong, linearizable_regions: strictRegions, linearizable_nodes: linearizable, counters: { g: `${state.prefix}-g`, pn: `${state.prefix}-pn` } };
+    return {
+      prefix: state.prefix,
+      strong,
+      linearizable_regions: strictRegions,
+      linearizable_nodes: linearizable,
+      counters: { g: `${state.prefix}-g`, pn: `${state.prefix}-pn` },
+    };
   }
 
   plan(rng: Rng, params: WorkloadParams): PlannedOp[] {
@@ -143,7 +160,13 @@ export class CounterExperiment extends LabExperiment {
       const amount = rng.int(1, 5);
       if (r < 0.25) ops.push({ process, f: 'add', node: rng.pick(REGIONS), value: { counter: 'g', amount } });
       else if (r < 0.4) ops.push({ process, f: 'add', node: 'gateway', value: { counter: 'g', amount } });
-      else if (r < 0.5) ops.push({ process, f: 'add', node: rng.pick(REGIONS), value: { counter: 'pn', amount: rng.next() < 0.6 ? amount : -amount } });
+      else if (r < 0.5)
+        ops.push({
+          process,
+          f: 'add',
+          node: rng.pick(REGIONS),
+          value: { counter: 'pn', amount: rng.next() < 0.6 ? amount : -amount },
+        });
       else if (r < 0.72) ops.push({ process, f: 'read', node: rng.pick(REGIONS), value: { counter: 'g' } });
       else if (r < 0.9) ops.push({ process, f: 'read', node: 'gateway', value: { counter: 'g' } });
       else ops.push({ process, f: 'read', node: rng.pick(REGIONS), value: { counter: 'pn' } });
@@ -152,8 +175,15 @@ export class CounterExperiment extends LabExperiment {
   }
 
   override finalOps(): PlannedOp[] {
-    const converge = Array.from({ length: CONVERGE_OPS }, () => ({ process: 0, f: 'converge', node: 'gateway', value: null }));
-    const reads = REGIONS.flatMap((region) => ['g', 'pn'].map((counter) => ({ process: 0, f: 'final-read', node: region, value: { counter } })));
+    const converge = Array.from({ length: CONVERGE_OPS }, () => ({
+      process: 0,
+      f: 'converge',
+      node: 'gateway',
+      value: null,
+    }));
+    const reads = REGIONS.flatMap((region) =>
+      ['g', 'pn'].map((counter) => ({ process: 0, f: 'final-read', node: region, value: { counter } })),
+    );
     return [...converge, ...reads];
   }
 
@@ -166,18 +196,35 @@ export class CounterExperiment extends LabExperiment {
       case 'add': {
         const amount = v.amount ?? 1;
         if (state.strong) {
-          if (amount < 0) return { type: 'fail', node: 'strong', error: 'the strong counter has no decrement (not sent)' };
-          return outcome(await request(ctx, 'POST', 'strong', `/increment`, { counter_name: name, amount }), op.value, () => 'strong');
+          if (amount < 0)
+            return { type: 'fail', node: 'strong', error: 'the strong counter has no decrement (not sent)' };
+          return outcome(
+            await request(ctx, 'POST', 'strong', `/increment`, { counter_name: name, amount }),
+            op.value,
+            () => 'strong',
+          );
         }
         if (v.counter === 'pn') {
           const path = amount < 0 ? 'pn/decrement' : 'pn/increment';
-          return outcome(await request(ctx, 'POST', node, `/${path}`, { counter_name: name, amount: Math.abs(amount) }), op.value, () => node);
+          return outcome(
+            await request(ctx, 'POST', node, `/${path}`, { counter_name: name, amount: Math.abs(amount) }),
+            op.value,
+            () => node,
+          );
         }
         if (node === 'gateway') {
-          const res = await request(ctx, 'POST', 'gateway', `/api/increment`, { counter_name: name, amount, routing: 'random' });
+          const res = await request(ctx, 'POST', 'gateway', `/api/increment`, {
+            counter_name: name,
+            amount,
+            routing: 'random',
+          });
           return outcome(res, op.value, () => (typeof res.body.region === 'string' ? res.body.region : undefined));
         }
-        return outcome(await request(ctx, 'POST', node, `/increment`, { counter_name: name, amount }), op.value, () => node);
+        return outcome(
+          await request(ctx, 'POST', node, `/increment`, { counter_name: name, amount }),
+          op.value,
+          () => node,
+        );
       }
       case 'read':
       case 'final-read': {
@@ -186,7 +233,12 @@ export class CounterExperiment extends LabExperiment {
         return { type: 'ok', value: { counter: v.counter, value: res.value, ...(res.extra ?? {}) } };
       }
       case 'converge': {
-        if (!state.strong && !state.converged) state.converged = await this.converge(ctx, state, Math.min(CONVERGE_SLICE_MS, Number(ctx.params.op_timeout_ms ?? 5000) - 500));
+        if (!state.strong && !state.converged)
+          state.converged = await this.converge(
+            ctx,
+            state,
+            Math.min(CONVERGE_SLICE_MS, Number(ctx.params.op_timeout_ms ?? 5000) - 500),
+          );
         return { type: 'ok', value: { converged: state.strong || state.converged } };
       }
       default:
@@ -218,7 +270,12 @@ export class CounterExperiment extends LabExperiment {
   private state(ctx: ExperimentRunContext): RunState {
     let state = this.runs.get(ctx.id);
     if (!state) {
-      state = { prefix: String(ctx.setup.prefix), strong: ctx.setup.strong === true, converged: false, before: { selection: ctx.strategy, syncIntervalMs: null } };
+      state = {
+        prefix: String(ctx.setup.prefix),
+        strong: ctx.setup.strong === true,
+        converged: false,
+        before: { selection: ctx.strategy, syncIntervalMs: null },
+      };
       this.runs.set(ctx.id, state);
     }
     return state;
@@ -232,10 +289,19 @@ export class CounterExperiment extends LabExperiment {
     }
     if (node === 'gateway') {
       const reply = await request(ctx, 'GET', 'gateway', `/api/counter/${path}`);
-      return { reply, status: reply.status, value: reply.body.global_count as unknown, extra: { healthy_regions: reply.body.healthy_regions } };
+      return {
+        reply,
+        status: reply.status,
+        value: reply.body.global_count as unknown,
+        extra: { healthy_regions: reply.body.healthy_regions },
+      };
     }
     const reply = await request(ctx, 'GET', node, `/${counter === 'pn' ? 'pn/counter' : 'counter'}/${path}`);
-    return { reply, status: reply.status, value: (counter === 'pn' ? reply.body.value : reply.body.total_count) as unknown };
+    return {
+      reply,
+      status: reply.status,
+      value: (counter === 'pn' ? reply.body.value : reply.body.total_count) as unknown,
+    };
   }
 
   /** Force a sync round and wait until every region holds the same G and PN values. */
@@ -250,8 +316,11 @@ export class CounterExperiment extends LabExperiment {
         ]),
       );
       const g = views.filter((_, i) => i % 2 === 0).map((r) => JSON.stringify(r.body.nodes ?? null));
-      const pn = views.filter((_, i) => i % 2 === 1).map((r) => `${JSON.stringify(r.body.p ?? null)}${JSON.stringify(r.body.n ?? null)}`);
-      if (views.every((r) => r.status === 200) && g.every((x) => x === g[0]) && pn.every((x) => x === pn[0])) return true;
+      const pn = views
+        .filter((_, i) => i % 2 === 1)
+        .map((r) => `${JSON.stringify(r.body.p ?? null)}${JSON.stringify(r.body.n ?? null)}`);
+      if (views.every((r) => r.status === 200) && g.every((x) => x === g[0]) && pn.every((x) => x === pn[0]))
+        return true;
       if (Date.now() >= deadline || ctx.signal.aborted) return false;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -279,17 +348,16 @@ export function expectedRunMs(params: WorkloadParams): number {
 
 function partitionTarget(step: NemesisStep): string {
   const target = step.target ?? '';
-  if (!(REGIONS as readonly string[]).includes(target)) throw new Error(`partition needs a region target (${REGIONS.join(', ')}), not "${target}"`);
+  if (!(REGIONS as readonly string[]).includes(target))
+    throw new Error(`partition needs a region target (${REGIONS.join(', ')}), not "${target}"`);
   return target;
 }
-
 
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
   if (res.status !== 200) throw new Error(`counter answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
   return res;
 }
-
 
 function outcome(res: Reply, value: unknown, ackNode: () => string | undefined): OpOutcome {
   if (res.status !== 200) return outcomeOfError(res, value);

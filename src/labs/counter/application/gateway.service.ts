@@ -83,7 +83,10 @@ export class GatewayService implements OnModuleDestroy {
   async counter(name: string) {
     return this.measured('GET', '/api/counter', async () => {
       const started = performance.now();
-      const body = await this.fromCoordinator<Record<string, unknown>>('GET', `/global/counter/${encodeURIComponent(name)}`);
+      const body = await this.fromCoordinator<Record<string, unknown>>(
+        'GET',
+        `/global/counter/${encodeURIComponent(name)}`,
+      );
       return { ...body, gateway_latency_ms: round2(performance.now() - started) };
     });
   }
@@ -97,13 +100,24 @@ export class GatewayService implements OnModuleDestroy {
   }
 
   async partition(region: string, enabled: boolean) {
-    const body = await this.fromCoordinator('POST', '/global/partition', { region, enabled }, COUNTER_DEFAULTS.gatewayTimeoutMs);
+    const body = await this.fromCoordinator(
+      'POST',
+      '/global/partition',
+      { region, enabled },
+      COUNTER_DEFAULTS.gatewayTimeoutMs,
+    );
     if (!enabled) this.watchHeal(region);
     return body;
   }
 
   async partitionAll(enabled: boolean) {
-    const body = await this.fromCoordinator('POST', '/global/partition/all', undefined, COUNTER_DEFAULTS.gatewayTimeoutMs, { enabled });
+    const body = await this.fromCoordinator(
+      'POST',
+      '/global/partition/all',
+      undefined,
+      COUNTER_DEFAULTS.gatewayTimeoutMs,
+      { enabled },
+    );
     if (!enabled) this.watchHeal('all');
     return body;
   }
@@ -113,7 +127,10 @@ export class GatewayService implements OnModuleDestroy {
   }
 
   async convergence(name: string) {
-    const check = await this.fromCoordinator<Record<string, unknown>>('GET', `/global/convergence/${encodeURIComponent(name)}`);
+    const check = await this.fromCoordinator<Record<string, unknown>>(
+      'GET',
+      `/global/convergence/${encodeURIComponent(name)}`,
+    );
     return { ...check, last_heal: this.healReport() };
   }
 
@@ -128,7 +145,12 @@ export class GatewayService implements OnModuleDestroy {
   }
 
   async setSyncSettings(changes: SyncSettings): Promise<SyncSettings> {
-    return this.settings.patch<SyncSettings>(LAB, SYNC_SETTINGS, { interval_ms: COUNTER_DEFAULTS.syncIntervalMs }, changes);
+    return this.settings.patch<SyncSettings>(
+      LAB,
+      SYNC_SETTINGS,
+      { interval_ms: COUNTER_DEFAULTS.syncIntervalMs },
+      changes,
+    );
   }
 
   /**
@@ -159,7 +181,8 @@ export class GatewayService implements OnModuleDestroy {
         ...s,
       },
       speedup,
-      conclusion: speedup > 0 ? `Eventual consistency is ~${speedup.toFixed(1)}x faster than strong consistency` : 'N/A',
+      conclusion:
+        speedup > 0 ? `Eventual consistency is ~${speedup.toFixed(1)}x faster than strong consistency` : 'N/A',
     };
   }
 
@@ -179,7 +202,8 @@ export class GatewayService implements OnModuleDestroy {
   /** A keyed increment is pinned to one region (by a hash of the key), so its retries meet the same idempotency record. */
   private route(routing: string, idempotencyKey?: string): Region {
     if (isRegion(routing)) return routing;
-    if (idempotencyKey) return REGIONS[createHash('sha1').update(idempotencyKey).digest().readUInt32BE(0) % REGIONS.length];
+    if (idempotencyKey)
+      return REGIONS[createHash('sha1').update(idempotencyKey).digest().readUInt32BE(0) % REGIONS.length];
     if (routing === 'round-robin') return REGIONS[this.roundRobin++ % REGIONS.length];
     return REGIONS[Math.floor(Math.random() * REGIONS.length)];
   }
@@ -237,7 +261,11 @@ export class GatewayService implements OnModuleDestroy {
         const view = await this.fromCoordinator<CountersView>('GET', '/global/counters');
         if (this.lastHeal === heal && converged(view)) {
           const ms = Date.now() - heal.healedAtMs;
-          Object.assign(heal, { status: 'converged', converged_at: new Date().toISOString(), heal_to_convergence_ms: ms });
+          Object.assign(heal, {
+            status: 'converged',
+            converged_at: new Date().toISOString(),
+            heal_to_convergence_ms: ms,
+          });
           this.metrics.healToConvergence.observe(ms / 1000);
           this.logger.log(`regions converged ${ms} ms after healing ${heal.region}`);
           return;

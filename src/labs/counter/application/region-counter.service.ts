@@ -6,7 +6,18 @@ import { AppConfig } from '../../../platform/config/app-config';
 import { NodeClientService, NodeRef } from '../../../platform/http/node-client.service';
 import { withSpan } from '../../../platform/observability/tracing';
 import { RuntimeSettingsService } from '../../../platform/strategy/runtime-settings.service';
-import { COUNTER_DEFAULTS, LAB, MAX_ENTRY, NODE_IDS, REGIONS, Region, SYNC_SETTINGS, SyncSettings, nodeIdOf, serviceOf } from '../counter.config';
+import {
+  COUNTER_DEFAULTS,
+  LAB,
+  MAX_ENTRY,
+  NODE_IDS,
+  REGIONS,
+  Region,
+  SYNC_SETTINGS,
+  SyncSettings,
+  nodeIdOf,
+  serviceOf,
+} from '../counter.config';
 import { CounterErrorCode, CounterException } from '../counter.errors';
 import { CounterMetrics } from '../counter.metrics';
 import { GCounter, gNormalize, gValue } from '../crdt/g-counter';
@@ -158,7 +169,10 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
           { service: this.service, region: this.region, node_id: this.nodeId, counter_name: name },
           record.local_count,
         );
-        this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, record.total_count);
+        this.metrics.syncedCount.set(
+          { service: this.service, region: this.region, counter_name: name },
+          record.total_count,
+        );
       }
     }
     trace.getActiveSpan()?.setAttributes({
@@ -216,9 +230,14 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   async receiveSync(incoming: IncomingSync): Promise<GCounterState> {
     // Inbound: the cut is this node's own, so it holds whichever process the peer runs in.
     if (await this.faults.cuts(this.self, `${LAB}:${this.peerOf(incoming.node_id)}`)) {
-      throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
-        region: this.region,
-      });
+      throw new CounterException(
+        CounterErrorCode.PARTITIONED,
+        'Cannot sync - network partition is active',
+        'unavailable',
+        {
+          region: this.region,
+        },
+      );
     }
     const differing = await this.mergeState(incoming.counts, incoming.pn_counts ?? {}, incoming.epoch);
     if (differing === 'stale') {
@@ -255,7 +274,11 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
    * process meets the same refusal as a peer in another one.
    */
   async setPartition(enabled: boolean) {
-    if (enabled) await this.faults.cutOff(this.self, this.peers.map((peer) => `${LAB}:${peer}`));
+    if (enabled)
+      await this.faults.cutOff(
+        this.self,
+        this.peers.map((peer) => `${LAB}:${peer}`),
+      );
     else await this.faults.heal(this.self);
     this.logger.log(`network partition ${enabled ? 'enabled' : 'disabled'}`);
     return {
@@ -269,9 +292,14 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   async forceSync() {
     if (await this.partitioned()) {
       this.metrics.syncOps.inc({ service: this.service, region: this.region, status: 'partition' });
-      throw new CounterException(CounterErrorCode.PARTITIONED, 'Cannot sync - network partition is active', 'unavailable', {
-        region: this.region,
-      });
+      throw new CounterException(
+        CounterErrorCode.PARTITIONED,
+        'Cannot sync - network partition is active',
+        'unavailable',
+        {
+          region: this.region,
+        },
+      );
     }
     const round = await this.syncWithPeers();
     return {
@@ -299,7 +327,15 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
 
   async pnCounter(name: string) {
     const c = parseStoredPn((await this.repo.pnRead(this.region, name)) ?? {}, RULES) ?? { p: {}, n: {} };
-    return { counter: name, type: 'pn-counter', value: pnValue(c), p: gNormalize(c.p), n: gNormalize(c.n), region: this.region, node_id: this.nodeId };
+    return {
+      counter: name,
+      type: 'pn-counter',
+      value: pnValue(c),
+      p: gNormalize(c.p),
+      n: gNormalize(c.n),
+      region: this.region,
+      node_id: this.nodeId,
+    };
   }
 
   /** This region's whole state (the seed's /sync reply and what a round pushes, in chunks). */
@@ -319,7 +355,13 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       for (const name of names.slice(i, i + COUNTER_DEFAULTS.redisBatch)) {
         const size = counterBytes(name, counts[name], pn[name]);
         if (last !== null && bytes + size > this.chunkBytes) {
-          return { counts: chunk.counts, pn_counts: chunk.pn, node_id: this.nodeId, timestamp: Date.now() / 1000, next: last };
+          return {
+            counts: chunk.counts,
+            pn_counts: chunk.pn,
+            node_id: this.nodeId,
+            timestamp: Date.now() / 1000,
+            next: last,
+          };
         }
         if (counts[name]) chunk.counts[name] = counts[name];
         if (pn[name]) chunk.pn[name] = pn[name];
@@ -327,23 +369,43 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
         last = name;
       }
     }
-    return { counts: chunk.counts, pn_counts: chunk.pn, node_id: this.nodeId, timestamp: Date.now() / 1000, next: null };
+    return {
+      counts: chunk.counts,
+      pn_counts: chunk.pn,
+      node_id: this.nodeId,
+      timestamp: Date.now() / 1000,
+      next: null,
+    };
   }
 
   /** Reads counters from Redis and keeps only entries within the rules (a stored oddity never travels). */
-  private async read(names: readonly string[]): Promise<{ counts: Record<string, GCounter>; pn: Record<string, PNCounter> }> {
+  private async read(
+    names: readonly string[],
+  ): Promise<{ counts: Record<string, GCounter>; pn: Record<string, PNCounter> }> {
     const raw = await this.repo.readMany(this.region, names, COUNTER_DEFAULTS.redisBatch);
-    return { counts: parseAll(raw.g, (h) => parseStoredG(h, RULES)), pn: parseAll(raw.pn, (h) => parseStoredPn(h, RULES)) };
+    return {
+      counts: parseAll(raw.g, (h) => parseStoredG(h, RULES)),
+      pn: parseAll(raw.pn, (h) => parseStoredPn(h, RULES)),
+    };
   }
 
   /** Merges a peer's state read in reset epoch `epoch`; 'stale' (nothing more merged) once a reset runs or ran since. */
-  private async mergeState(counts: Record<string, GCounter>, pn: Record<string, PNCounter>, epoch: number | undefined): Promise<number | 'stale'> {
+  private async mergeState(
+    counts: Record<string, GCounter>,
+    pn: Record<string, PNCounter>,
+    epoch: number | undefined,
+  ): Promise<number | 'stale'> {
     const merged = await this.repo.merge(this.region, counts, COUNTER_DEFAULTS.redisBatch, epoch);
-    if (merged === 'stale' || (await this.repo.pnMerge(this.region, pn, COUNTER_DEFAULTS.redisBatch, epoch)) === 'stale') return 'stale';
+    if (
+      merged === 'stale' ||
+      (await this.repo.pnMerge(this.region, pn, COUNTER_DEFAULTS.redisBatch, epoch)) === 'stale'
+    )
+      return 'stale';
     let differing = 0;
     for (const [name, { differing: d, total }] of Object.entries(merged)) {
       differing += d;
-      if (this.metrics.counterNames.admits(name)) this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, total);
+      if (this.metrics.counterNames.admits(name))
+        this.metrics.syncedCount.set({ service: this.service, region: this.region, counter_name: name }, total);
     }
     if (differing > 0) this.metrics.conflicts.inc({ service: this.service, region: this.region }, differing);
     return differing;
@@ -406,7 +468,10 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       this.lastSyncAt = Date.now();
       this.metrics.syncLag.set({ service: this.service, region: this.region }, 0);
     }
-    this.metrics.syncLatency.observe({ service: this.service, region: this.region }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.syncLatency.observe(
+      { service: this.service, region: this.region },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
     return { succeeded, failed: outcomes.filter((o) => !o.ok).map((o) => o.peer) };
   }
 
@@ -418,10 +483,17 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
   private async exchange(peer: Region, chunks: Chunk[], epoch: number): Promise<void> {
     const from = this.resume.get(peer) ?? { pushed: '', pullAfter: '' };
     let after: string | null = from.pullAfter;
-    let i = from.pushed === '' ? 0 : Math.max(0, chunks.findIndex((c) => c.last > from.pushed));
+    let i =
+      from.pushed === ''
+        ? 0
+        : Math.max(
+            0,
+            chunks.findIndex((c) => c.last > from.pushed),
+          );
     if (from.pushed !== '' && chunks.every((c) => c.last <= from.pushed)) i = chunks.length;
     for (let n = 0; i < chunks.length || after !== null; i += 1, n += 1) {
-      if (n >= COUNTER_DEFAULTS.maxExchangesPerRound) throw new Error(`more than ${n} exchanges with ${peer}; the rest waits for the next round`);
+      if (n >= COUNTER_DEFAULTS.maxExchangesPerRound)
+        throw new Error(`more than ${n} exchanges with ${peer}; the rest waits for the next round`);
       const chunk = chunks[i] ?? { counts: {}, pn: {}, last: '' };
       // Outbound: a partition set mid-round cuts the rest of the round too.
       if (await this.faults.cuts(this.self, `${LAB}:${peer}`)) throw new Error(`partitioned from ${peer}`);
@@ -441,15 +513,21 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
       const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
       const valid = validCounters(body.counts ?? {}, body.pn_counts ?? {}, RULES);
       if (valid.rejected.length > 0) {
-        this.logger.warn(`${peer} sent ${valid.rejected.length} counter(s) that break the rules (e.g. "${valid.rejected[0]}"); merged the others`);
+        this.logger.warn(
+          `${peer} sent ${valid.rejected.length} counter(s) that break the rules (e.g. "${valid.rejected[0]}"); merged the others`,
+        );
       }
-      if ((await this.mergeState(valid.counts, valid.pn, epoch)) === 'stale') throw new Error(`a reset came during the exchange with ${peer}`);
+      if ((await this.mergeState(valid.counts, valid.pn, epoch)) === 'stale')
+        throw new Error(`a reset came during the exchange with ${peer}`);
       if (after !== null) {
         // Only a page that moves forward is followed, so a peer cannot keep us paging forever.
         const next = body.next;
         after = typeof next === 'string' && COUNTER_NAME_PATTERN.test(next) && next > after ? next : null;
       }
-      this.resume.set(peer, { pushed: i < chunks.length && chunk.last !== '' ? chunk.last : this.resume.get(peer)?.pushed ?? from.pushed, pullAfter: after });
+      this.resume.set(peer, {
+        pushed: i < chunks.length && chunk.last !== '' ? chunk.last : (this.resume.get(peer)?.pushed ?? from.pushed),
+        pullAfter: after,
+      });
     }
     this.resume.delete(peer);
   }
@@ -463,7 +541,8 @@ export class RegionCounterService implements OnApplicationBootstrap, OnModuleDes
     this.lastAttemptAt = Date.now();
     this.timer = setInterval(() => void this.tick(), COUNTER_DEFAULTS.syncTickMs);
     this.timer.unref();
-    if (await this.faults.heal(this.self)) this.logger.log('started healed: the partition this node held before its restart is gone');
+    if (await this.faults.heal(this.self))
+      this.logger.log('started healed: the partition this node held before its restart is gone');
   }
 
   private async partitioned(): Promise<boolean> {

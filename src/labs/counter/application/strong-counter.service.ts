@@ -4,7 +4,12 @@ import { RuntimeSettingsService } from '../../../platform/strategy/runtime-setti
 import { StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
 import { COUNTER_DEFAULTS, LAB, STRONG_SETTINGS, StrongSettings } from '../counter.config';
 import { CounterMetrics } from '../counter.metrics';
-import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort } from '../strategies/strong-counter.port';
+import {
+  MAX_STRONG_VALUE,
+  STRONG_COUNTER_PORT,
+  StrongCounterKey,
+  StrongCounterPort,
+} from '../strategies/strong-counter.port';
 import { CounterErrorCode, CounterException, fromStore } from '../counter.errors';
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -85,6 +90,8 @@ export class StrongCounterService {
   }
 
   private delaySettings(): Promise<StrongSettings> {
-    return this.settings.get<StrongSettings>(LAB, STRONG_SETTINGS, { coordination_delay_ms: COUNTER_DEFAULTS.coordinationDelayMs });
+    return this.settings.get<StrongSettings>(LAB, STRONG_SETTINGS, {
+      coordination_delay_ms: COUNTER_DEFAULTS.coordinationDelayMs,
+    });
   }
 }

@@ -16,7 +16,13 @@ describe('G-Counter merge laws', () => {
   });
 
   it('is idempotent', () => {
-    fc.assert(fc.property(gCounter, gCounter, (a, b) => gEquals(gMerge(a, a), a) && gEquals(gMerge(gMerge(a, b), b), gMerge(a, b))));
+    fc.assert(
+      fc.property(
+        gCounter,
+        gCounter,
+        (a, b) => gEquals(gMerge(a, a), a) && gEquals(gMerge(gMerge(a, b), b), gMerge(a, b)),
+      ),
+    );
   });
 
   it('is an upper bound of both sides, and its value never drops below either side', () => {

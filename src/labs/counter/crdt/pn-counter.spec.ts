@@ -21,7 +21,13 @@ describe('PN-Counter', () => {
   it('value is increments minus decrements, and can go below zero', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(nodeId, fc.integer({ min: -100, max: 100 }).filter((n) => n !== 0)), { maxLength: 50 }),
+        fc.array(
+          fc.tuple(
+            nodeId,
+            fc.integer({ min: -100, max: 100 }).filter((n) => n !== 0),
+          ),
+          { maxLength: 50 },
+        ),
         (ops) => {
           let c: PNCounter = { p: {}, n: {} };
           for (const [node, delta] of ops) c = delta > 0 ? pnIncrement(c, node, delta) : pnDecrement(c, node, -delta);

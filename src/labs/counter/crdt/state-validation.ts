@@ -9,7 +9,8 @@ export interface StateRules {
 
 export const COUNTER_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An entry: a non-negative safe integer no larger than the rules allow. */
 export function isEntry(n: unknown, rules: StateRules): n is number {
@@ -22,7 +23,12 @@ export function isNodeMap(v: unknown, rules: StateRules): v is GCounter {
 }
 
 export function isPnCounter(v: unknown, rules: StateRules): v is PNCounter {
-  return isPlainObject(v) && Object.keys(v).every((k) => k === 'p' || k === 'n') && isNodeMap(v.p ?? {}, rules) && isNodeMap(v.n ?? {}, rules);
+  return (
+    isPlainObject(v) &&
+    Object.keys(v).every((k) => k === 'p' || k === 'n') &&
+    isNodeMap(v.p ?? {}, rules) &&
+    isNodeMap(v.n ?? {}, rules)
+  );
 }
 
 export interface ValidState {

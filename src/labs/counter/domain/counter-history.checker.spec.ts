@@ -9,13 +9,25 @@ class History {
     this.ops.push({ index, type, process, f, value, time: index * 1_000_000, ...(node ? { node } : {}) });
     return index;
   }
-  inc(process: number, counter: string, amount: number, outcome: Exclude<OpType, 'invoke'>, node: string, ackNode = node): [number, number] {
-    return [this.add(process, 'invoke', 'add', { counter, amount }, node), this.add(process, outcome, 'add', { counter, amount }, ackNode)];
+  inc(
+    process: number,
+    counter: string,
+    amount: number,
+    outcome: Exclude<OpType, 'invoke'>,
+    node: string,
+    ackNode = node,
+  ): [number, number] {
+    return [
+      this.add(process, 'invoke', 'add', { counter, amount }, node),
+      this.add(process, outcome, 'add', { counter, amount }, ackNode),
+    ];
   }
   read(process: number, counter: string, value: number | null, node: string, f = 'read'): [number, number] {
     return [
       this.add(process, 'invoke', f, { counter }, node),
-      value === null ? this.add(process, 'info', f, { counter }, node) : this.add(process, 'ok', f, { counter, value }, node),
+      value === null
+        ? this.add(process, 'info', f, { counter }, node)
+        : this.add(process, 'ok', f, { counter, value }, node),
     ];
   }
 }
@@ -37,7 +49,14 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     const v = checkCounterHistory(h.ops, SETUP);
     expect(v.anomalies).toEqual([]);
     expect(v.valid).toBe(true);
-    expect(v.stats).toMatchObject({ adds_ok: 2, adds_info: 1, reads: 3, reads_ok: 5, final_reads: 2, expected_final: { g: { exact: 8, min: 8, max: 10 } } });
+    expect(v.stats).toMatchObject({
+      adds_ok: 2,
+      adds_info: 1,
+      reads: 3,
+      reads_ok: 5,
+      final_reads: 2,
+      expected_final: { g: { exact: 8, min: 8, max: 10 } },
+    });
   });
 
   it('names an undercount at a linearizable node (the max-of-totals gateway under a partition)', () => {
@@ -47,7 +66,9 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     const [inv, ok] = h.read(2, 'g', 7, 'gateway');
     const v = checkCounterHistory(h.ops, SETUP);
     expect(v.valid).toBe(false);
-    expect(v.anomalies).toEqual([{ type: 'read-out-of-bounds', explanation: expect.stringContaining('outside [12, 12]'), ops: [inv, ok] }]);
+    expect(v.anomalies).toEqual([
+      { type: 'read-out-of-bounds', explanation: expect.stringContaining('outside [12, 12]'), ops: [inv, ok] },
+    ]);
     expect(v.stats).toMatchObject({ out_of_bounds_low: 1, max_undercount: 5 });
   });
 
@@ -57,7 +78,13 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.inc(0, 'g', 9, 'ok', 'us-west');
     const [inv, ok] = h.read(1, 'g', 3, 'us-east');
     const v = checkCounterHistory(h.ops, SETUP);
-    expect(v.anomalies).toEqual([{ type: 'read-out-of-bounds', explanation: expect.stringContaining('this region itself acknowledged'), ops: [inv, ok] }]);
+    expect(v.anomalies).toEqual([
+      {
+        type: 'read-out-of-bounds',
+        explanation: expect.stringContaining('this region itself acknowledged'),
+        ops: [inv, ok],
+      },
+    ]);
   });
 
   it('names an overcount: more than every increment invoked before the read completed (info ones included)', () => {
@@ -91,7 +118,9 @@ describe('counter checker: every read within bounds, final reads exact', () => {
     h.read(0, 'g', 4, 'us-east', 'final-read');
     const [inv, ok] = h.read(0, 'g', 2, 'eu-west', 'final-read');
     const v = checkCounterHistory(h.ops, SETUP);
-    expect(v.anomalies).toEqual([{ type: 'final-read-mismatch', explanation: expect.stringContaining('sum to 4'), ops: [inv, ok] }]);
+    expect(v.anomalies).toEqual([
+      { type: 'final-read-mismatch', explanation: expect.stringContaining('sum to 4'), ops: [inv, ok] },
+    ]);
   });
 
   it('bounds PN-counter reads with decrements, and skips the monotonic check for them', () => {
@@ -139,13 +168,24 @@ interface Sim {
  */
 function simulate(seed: number, nOps: number, processes: number, lag: number): Sim {
   let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const h = new History();
   const applied: Array<{ step: number; region: string; amount: number }> = [];
-  type Pending = { kind: 'add' | 'read'; node: string; amount: number; outcome: Exclude<OpType, 'invoke'>; done: boolean; ack: string; value?: number };
+  type Pending = {
+    kind: 'add' | 'read';
+    node: string;
+    amount: number;
+    outcome: Exclude<OpType, 'invoke'>;
+    done: boolean;
+    ack: string;
+    value?: number;
+  };
   const pending = new Map<number, Pending>();
   const valueAt = (node: string, step: number) =>
-    applied.reduce((sum, a) => (node === 'gateway' || a.region === node || a.step <= step - lag ? sum + a.amount : sum), 0);
+    applied.reduce(
+      (sum, a) => (node === 'gateway' || a.region === node || a.step <= step - lag ? sum + a.amount : sum),
+      0,
+    );
   let planned = 0;
   let step = 0;
   let maxInvoked = 0;
@@ -163,7 +203,14 @@ function simulate(seed: number, nOps: number, processes: number, lag: number): S
         const r = rnd();
         const amount = 1 + Math.floor(rnd() * 5);
         maxInvoked += amount;
-        pending.set(p, { kind: 'add', node, amount, ack, outcome: r < 0.8 ? 'ok' : r < 0.9 ? 'info' : 'fail', done: false });
+        pending.set(p, {
+          kind: 'add',
+          node,
+          amount,
+          ack,
+          outcome: r < 0.8 ? 'ok' : r < 0.9 ? 'info' : 'fail',
+          done: false,
+        });
         h.add(p, 'invoke', 'add', { counter: 'g', amount }, node);
       } else {
         const node = rnd() < 0.4 ? 'gateway' : REGIONS[Math.floor(rnd() * 3)];
@@ -190,7 +237,12 @@ function simulate(seed: number, nOps: number, processes: number, lag: number): S
 }
 
 describe('counter checker properties', () => {
-  const args = [fc.integer(), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 30 })] as const;
+  const args = [
+    fc.integer(),
+    fc.integer({ min: 1, max: 80 }),
+    fc.integer({ min: 1, max: 6 }),
+    fc.integer({ min: 0, max: 30 }),
+  ] as const;
 
   it('a generated correct history is valid', () => {
     fc.assert(
@@ -203,17 +255,22 @@ describe('counter checker properties', () => {
 
   it('one injected wrong read (under, over, or a final mismatch) is invalid and named', () => {
     fc.assert(
-      fc.property(...args, fc.nat(), fc.constantFrom('under', 'over', 'final'), (seed, nOps, procs, lag, pick, kind) => {
-        const sim = simulate(seed, nOps, procs, lag);
-        const targets = kind === 'final' ? sim.finals : sim.reads;
-        fc.pre(targets.length > 0);
-        const target = targets[pick % targets.length];
-        const ops = sim.ops.map((op) => ({ ...op }));
-        const value = kind === 'under' ? -1 : sim.maxInvoked + 1;
-        ops[target].value = { counter: 'g', value };
-        const v = checkCounterHistory(ops, SETUP);
-        return v.valid === false && v.anomalies.length > 0 && v.anomalies.every((a) => a.ops.includes(target));
-      }),
+      fc.property(
+        ...args,
+        fc.nat(),
+        fc.constantFrom('under', 'over', 'final'),
+        (seed, nOps, procs, lag, pick, kind) => {
+          const sim = simulate(seed, nOps, procs, lag);
+          const targets = kind === 'final' ? sim.finals : sim.reads;
+          fc.pre(targets.length > 0);
+          const target = targets[pick % targets.length];
+          const ops = sim.ops.map((op) => ({ ...op }));
+          const value = kind === 'under' ? -1 : sim.maxInvoked + 1;
+          ops[target].value = { counter: 'g', value };
+          const v = checkCounterHistory(ops, SETUP);
+          return v.valid === false && v.anomalies.length > 0 && v.anomalies.every((a) => a.ops.includes(target));
+        },
+      ),
     );
   });
 });

@@ -252,7 +252,9 @@ export function checkCounterHistory(history: readonly HistoryOp[], context?: Pic
     }
   }
 
-  const finalUnknown = [...reads.values()].some((r) => r.final && (completionOf[r.invoke] < 0 || history[completionOf[r.invoke]].type !== 'ok'));
+  const finalUnknown = [...reads.values()].some(
+    (r) => r.final && (completionOf[r.invoke] < 0 || history[completionOf[r.invoke]].type !== 'ok'),
+  );
   const valid = anomalies.length > 0 ? false : stats.final_reads === 0 || finalUnknown ? 'unknown' : true;
   return {
     valid,
@@ -263,7 +265,10 @@ export function checkCounterHistory(history: readonly HistoryOp[], context?: Pic
 
 function addArgs(value: unknown): { counter: string; amount: number } {
   const v = value as { counter?: unknown; amount?: unknown } | null;
-  return { counter: typeof v?.counter === 'string' ? v.counter : '', amount: typeof v?.amount === 'number' ? v.amount : 0 };
+  return {
+    counter: typeof v?.counter === 'string' ? v.counter : '',
+    amount: typeof v?.amount === 'number' ? v.amount : 0,
+  };
 }
 
 function counterOf(value: unknown): string {

@@ -126,7 +126,9 @@ export class RegionStateRepository {
   ): Promise<IncrementOutcome> {
     const keys = [gKey(region, name), gNames(region), idemKey(region, idempotencyKey ?? '')];
     const args = [node, String(amount), name, String(ttlSeconds), idempotencyKey ? '1' : '0', String(maxEntry)];
-    const [status, raw] = (await fromStore('redis', () => this.redis.client.eval(INCREMENT, keys.length, ...keys, ...args))) as [number, string];
+    const [status, raw] = (await fromStore('redis', () =>
+      this.redis.client.eval(INCREMENT, keys.length, ...keys, ...args),
+    )) as [number, string];
     if (status === 2) return { status: 'out_of_range', current: Number(raw) };
     return { status: status === 1 ? 'replayed' : 'counted', record: JSON.parse(raw) as IncrementRecord };
   }
@@ -139,17 +141,26 @@ export class RegionStateRepository {
 
   /** Every G-Counter and PN-Counter name of the region, sorted (the order pages follow). */
   async names(region: string): Promise<string[]> {
-    const [g, pn] = await fromStore('redis', () => Promise.all([this.redis.client.smembers(gNames(region)), this.redis.client.smembers(pnNames(region))]));
+    const [g, pn] = await fromStore('redis', () =>
+      Promise.all([this.redis.client.smembers(gNames(region)), this.redis.client.smembers(pnNames(region))]),
+    );
     return [...new Set([...g, ...pn])].sort();
   }
 
   /** The raw hashes of the given counters (G and PN), a bounded number per script. Missing ones are left out. */
-  async readMany(region: string, names: readonly string[], batch: number): Promise<{ g: RawCounters; pn: RawCounters }> {
+  async readMany(
+    region: string,
+    names: readonly string[],
+    batch: number,
+  ): Promise<{ g: RawCounters; pn: RawCounters }> {
     const out = { g: {} as RawCounters, pn: {} as RawCounters };
     for (let i = 0; i < names.length; i += batch) {
       const slice = names.slice(i, i + batch);
       const [g, pn] = (await fromStore('redis', () =>
-        Promise.all([this.redis.client.eval(READ, 0, gPrefix(region), ...slice), this.redis.client.eval(READ, 0, pnPrefix(region), ...slice)]),
+        Promise.all([
+          this.redis.client.eval(READ, 0, gPrefix(region), ...slice),
+          this.redis.client.eval(READ, 0, pnPrefix(region), ...slice),
+        ]),
       )) as [string[][], string[][]];
       slice.forEach((name, j) => {
         if (g[j]?.length) out.g[name] = pairs(g[j]);
@@ -178,9 +189,25 @@ export class RegionStateRepository {
     return readResetFence(this.redis);
   }
 
-  async pnAdd(region: string, node: string, name: string, sign: 'p' | 'n', amount: number, maxEntry: number): Promise<boolean> {
+  async pnAdd(
+    region: string,
+    node: string,
+    name: string,
+    sign: 'p' | 'n',
+    amount: number,
+    maxEntry: number,
+  ): Promise<boolean> {
     const status = await fromStore('redis', () =>
-      this.redis.client.eval(PN_ADD, 2, pnKey(region, name), pnNames(region), `${sign}:${node}`, String(amount), name, String(maxEntry)),
+      this.redis.client.eval(
+        PN_ADD,
+        2,
+        pnKey(region, name),
+        pnNames(region),
+        `${sign}:${node}`,
+        String(amount),
+        name,
+        String(maxEntry),
+      ),
     );
     return status === 0;
   }
@@ -190,7 +217,12 @@ export class RegionStateRepository {
     return Object.keys(hash).length === 0 ? null : hash;
   }
 
-  async pnMerge(region: string, counts: Record<string, PNCounter>, batch: number, epoch?: number): Promise<'stale' | undefined> {
+  async pnMerge(
+    region: string,
+    counts: Record<string, PNCounter>,
+    batch: number,
+    epoch?: number,
+  ): Promise<'stale' | undefined> {
     const flat = Object.fromEntries(
       Object.entries(counts).map(([name, c]): [string, Record<string, number>] => [
         name,
@@ -200,7 +232,9 @@ export class RegionStateRepository {
         },
       ]),
     );
-    return (await this.mergeFields(pnNames(region), pnPrefix(region), flat, batch, epoch)) === 'stale' ? 'stale' : undefined;
+    return (await this.mergeFields(pnNames(region), pnPrefix(region), flat, batch, epoch)) === 'stale'
+      ? 'stale'
+      : undefined;
   }
 
   private async mergeFields(
@@ -214,13 +248,20 @@ export class RegionStateRepository {
     const merged: Record<string, { differing: number; total: number }> = {};
     const fence = epoch === undefined ? '' : String(epoch);
     for (let i = 0; i < entries.length; i += batch) {
-      const args = entries.slice(i, i + batch).flatMap(([name, map]) => [name, String(Object.keys(map).length), ...Object.entries(map).flatMap(([f, n]) => [f, String(n)])]);
-      const out = (await fromStore('redis', () => this.redis.client.eval(MERGE, 3, namesKey, RESET_EPOCH, RESET_RUNNING, prefix, fence, ...args))) as
-        | Array<string | number>
-        | number;
+      const args = entries
+        .slice(i, i + batch)
+        .flatMap(([name, map]) => [
+          name,
+          String(Object.keys(map).length),
+          ...Object.entries(map).flatMap(([f, n]) => [f, String(n)]),
+        ]);
+      const out = (await fromStore('redis', () =>
+        this.redis.client.eval(MERGE, 3, namesKey, RESET_EPOCH, RESET_RUNNING, prefix, fence, ...args),
+      )) as Array<string | number> | number;
       if (out === -1) return 'stale';
       if (typeof out === 'number') throw new Error(`unexpected merge answer ${out}`);
-      for (let j = 0; j < out.length; j += 3) merged[String(out[j])] = { differing: Number(out[j + 1]), total: Number(out[j + 2]) };
+      for (let j = 0; j < out.length; j += 3)
+        merged[String(out[j])] = { differing: Number(out[j + 1]), total: Number(out[j + 2]) };
     }
     return merged;
   }
@@ -239,5 +280,3 @@ const pnPrefix = (region: string) => `counter:${region}:pn:`;
 const pnKey = (region: string, name: string) => pnPrefix(region) + name;
 const pnNames = (region: string) => `counter:${region}:pn-names`;
 const idemKey = (region: string, key: string) => `counter:${region}:idempotency:${key}`;
-
-

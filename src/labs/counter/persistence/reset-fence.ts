@@ -33,7 +33,9 @@ export async function readResetFence(redis: RedisService): Promise<ResetFence> {
 
 /** Starts a reset: syncs read in an older epoch are refused from now on, and every merge until `endReset` (or `holdMs`). */
 export async function beginReset(redis: RedisService, holdMs: number): Promise<number> {
-  return Number(await fromStore('redis', () => redis.client.eval(BEGIN_RESET, 2, RESET_EPOCH, RESET_RUNNING, String(holdMs))));
+  return Number(
+    await fromStore('redis', () => redis.client.eval(BEGIN_RESET, 2, RESET_EPOCH, RESET_RUNNING, String(holdMs))),
+  );
 }
 
 /** Keeps the in-progress flag up while a long reset deletes. */

@@ -2,7 +2,10 @@ import { CrdtMergeGlobalViewStrategy } from './crdt-merge.global-view.strategy';
 import { MaxOfTotalsGlobalViewStrategy } from './max-of-totals.global-view.strategy';
 import { RegionView } from './global-view.port';
 
-const view = (nodes: Record<string, number>): RegionView => ({ nodes, total_count: Object.values(nodes).reduce((s, n) => s + n, 0) });
+const view = (nodes: Record<string, number>): RegionView => ({
+  nodes,
+  total_count: Object.values(nodes).reduce((s, n) => s + n, 0),
+});
 
 describe('global view strategies', () => {
   const partitioned = {

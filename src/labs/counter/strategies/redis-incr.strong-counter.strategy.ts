@@ -4,7 +4,13 @@ import { redisKeyPart } from '../../../platform/redis/redis-key';
 import { RedisService } from '../../../platform/redis/redis.service';
 import { LabStrategy } from '../../../platform/strategy/lab-strategy.decorator';
 import { LAB } from '../counter.config';
-import { MAX_STRONG_VALUE, STRONG_COUNTER_PORT, StrongCounterKey, StrongCounterPort, StrongIncrement } from './strong-counter.port';
+import {
+  MAX_STRONG_VALUE,
+  STRONG_COUNTER_PORT,
+  StrongCounterKey,
+  StrongCounterPort,
+  StrongIncrement,
+} from './strong-counter.port';
 
 const NAMES = 'counter:strong:names';
 /** Values live under their own `value:` namespace, the name escaped, so no name can land on the NAMES index. */
@@ -40,10 +46,15 @@ export class RedisIncrStrongCounterStrategy extends StrongCounterPort {
 
   async increment(name: string, amount: number, coordinationDelayMs: number): Promise<StrongIncrement> {
     await delay(coordinationDelayMs);
-    const [added, value] = (await this.redis.client.eval(INCRBY_BOUNDED, 2, key(name), NAMES, String(amount), String(MAX_STRONG_VALUE), name)) as [
-      number,
-      string,
-    ];
+    const [added, value] = (await this.redis.client.eval(
+      INCRBY_BOUNDED,
+      2,
+      key(name),
+      NAMES,
+      String(amount),
+      String(MAX_STRONG_VALUE),
+      name,
+    )) as [number, string];
     if (added === 0) return { value: Number(value), lockWaitMs: 0, outOfRange: true };
     await delay(coordinationDelayMs);
     return { value: Number(value), lockWaitMs: 0 };

@@ -42,7 +42,8 @@ export class ConsumerMetricsService implements OnApplicationBootstrap, OnApplica
     this.crashes.inc({ service: SERVICE }, 0);
     this.duplicates.inc({ service: SERVICE, topic }, 0);
     this.consumed.inc({ service: SERVICE, topic, status: 'received' }, 0);
-    for (const errorType of ['simulated', 'processing', 'kafka']) this.errors.inc({ service: SERVICE, topic, error_type: errorType }, 0);
+    for (const errorType of ['simulated', 'processing', 'kafka'])
+      this.errors.inc({ service: SERVICE, topic, error_type: errorType }, 0);
     for (const mode of DELIVERY_MODES) this.processed.inc({ service: SERVICE, topic, processing_mode: mode }, 0);
     this.gaugeTimer = setInterval(() => void this.refreshDatabaseGauge(), ORDERS_TIMINGS.databaseGaugeRefreshMs);
     this.gaugeTimer.unref();
@@ -77,7 +78,8 @@ export class ConsumerMetricsService implements OnApplicationBootstrap, OnApplica
   /** One record's outcome; `seconds` is the time its chunk took from fetch to offset. */
   outcome(topic: string, processingMode: string, strategy: string, outcome: MessageOutcome, seconds: number): void {
     this.outcomes.inc({ strategy, outcome });
-    if (outcome === 'applied' || outcome === 'duplicate_applied') this.processed.inc({ service: SERVICE, topic, processing_mode: processingMode });
+    if (outcome === 'applied' || outcome === 'duplicate_applied')
+      this.processed.inc({ service: SERVICE, topic, processing_mode: processingMode });
     if (outcome === 'duplicate_detected') this.duplicates.inc({ service: SERVICE, topic });
     this.latency.observe({ service: SERVICE, topic }, seconds);
   }

@@ -73,7 +73,12 @@ export class KafkaInspectionService {
             const high = Number(w.high);
             const done = committedBy.get(w.partition) ?? -1;
             const start = done >= 0 ? done : Number(w.low);
-            return { partition: w.partition, high_watermark: high, committed_offset: done, lag: Math.max(0, high - start) };
+            return {
+              partition: w.partition,
+              high_watermark: high,
+              committed_offset: done,
+              lag: Math.max(0, high - start),
+            };
           })
           .sort((a, b) => a.partition - b.partition);
         return { topic, consumer_group: groupId, total_lag: partitions.reduce((sum, p) => sum + p.lag, 0), partitions };

@@ -96,7 +96,9 @@ export class OrderQueriesService {
     return withSpan('get_order', { order_id: orderId }, async () => {
       const { order, record } = await this.repository.findOrderAndRecord(orderId);
       if (!order && !record) {
-        throw new OrdersException(OrdersErrorCode.ORDER_NOT_FOUND, 'Order not found', 'not_found', { order_id: orderId });
+        throw new OrdersException(OrdersErrorCode.ORDER_NOT_FOUND, 'Order not found', 'not_found', {
+          order_id: orderId,
+        });
       }
       return { order, processing_record: record };
     });
@@ -106,4 +108,3 @@ export class OrderQueriesService {
     return withSpan('reset_all', {}, () => this.repository.reset());
   }
 }
-

@@ -3,12 +3,24 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { CrashHook, CrashSignal, NodeLifecycleService } from '../../../platform/faults';
 import { KafkaService } from '../../../platform/kafka/kafka.service';
-import { SETTINGS_CHANGED, STRATEGY_CHANGED, SettingsChangedEvent, StrategyChangedEvent } from '../../../platform/strategy';
+import {
+  SETTINGS_CHANGED,
+  STRATEGY_CHANGED,
+  SettingsChangedEvent,
+  StrategyChangedEvent,
+} from '../../../platform/strategy';
 import { ConsumerMetricsService } from './consumer-metrics.service';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
 import { BatchModes, DeliveredRecord, ProcessOrderBatchService } from './process-order-batch.service';
-import { CONSUMER_SETTINGS_DEFAULTS, ConsumerSettings, CrashPoint, ORDERS_LAB, ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
+import {
+  CONSUMER_SETTINGS_DEFAULTS,
+  ConsumerSettings,
+  CrashPoint,
+  ORDERS_LAB,
+  ORDERS_NODES,
+  ORDERS_TIMINGS,
+} from '../orders.config';
 import { IdempotencyKey } from '../strategies/idempotency.port';
 import { DeadLetterProducer } from './dead-letter.producer';
 import { StoredPositions, TakeTurns } from './stored-positions';
@@ -212,7 +224,12 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer by itself, even one torn down a moment before (a
       // disconnect mid-fetch surfaces as a crash): only the current generation may come back.
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => this.alive(generation) },
+      retry: {
+        retries: 5,
+        initialRetryTime: 200,
+        maxRetryTime: 2000,
+        restartOnFailure: async () => this.alive(generation),
+      },
     });
     this.consumer = consumer;
     this.builtMode = key;
@@ -231,7 +248,9 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       const { batchSize, topic, partition, lastOffset } = event.payload;
       if (batchSize !== 0 || !this.alive(generation)) return;
       this.metrics.lagOf(topic, partition, 0);
-      void consumer.commitOffsets([{ topic, partition, offset: String(Number(lastOffset) + 1) }]).catch(() => undefined);
+      void consumer
+        .commitOffsets([{ topic, partition, offset: String(Number(lastOffset) + 1) }])
+        .catch(() => undefined);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topics.orders, fromBeginning: true });
@@ -241,10 +260,17 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
       partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.eachBatch(generation, consumer, clusterId, payload),
     });
-    this.logger.log(`consumer running in group ${this.topics.groupId} (${key}, read_committed=${!strategy.consumerConfig.readUncommitted})`);
+    this.logger.log(
+      `consumer running in group ${this.topics.groupId} (${key}, read_committed=${!strategy.consumerConfig.readUncommitted})`,
+    );
   }
 
-  private async eachBatch(generation: number, consumer: Consumer, clusterId: string, payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(
+    generation: number,
+    consumer: Consumer,
+    clusterId: string,
+    payload: EachBatchPayload,
+  ): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     if (batch.messages.length === 0) return;
     const modes = await this.batches.modes();
@@ -255,7 +281,11 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }
     if (!this.alive(generation) || !isRunning() || isStale()) return;
     if (modes.positionInDatabase && (await this.positions.seekIfBehind(consumer, clusterId, payload))) return;
-    const records: DeliveredRecord[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, ...m }));
+    const records: DeliveredRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      ...m,
+    }));
     const run = () => this.processBatch(generation, clusterId, payload, records, modes);
     try {
       // While a crash point is armed, batches of different partitions take turns, so it fires at exactly the N-th record.
@@ -266,8 +296,15 @@ export class OrderConsumer implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private processBatch(generation: number, clusterId: string, payload: EachBatchPayload, records: DeliveredRecord[], modes: BatchModes) {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+  private processBatch(
+    generation: number,
+    clusterId: string,
+    payload: EachBatchPayload,
+    records: DeliveredRecord[],
+    modes: BatchModes,
+  ) {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } =
+      payload;
     const last = records[records.length - 1];
     return this.batches.handle(records, modes, {
       clusterId,

@@ -35,7 +35,10 @@ export class OrdersSettingsService {
     return this.selection.resolve<IdempotencyPort>(ORDERS_LAB, IDEMPOTENCY_PORT);
   }
 
-  async select(port: typeof DELIVERY_PORT | typeof PROCESSING_PORT | typeof IDEMPOTENCY_PORT, key: string): Promise<void> {
+  async select(
+    port: typeof DELIVERY_PORT | typeof PROCESSING_PORT | typeof IDEMPOTENCY_PORT,
+    key: string,
+  ): Promise<void> {
     await this.selection.select(ORDERS_LAB, port, key);
   }
 

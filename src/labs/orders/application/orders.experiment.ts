@@ -71,7 +71,13 @@ export class OrdersExperiment extends LabExperiment {
       lab: ORDERS_LAB,
       description:
         'Producers send orders through Kafka to the consumer under crash schedules; every acknowledged order must be applied exactly once (Jepsen set, Maelstrom kafka). The checker names each lost (acknowledged, absent) and duplicated (applied twice) order and says which guarantee the run showed.',
-      workloads: [{ name: 'orders', description: 'Each client sends distinct orders to POST /orders on the producer; a final read counts every order’s side effects in PostgreSQL.' }],
+      workloads: [
+        {
+          name: 'orders',
+          description:
+            'Each client sends distinct orders to POST /orders on the producer; a final read counts every order’s side effects in PostgreSQL.',
+        },
+      ],
       defaultWorkload: 'orders',
       nemeses: [
         { name: 'none', description: 'No faults.', schedule: () => [] },
@@ -87,7 +93,14 @@ export class OrdersExperiment extends LabExperiment {
             'For the middle 60% of the run, every 100 ms, pg_terminate_backend on every PostgreSQL connection of the orders lab’s pool (busy or idle): what a database failover does to open connections.',
           schedule: (_rng, params) => {
             const runMs = expectedRunMs(params);
-            return [{ at_ms: Math.round(runMs * 0.15), fault: 'kill-db-backends', params: { interval_ms: 100 }, duration_ms: Math.round(runMs * 0.6) }];
+            return [
+              {
+                at_ms: Math.round(runMs * 0.15),
+                fault: 'kill-db-backends',
+                params: { interval_ms: 100 },
+                duration_ms: Math.round(runMs * 0.6),
+              },
+            ];
           },
         },
       ],
@@ -115,9 +128,12 @@ export class OrdersExperiment extends LabExperiment {
       admin(ctx, 'GET', PRODUCER, `/config`),
       admin(ctx, 'GET', CONSUMER, `/config`),
     ]);
-    if (producer.status !== 200 || consumer.status !== 200) throw new Error('the orders producer or consumer does not answer /config');
+    if (producer.status !== 200 || consumer.status !== 200)
+      throw new Error('the orders producer or consumer does not answer /config');
     state.before = { producer: producer.body, consumer: consumer.body };
-    await expectOk(admin(ctx, 'POST', PRODUCER, `/config`, { delivery_mode: semantic.delivery_mode, enable_transactions: true }));
+    await expectOk(
+      admin(ctx, 'POST', PRODUCER, `/config`, { delivery_mode: semantic.delivery_mode, enable_transactions: true }),
+    );
     await expectOk(
       admin(ctx, 'POST', CONSUMER, `/config`, {
         processing_mode: semantic.processing_mode,
@@ -126,7 +142,11 @@ export class OrdersExperiment extends LabExperiment {
         crash_after_messages: 0,
       }),
     );
-    await waitFor(ctx, 20_000, async () => (await admin(ctx, 'GET', CONSUMER, `/health`)).body.kafka_consumer_running === true);
+    await waitFor(
+      ctx,
+      20_000,
+      async () => (await admin(ctx, 'GET', CONSUMER, `/health`)).body.kafka_consumer_running === true,
+    );
     return { prefix: state.prefix, ...semantic };
   }
 
@@ -137,14 +157,22 @@ export class OrdersExperiment extends LabExperiment {
         process: i % params.concurrency,
         f: 'send',
         node: PRODUCER,
-        value: { order_id: `o${i}`, customer_id: `c${rng.int(1, 20)}`, quantity: rng.int(1, 5), price: rng.int(100, 9999) / 100 },
+        value: {
+          order_id: `o${i}`,
+          customer_id: `c${rng.int(1, 20)}`,
+          quantity: rng.int(1, 5),
+          price: rng.int(100, 9999) / 100,
+        },
       });
     }
     return ops;
   }
 
   override finalOps(): PlannedOp[] {
-    return [...Array.from({ length: DRAIN_OPS }, () => ({ process: 0, f: 'drain', node: API, value: null })), { process: 0, f: 'read', node: API, value: null }];
+    return [
+      ...Array.from({ length: DRAIN_OPS }, () => ({ process: 0, f: 'drain', node: API, value: null })),
+      { process: 0, f: 'read', node: API, value: null },
+    ];
   }
 
   async execute(op: PlannedOp, ctx: ExperimentRunContext): Promise<OpOutcome> {
@@ -163,7 +191,12 @@ export class OrdersExperiment extends LabExperiment {
         return outcomeOfError(res, { order_id: v.order_id });
       }
       case 'drain': {
-        if (!state.drained) state.drained = await this.drain(ctx, state, Math.min(DRAIN_SLICE_MS, Number(ctx.params.op_timeout_ms ?? 5000) - 500));
+        if (!state.drained)
+          state.drained = await this.drain(
+            ctx,
+            state,
+            Math.min(DRAIN_SLICE_MS, Number(ctx.params.op_timeout_ms ?? 5000) - 500),
+          );
         return { type: 'ok', value: { drained: state.drained } };
       }
       case 'read': {
@@ -203,7 +236,11 @@ export class OrdersExperiment extends LabExperiment {
       return;
     }
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
-    await waitFor(ctx, 15_000, async () => (await admin(ctx, 'POST', CONSUMER, `/config`, { crash_after_messages: 0 })).status === 200);
+    await waitFor(
+      ctx,
+      15_000,
+      async () => (await admin(ctx, 'POST', CONSUMER, `/config`, { crash_after_messages: 0 })).status === 200,
+    );
   }
 
   check = (history: readonly HistoryOp[], context: CheckContext): Verdict => checkOrdersHistory(history, context);
@@ -215,7 +252,10 @@ export class OrdersExperiment extends LabExperiment {
     if (!state?.before) return;
     const { producer, consumer } = state.before;
     if (this.lifecycle.isDown(ORDERS_LAB, CONSUMER)) await this.lifecycle.restart(ORDERS_LAB, CONSUMER);
-    await admin(ctx, 'POST', PRODUCER, `/config`, { delivery_mode: producer.delivery_mode, enable_transactions: producer.enable_transactions });
+    await admin(ctx, 'POST', PRODUCER, `/config`, {
+      delivery_mode: producer.delivery_mode,
+      enable_transactions: producer.enable_transactions,
+    });
     await admin(ctx, 'POST', CONSUMER, `/config`, {
       processing_mode: consumer.processing_mode,
       enable_idempotency: consumer.enable_idempotency,
@@ -265,9 +305,10 @@ export class OrdersExperiment extends LabExperiment {
         admin(ctx, 'GET', API, `/kafka/lag`),
       ]);
       if (health.body.kafka_consumer_running !== true || lag.status !== 200 || lag.body.total_lag !== 0) return false;
-      const [{ n }] = await this.db.query<{ n: number }>(`SELECT coalesce(sum(applied_count), 0)::int AS n FROM orders.orders WHERE order_id LIKE $1`, [
-        `${state.prefix}-%`,
-      ]);
+      const [{ n }] = await this.db.query<{ n: number }>(
+        `SELECT coalesce(sum(applied_count), 0)::int AS n FROM orders.orders WHERE order_id LIKE $1`,
+        [`${state.prefix}-%`],
+      );
       const stable = n === last;
       last = n;
       return stable;
@@ -278,7 +319,11 @@ export class OrdersExperiment extends LabExperiment {
 /** Three crashes over the expected length of the run; both points that matter appear. */
 export function crashSchedule(rng: Rng, params: WorkloadParams): NemesisStep[] {
   const runMs = expectedRunMs(params);
-  const points: CrashPoint[] = ['before-db-write', 'after-db-write', rng.next() < 0.5 ? 'before-db-write' : 'after-db-write'];
+  const points: CrashPoint[] = [
+    'before-db-write',
+    'after-db-write',
+    rng.next() < 0.5 ? 'before-db-write' : 'after-db-write',
+  ];
   for (let i = points.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
     [points[i], points[j]] = [points[j], points[i]];
@@ -299,7 +344,6 @@ export function expectedRunMs(params: WorkloadParams): number {
   return Math.max(1000, Math.min(params.duration_ms, byRate));
 }
 
-
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
   if (res.status !== 200) throw new Error(`orders answered ${httpError(res)}`);
@@ -310,7 +354,11 @@ function httpError(res: Reply): string {
   return res.status === 0 ? String(res.body.message) : `${res.status} ${String(res.body.code ?? '')}`.trim();
 }
 
-async function waitFor(ctx: Omit<ExperimentRunContext, 'setup'>, budgetMs: number, done: () => Promise<boolean>): Promise<boolean> {
+async function waitFor(
+  ctx: Omit<ExperimentRunContext, 'setup'>,
+  budgetMs: number,
+  done: () => Promise<boolean>,
+): Promise<boolean> {
   const deadline = Date.now() + budgetMs;
   for (;;) {
     if (await done()) return true;
@@ -318,4 +366,3 @@ async function waitFor(ctx: Omit<ExperimentRunContext, 'setup'>, budgetMs: numbe
     await new Promise((r) => setTimeout(r, 150));
   }
 }
-

@@ -108,7 +108,8 @@ export class ProcessOrderBatchService {
       processing,
       idempotency,
       failureRate: settings.failure_rate,
-      positionInDatabase: processing.strategy.offsetStore === 'database' && idempotency.key === IdempotencyKey.Idempotent,
+      positionInDatabase:
+        processing.strategy.offsetStore === 'database' && idempotency.key === IdempotencyKey.Idempotent,
     };
   }
 
@@ -128,7 +129,12 @@ export class ProcessOrderBatchService {
   private parse(record: DeliveredRecord, modes: BatchModes): Parsed {
     const span = startRemoteSpan(
       'process_message',
-      { 'kafka.topic': record.topic, 'kafka.partition': record.partition, 'kafka.offset': record.offset, processing_mode: modes.processing.key },
+      {
+        'kafka.topic': record.topic,
+        'kafka.partition': record.partition,
+        'kafka.offset': record.offset,
+        processing_mode: modes.processing.key,
+      },
       headersToStrings(record.headers),
     );
     const traceId = traceIdOf(span) ?? null;
@@ -200,7 +206,12 @@ export class ProcessOrderBatchService {
   }
 
   /** The chunk's database work: malformed records dead-lettered, the orders applied in one transaction (or one by one after a record's failure). */
-  private async write(chunk: Parsed[], valid: Parsed[], modes: BatchModes, context: BatchContext): Promise<MessageOutcome[]> {
+  private async write(
+    chunk: Parsed[],
+    valid: Parsed[],
+    modes: BatchModes,
+    context: BatchContext,
+  ): Promise<MessageOutcome[]> {
     for (const p of chunk) {
       if (p.malformed === undefined) continue;
       await this.deadLetter(p.record, p.malformed, null);
@@ -217,12 +228,18 @@ export class ProcessOrderBatchService {
     }
     const outcomes: MessageOutcome[] = [];
     for (const p of valid) outcomes.push(await this.applyAlone(p, modes, context));
-    if (modes.positionInDatabase && valid[valid.length - 1] !== chunk[chunk.length - 1]) await this.offsets.storeAlone(this.position(last, context));
+    if (modes.positionInDatabase && valid[valid.length - 1] !== chunk[chunk.length - 1])
+      await this.offsets.storeAlone(this.position(last, context));
     return outcomes;
   }
 
   /** The whole chunk in one transaction; undefined when a record made it fail (the caller goes record by record). */
-  private async applyTogether(valid: Parsed[], last: DeliveredRecord, modes: BatchModes, context: BatchContext): Promise<MessageOutcome[] | undefined> {
+  private async applyTogether(
+    valid: Parsed[],
+    last: DeliveredRecord,
+    modes: BatchModes,
+    context: BatchContext,
+  ): Promise<MessageOutcome[] | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.applyOnce(valid, last, modes, context);
@@ -231,7 +248,9 @@ export class ProcessOrderBatchService {
         const topic = last.topic;
         if (!isTransient(err)) {
           this.metrics.error(topic, err instanceof SimulatedFailure ? 'simulated' : 'processing');
-          this.logger.warn(`a chunk of ${valid.length} records failed (${(err as Error).message}); applying them one by one`);
+          this.logger.warn(
+            `a chunk of ${valid.length} records failed (${(err as Error).message}); applying them one by one`,
+          );
           return undefined;
         }
         await this.transientPause(err, attempt, topic, context);
@@ -256,7 +275,9 @@ export class ProcessOrderBatchService {
         const simulated = err instanceof SimulatedFailure;
         const reason = (err as Error).message;
         this.metrics.error(p.record.topic, simulated ? 'simulated' : 'processing');
-        await this.repository.logEvent(p.order!.order_id, 'failed', SERVICE, { attempt: attempts, error: reason }).catch(() => undefined);
+        await this.repository
+          .logEvent(p.order!.order_id, 'failed', SERVICE, { attempt: attempts, error: reason })
+          .catch(() => undefined);
         if (attempts >= ORDERS_TIMINGS.maxProcessingAttempts) {
           await this.deadLetter(p.record, reason, p.order!.order_id);
           if (modes.positionInDatabase) await this.offsets.storeAlone(this.position(p.record, context));
@@ -274,7 +295,12 @@ export class ProcessOrderBatchService {
     await delay(Math.min(ORDERS_TIMINGS.retryBackoffMs * 2 ** attempt, 2000));
   }
 
-  private applyOnce(valid: Parsed[], last: DeliveredRecord, modes: BatchModes, context: BatchContext): Promise<MessageOutcome[]> {
+  private applyOnce(
+    valid: Parsed[],
+    last: DeliveredRecord,
+    modes: BatchModes,
+    context: BatchContext,
+  ): Promise<MessageOutcome[]> {
     const entries: OrderToApply[] = valid.map((p) => ({ order: p.order!, traceId: p.traceId }));
     const failureRate = modes.failureRate;
     return modes.idempotency.strategy
@@ -286,7 +312,8 @@ export class ProcessOrderBatchService {
         beforeCommit: async (sql: SqlExecutor, outcomes: ApplyOutcome[], keepPosition: boolean) => {
           for (let i = 0; i < outcomes.length; i++) {
             const outcome = outcomes[i];
-            if (outcome.status === 'conflict') await this.deadLetter(valid[i].record, outcome.reason, entries[i].order.order_id, sql);
+            if (outcome.status === 'conflict')
+              await this.deadLetter(valid[i].record, outcome.reason, entries[i].order.order_id, sql);
           }
           if (keepPosition && modes.positionInDatabase) await this.offsets.store(sql, this.position(last, context));
           // The node died while the transaction was open: roll back, as the process would have.
@@ -313,7 +340,12 @@ export class ProcessOrderBatchService {
   }
 
   /** To the dead-letter topic first, then the log row (inside the caller's transaction when given). */
-  private async deadLetter(record: DeliveredRecord, reason: string, orderId: string | null, sql?: SqlExecutor): Promise<void> {
+  private async deadLetter(
+    record: DeliveredRecord,
+    reason: string,
+    orderId: string | null,
+    sql?: SqlExecutor,
+  ): Promise<void> {
     try {
       await this.deadLetters.send({ ...record, reason });
     } catch (err) {

@@ -12,7 +12,13 @@ import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
 import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from './order-producer.service';
-import { DeliveryMode, DeliveryPort, ProducerSession, PublishOutcome, TransactionAbortedError } from '../strategies/delivery.port';
+import {
+  DeliveryMode,
+  DeliveryPort,
+  ProducerSession,
+  PublishOutcome,
+  TransactionAbortedError,
+} from '../strategies/delivery.port';
 import type { GroupLimits } from '../strategies/group-commit';
 import { OrdersSettingsService } from './orders-settings.service';
 import { OrdersTopicsService } from './orders-topics.service';
@@ -95,8 +101,17 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const traceId = currentTraceId() ?? null;
       await this.send(delivery, [this.message(orderId, input, delivery.mode, traceId)], { group: delivery.group });
       const latencyMs = performance.now() - started;
-      this.latency.observe({ service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode }, latencyMs / 1000);
-      return { status: 'accepted', order_id: orderId, delivery_mode: delivery.mode, trace_id: traceId, latency_ms: round2(latencyMs) };
+      this.latency.observe(
+        { service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode },
+        latencyMs / 1000,
+      );
+      return {
+        status: 'accepted',
+        order_id: orderId,
+        delivery_mode: delivery.mode,
+        trace_id: traceId,
+        latency_ms: round2(latencyMs),
+      };
     });
   }
 
@@ -140,7 +155,14 @@ export class PublishOrdersService implements OnApplicationBootstrap {
           latency_ms: latencyMs,
         };
       }
-      return { status: 'committed', order_ids: orderIds, count: messages.length, delivery_mode: delivery.mode, trace_id: traceId, latency_ms: latencyMs };
+      return {
+        status: 'committed',
+        order_ids: orderIds,
+        count: messages.length,
+        delivery_mode: delivery.mode,
+        trace_id: traceId,
+        latency_ms: latencyMs,
+      };
     });
   }
 
@@ -151,7 +173,9 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const attempts: Array<{ attempt: number; sent: boolean }> = [];
       for (let attempt = 1; attempt <= DUPLICATE_COPIES; attempt++) {
         const delivery = await this.active();
-        const message = this.message(orderId, input, delivery.mode, currentTraceId() ?? null, { duplicate_attempt: attempt });
+        const message = this.message(orderId, input, delivery.mode, currentTraceId() ?? null, {
+          duplicate_attempt: attempt,
+        });
         await this.send(delivery, [message]);
         attempts.push({ attempt, sent: true });
         await delay(100);
@@ -167,7 +191,10 @@ export class PublishOrdersService implements OnApplicationBootstrap {
 
   /** Resolved on every call: the delivery strategy and whether it sends inside transactions. */
   async active(): Promise<ActiveDelivery> {
-    const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
+    const [{ key, strategy }, producerSettings] = await Promise.all([
+      this.settings.delivery(),
+      this.settings.producer(),
+    ]);
     this.modeGauge.set({ service: SERVICE }, MODE_GAUGE_VALUE[key]);
     return {
       mode: key,
@@ -244,13 +271,18 @@ export class PublishOrdersService implements OnApplicationBootstrap {
         // Every POST of an aborted group gets the same error: the transaction is counted once.
         if (!this.abortsCounted.has(err)) this.transactions.inc({ service: SERVICE, status: 'aborted' });
         this.abortsCounted.add(err);
-        throw new OrdersException(OrdersErrorCode.TRANSACTION_ABORTED, `Transaction aborted: ${err.message}`, 'unavailable');
+        throw new OrdersException(
+          OrdersErrorCode.TRANSACTION_ABORTED,
+          `Transaction aborted: ${err.message}`,
+          'unavailable',
+        );
       }
       throw brokerUnavailable(err);
     }
     switch (outcome.status) {
       case 'committed':
-        if (outcome.transactions > 0) this.transactions.inc({ service: SERVICE, status: 'committed' }, outcome.transactions);
+        if (outcome.transactions > 0)
+          this.transactions.inc({ service: SERVICE, status: 'committed' }, outcome.transactions);
         this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, orders.length);
         this.produced.inc({ ...labels, status: 'success' }, orders.length);
         break;

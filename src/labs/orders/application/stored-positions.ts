@@ -39,7 +39,8 @@ export class StoredPositions {
     }
     const position = await stored;
     const first = BigInt(batch.firstOffset() ?? batch.messages[0].offset);
-    if (position === undefined || position <= first || position > BigInt(batch.highWatermark) || !isRunning()) return false;
+    if (position === undefined || position <= first || position > BigInt(batch.highWatermark) || !isRunning())
+      return false;
     this.logger.log(`${key}: resuming at the position stored with the last write (${position}), not at ${first}`);
     const offset = position.toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);

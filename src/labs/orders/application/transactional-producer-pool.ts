@@ -53,7 +53,14 @@ export class TransactionalProducerPool implements TransactionSlots {
     private readonly onReplaced: (replaced: string, by: string, err: unknown) => void = () => undefined,
   ) {
     this.members = transactionalIds.map((transactionalId, i) => {
-      const member = { slot: i + 1, transactionalId, busy: false, handingOver: false, waiters: [], onBusy: [] } as unknown as Member;
+      const member = {
+        slot: i + 1,
+        transactionalId,
+        busy: false,
+        handingOver: false,
+        waiters: [],
+        onBusy: [],
+      } as unknown as Member;
       this.connect(member);
       return member;
     });
@@ -81,7 +88,11 @@ export class TransactionalProducerPool implements TransactionSlots {
    * `fn` on one slot in particular, once its transactions before are done; `producer` defaults to
    * the slot's current one (the zombie demo runs its probe on a producer the slot has replaced).
    */
-  async runOn<T>(slot: PoolMember, fn: (producer: Producer) => Promise<T>, producer: Producer = slot.producer): Promise<T> {
+  async runOn<T>(
+    slot: PoolMember,
+    fn: (producer: Producer) => Promise<T>,
+    producer: Producer = slot.producer,
+  ): Promise<T> {
     const member = slot as Member;
     if (member.busy) await new Promise<void>((resolve) => member.waiters.push(resolve));
     else this.idle.splice(this.idle.indexOf(member), 1);
@@ -132,7 +143,12 @@ export class TransactionalProducerPool implements TransactionSlots {
   private async runHolding<T>(member: Member, producer: Producer, fn: (producer: Producer) => Promise<T>): Promise<T> {
     if (producer === member.producer) {
       // A producer that could not connect (built while the broker was away) is rebuilt now, not failed again.
-      if (!(await member.connected.then(() => true, () => false))) {
+      if (
+        !(await member.connected.then(
+          () => true,
+          () => false,
+        ))
+      ) {
         void producer.disconnect().catch(() => undefined);
         this.connect(member);
         producer = member.producer;

@@ -47,7 +47,12 @@ function errorType(err: unknown): string | undefined {
 
 function unavailable(err: unknown): never {
   if (err instanceof OrdersException) throw err;
-  throw new OrdersException(OrdersErrorCode.BROKER_UNAVAILABLE, `Kafka broker unavailable: ${describe(err)}`, 'unavailable', { reason: describe(err) });
+  throw new OrdersException(
+    OrdersErrorCode.BROKER_UNAVAILABLE,
+    `Kafka broker unavailable: ${describe(err)}`,
+    'unavailable',
+    { reason: describe(err) },
+  );
 }
 
 const describe = (err: unknown) => `${errorType(err) ?? 'error'}: ${err instanceof Error ? err.message : String(err)}`;
@@ -87,7 +92,10 @@ export class ZombieProducerService implements OnApplicationBootstrap {
 
   /** `instance`: whose transactional id to take (default this process's own: a takeover). */
   async simulate(instance?: number) {
-    const [{ key, strategy }, producerSettings] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
+    const [{ key, strategy }, producerSettings] = await Promise.all([
+      this.settings.delivery(),
+      this.settings.producer(),
+    ]);
     if (key !== DeliveryMode.ExactlyOnce || !producerSettings.enable_transactions) {
       throw new OrdersException(
         OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS,
@@ -96,7 +104,8 @@ export class ZombieProducerService implements OnApplicationBootstrap {
         { delivery_mode: key, enable_transactions: producerSettings.enable_transactions },
       );
     }
-    if (instance !== undefined && instance !== this.topics.instance) return this.fenceAnotherInstance(instance, strategy);
+    if (instance !== undefined && instance !== this.topics.instance)
+      return this.fenceAnotherInstance(instance, strategy);
     const budget = ORDERS_TIMINGS.sendTimeoutMs;
     const takeover = await withTimeout(
       (async () => {
@@ -106,7 +115,8 @@ export class ZombieProducerService implements OnApplicationBootstrap {
         // Only when it has no transaction behind it yet, so an initialised one is fenced with its group in flight.
         await this.producer.session(strategy, true, producerSettings.transactional_producers);
         const live = await this.producer.liveTransactional();
-        if (live && !live.initialised) await live.exclusive(async () => (await live.producer.transaction()).abort()).catch(() => undefined);
+        if (live && !live.initialised)
+          await live.exclusive(async () => (await live.producer.transaction()).abort()).catch(() => undefined);
         return this.producer.takeOver(async (live) => {
           // Known as fenced before the broker says so: its POSTs that fail from now on answer PRODUCER_FENCED.
           this.remember(live.producer, {
@@ -138,14 +148,20 @@ export class ZombieProducerService implements OnApplicationBootstrap {
       'starting the second producer',
     ).catch(unavailable);
     if (!takeover) {
-      throw new OrdersException(OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS, 'No transactional producer is live (the delivery mode just changed?)', 'invalid');
+      throw new OrdersException(
+        OrdersErrorCode.ZOMBIE_REQUIRES_TRANSACTIONS,
+        'No transactional producer is live (the delivery mode just changed?)',
+        'invalid',
+      );
     }
     const { fenced, successor } = takeover;
     const record = this.records.get(fenced.producer)!;
     record.successor = successor.label;
     this.counts.takeovers += 1;
     this.fencedMetric.inc({ service: SERVICE });
-    this.logger.warn(`producer ${fenced.label} fenced: ${successor.label} initialised transactional id ${fenced.transactionalId} after it and took over`);
+    this.logger.warn(
+      `producer ${fenced.label} fenced: ${successor.label} initialised transactional id ${fenced.transactionalId} after it and took over`,
+    );
     try {
       record.probe_error = await this.probe(fenced);
       record.first_error ??= record.probe_error;
@@ -185,7 +201,9 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     this.counts.takeovers += 1;
     this.fencedMetric.inc({ service: SERVICE });
     const successor = `zombie on instance ${this.topics.instance}`;
-    this.logger.warn(`${successor} initialised transactional id ${transactionalId}: instance ${instance}'s producer is fenced from its next request on`);
+    this.logger.warn(
+      `${successor} initialised transactional id ${transactionalId}: instance ${instance}'s producer is fenced from its next request on`,
+    );
     return {
       status: 'fenced',
       ran_on_instance: this.topics.instance,
@@ -248,7 +266,9 @@ export class ZombieProducerService implements OnApplicationBootstrap {
       fenced_orders: 0,
     };
     this.remember(producer, record);
-    this.logger.warn(`producer ${record.fenced_producer} fenced by ${record.successor}; it is rebuilt on the next order`);
+    this.logger.warn(
+      `producer ${record.fenced_producer} fenced by ${record.successor}; it is rebuilt on the next order`,
+    );
     return record;
   }
 
@@ -264,7 +284,12 @@ export class ZombieProducerService implements OnApplicationBootstrap {
       OrdersErrorCode.PRODUCER_FENCED,
       `Producer ${record.fenced_producer} was fenced by ${record.successor} (same transactional id); the transaction was aborted, retry`,
       'unavailable',
-      { transactional_id: record.transactional_id, fenced_producer: record.fenced_producer, successor: record.successor, reason },
+      {
+        transactional_id: record.transactional_id,
+        fenced_producer: record.fenced_producer,
+        successor: record.successor,
+        reason,
+      },
     );
   }
 

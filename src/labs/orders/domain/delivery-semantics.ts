@@ -6,7 +6,11 @@ export const DELIVERY_SEMANTICS = {
     producer_config: { acks: 0, retries: 0 },
     consumer_config: { enable_auto_commit: true, auto_commit_interval_ms: 100 },
     guarantees: { message_loss: 'Possible', duplicates: 'None', ordering: 'Best effort' },
-    use_cases: ['Metrics and telemetry where a gap is acceptable', 'Log shipping under heavy load', 'Real-time feeds where the newest value wins'],
+    use_cases: [
+      'Metrics and telemetry where a gap is acceptable',
+      'Log shipping under heavy load',
+      'Real-time feeds where the newest value wins',
+    ],
   },
   at_least_once: {
     description:
@@ -14,7 +18,11 @@ export const DELIVERY_SEMANTICS = {
     producer_config: { acks: 'all', retries: 3 },
     consumer_config: { enable_auto_commit: false, commit_after_processing: true },
     guarantees: { message_loss: 'None', duplicates: 'Possible on failure', ordering: 'Per partition' },
-    use_cases: ['Notifications that tolerate a repeat', 'Events consumed by naturally idempotent handlers', 'Cache invalidation'],
+    use_cases: [
+      'Notifications that tolerate a repeat',
+      'Events consumed by naturally idempotent handlers',
+      'Cache invalidation',
+    ],
   },
   exactly_once: {
     description:

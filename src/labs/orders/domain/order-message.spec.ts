@@ -1,4 +1,10 @@
-import { MalformedOrderMessage, headersToStrings, parseOrderMessage, sameOrderBody, toKafkaMessage } from './order-message';
+import {
+  MalformedOrderMessage,
+  headersToStrings,
+  parseOrderMessage,
+  sameOrderBody,
+  toKafkaMessage,
+} from './order-message';
 
 describe('order messages', () => {
   const order = {
@@ -16,18 +22,24 @@ describe('order messages', () => {
     const message = toKafkaMessage(order, { traceparent: '00-abc-def-01' });
     expect(message.key).toBe('o-1');
     expect(parseOrderMessage(Buffer.from(message.value as string))).toEqual(order);
-    expect(headersToStrings({ traceparent: Buffer.from('00-abc-def-01'), multi: [Buffer.from('a'), Buffer.from('b')] })).toEqual({
+    expect(
+      headersToStrings({ traceparent: Buffer.from('00-abc-def-01'), multi: [Buffer.from('a'), Buffer.from('b')] }),
+    ).toEqual({
       traceparent: '00-abc-def-01',
       multi: 'a',
     });
   });
 
-  it.each([null, Buffer.from(''), Buffer.from('not json'), Buffer.from('{"order_id": 1}'), Buffer.from('[]'), Buffer.from('null')])(
-    'rejects %p as malformed',
-    (value) => {
-      expect(() => parseOrderMessage(value)).toThrow(MalformedOrderMessage);
-    },
-  );
+  it.each([
+    null,
+    Buffer.from(''),
+    Buffer.from('not json'),
+    Buffer.from('{"order_id": 1}'),
+    Buffer.from('[]'),
+    Buffer.from('null'),
+  ])('rejects %p as malformed', (value) => {
+    expect(() => parseOrderMessage(value)).toThrow(MalformedOrderMessage);
+  });
 
   const withChanges = (changes: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...order, ...changes }));
 
@@ -47,7 +59,13 @@ describe('order messages', () => {
   });
 
   it('keeps emoji and 255-character ids, and normalises items to name, quantity, price', () => {
-    const parsed = parseOrderMessage(withChanges({ order_id: 'x'.repeat(255), customer_id: '🙂 ünïcode', items: [{ name: 'a', quantity: 2, price: 1, extra: true }] }));
+    const parsed = parseOrderMessage(
+      withChanges({
+        order_id: 'x'.repeat(255),
+        customer_id: '🙂 ünïcode',
+        items: [{ name: 'a', quantity: 2, price: 1, extra: true }],
+      }),
+    );
     expect(parsed.items).toEqual([{ name: 'a', quantity: 2, price: 1 }]);
     expect(parsed.customer_id).toBe('🙂 ünïcode');
   });

@@ -45,7 +45,8 @@ const MAX_AMOUNT = 99_999_999.99;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function text(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new MalformedOrderMessage(`${field} is not a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new MalformedOrderMessage(`${field} is not a non-empty string`);
   if (value.length > MAX_TEXT) throw new MalformedOrderMessage(`${field} is longer than ${MAX_TEXT} characters`);
   // PostgreSQL text and jsonb hold neither NUL nor a lone UTF-16 surrogate.
   if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
@@ -55,8 +56,16 @@ function text(value: unknown, field: string): string {
 }
 
 function amount(value: unknown, field: string, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_AMOUNT || (integer && !Number.isInteger(value))) {
-    throw new MalformedOrderMessage(`${field} is not ${integer ? 'an integer' : 'a number'} between 0 and ${MAX_AMOUNT}`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    value > MAX_AMOUNT ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new MalformedOrderMessage(
+      `${field} is not ${integer ? 'an integer' : 'a number'} between 0 and ${MAX_AMOUNT}`,
+    );
   }
   return value;
 }
@@ -74,7 +83,8 @@ export function parseOrderMessage(value: Buffer | null): OrderMessage {
   } catch {
     throw new MalformedOrderMessage('message value is not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedOrderMessage('message value is not an order');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new MalformedOrderMessage('message value is not an order');
   const o = parsed as Record<string, unknown>;
   if (!Array.isArray(o.items) || o.items.length === 0 || o.items.length > MAX_ITEMS) {
     throw new MalformedOrderMessage(`items is not an array of 1 to ${MAX_ITEMS} items`);
@@ -82,7 +92,11 @@ export function parseOrderMessage(value: Buffer | null): OrderMessage {
   const items = o.items.map((raw: unknown, i) => {
     if (typeof raw !== 'object' || raw === null) throw new MalformedOrderMessage(`items.${i} is not an item`);
     const item = raw as Record<string, unknown>;
-    return { name: text(item.name, `items.${i}.name`), quantity: amount(item.quantity, `items.${i}.quantity`, true), price: amount(item.price, `items.${i}.price`) };
+    return {
+      name: text(item.name, `items.${i}.name`),
+      quantity: amount(item.quantity, `items.${i}.quantity`, true),
+      price: amount(item.price, `items.${i}.price`),
+    };
   });
   return {
     ...(o as unknown as OrderMessage),
@@ -99,6 +113,9 @@ export function sameOrderBody(a: OrderMessage, b: OrderMessage): boolean {
     a.customer_id === b.customer_id &&
     a.total_amount === b.total_amount &&
     a.items.length === b.items.length &&
-    a.items.every((item, i) => item.name === b.items[i].name && item.quantity === b.items[i].quantity && item.price === b.items[i].price)
+    a.items.every(
+      (item, i) =>
+        item.name === b.items[i].name && item.quantity === b.items[i].quantity && item.price === b.items[i].price,
+    )
   );
 }

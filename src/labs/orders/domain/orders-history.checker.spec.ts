@@ -11,7 +11,10 @@ class History {
     return index;
   }
   send(process: number, orderId: string, outcome: Exclude<OpType, 'invoke'>): [number, number] {
-    return [this.add(process, 'invoke', 'send', { order_id: orderId }), this.add(process, outcome, 'send', { order_id: orderId })];
+    return [
+      this.add(process, 'invoke', 'send', { order_id: orderId }),
+      this.add(process, outcome, 'send', { order_id: orderId }),
+    ];
   }
   read(applied: Record<string, number>, drained = true): number {
     this.add(0, 'invoke', 'read', null);
@@ -31,7 +34,15 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(true);
     expect(verdict.anomalies).toEqual([]);
-    expect(verdict.stats).toMatchObject({ ok: 1, info: 2, fail: 1, applied_once: 1, info_applied: 1, info_absent: 1, semantics_observed: 'exactly-once' });
+    expect(verdict.stats).toMatchObject({
+      ok: 1,
+      info: 2,
+      fail: 1,
+      applied_once: 1,
+      info_applied: 1,
+      info_absent: 1,
+      semantics_observed: 'exactly-once',
+    });
   });
 
   it('names a lost order: acknowledged and absent (at-most-once)', () => {
@@ -42,7 +53,9 @@ describe('orders checker: every acknowledged order applied exactly once', () => 
     const read = h.read({ c: 1 });
     const verdict = checkOrdersHistory(h.ops);
     expect(verdict.valid).toBe(false);
-    expect(verdict.anomalies).toEqual([{ type: 'lost', explanation: expect.stringContaining('order a'), ops: [inv, ok, read] }]);
+    expect(verdict.anomalies).toEqual([
+      { type: 'lost', explanation: expect.stringContaining('order a'), ops: [inv, ok, read] },
+    ]);
     expect(verdict.stats).toMatchObject({ lost: 1, duplicated: 0, semantics_observed: 'at-most-once' });
   });
 
@@ -129,9 +142,13 @@ interface Generated {
 /** Interleaves per-process sends (invoke ... completion) in a random but valid order, with nemesis ops among them. */
 function generate(seed: number, outcomes: Outcome[], processes: number, infoApplied: boolean[]): Generated {
   let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const h = new History();
-  const queue = outcomes.map((o, i) => ({ id: `o-${i}`, outcome: o, applied: o === 'ok' || (o === 'info' && infoApplied[i % infoApplied.length]) }));
+  const queue = outcomes.map((o, i) => ({
+    id: `o-${i}`,
+    outcome: o,
+    applied: o === 'ok' || (o === 'info' && infoApplied[i % infoApplied.length]),
+  }));
   const pending = new Map<number, (typeof queue)[number]>();
   const sends = new Map<string, { completion: number; outcome: Outcome }>();
   let next = 0;
@@ -153,19 +170,28 @@ function generate(seed: number, outcomes: Outcome[], processes: number, infoAppl
   return { ops: h.ops, sends, applied };
 }
 
-const outcomesArb = fc.array(fc.constantFrom<Outcome>('ok', 'ok', 'ok', 'info', 'fail'), { minLength: 1, maxLength: 60 });
+const outcomesArb = fc.array(fc.constantFrom<Outcome>('ok', 'ok', 'ok', 'info', 'fail'), {
+  minLength: 1,
+  maxLength: 60,
+});
 
 describe('orders checker properties', () => {
   it('a generated correct history is valid', () => {
     fc.assert(
-      fc.property(fc.integer(), outcomesArb, fc.integer({ min: 1, max: 6 }), fc.array(fc.boolean(), { minLength: 1 }), (seed, outcomes, procs, infoApplied) => {
-        const g = generate(seed, outcomes, procs, infoApplied);
-        const h = new History();
-        h.ops.push(...g.ops);
-        h.read(g.applied);
-        const verdict = checkOrdersHistory(h.ops);
-        return verdict.valid === true && verdict.anomalies.length === 0;
-      }),
+      fc.property(
+        fc.integer(),
+        outcomesArb,
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.boolean(), { minLength: 1 }),
+        (seed, outcomes, procs, infoApplied) => {
+          const g = generate(seed, outcomes, procs, infoApplied);
+          const h = new History();
+          h.ops.push(...g.ops);
+          h.read(g.applied);
+          const verdict = checkOrdersHistory(h.ops);
+          return verdict.valid === true && verdict.anomalies.length === 0;
+        },
+      ),
     );
   });
 
@@ -179,7 +205,9 @@ describe('orders checker properties', () => {
         fc.constantFrom('lost', 'duplicate', 'phantom'),
         (seed, outcomes, procs, pick, kind) => {
           const g = generate(seed, outcomes, procs, [false]);
-          const candidates = [...g.sends].filter(([, s]) => (kind === 'lost' ? s.outcome === 'ok' : kind === 'phantom' ? s.outcome === 'fail' : true));
+          const candidates = [...g.sends].filter(([, s]) =>
+            kind === 'lost' ? s.outcome === 'ok' : kind === 'phantom' ? s.outcome === 'fail' : true,
+          );
           fc.pre(candidates.length > 0);
           const [id, target] = candidates[pick % candidates.length];
           const applied = { ...g.applied, [id]: kind === 'lost' ? 0 : kind === 'duplicate' ? 2 : 1 };

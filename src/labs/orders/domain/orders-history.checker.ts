@@ -82,7 +82,8 @@ export function checkOrdersHistory(history: readonly HistoryOp[], _context?: Che
 
   for (const [orderId, record] of sends) {
     const n = applied[orderId] ?? 0;
-    const ops = record.invoke === record.completion ? [record.invoke, readIndex] : [record.invoke, record.completion, readIndex];
+    const ops =
+      record.invoke === record.completion ? [record.invoke, readIndex] : [record.invoke, record.completion, readIndex];
     if (n > 1) {
       byType.duplicate++;
       anomalies.push({
@@ -116,7 +117,11 @@ export function checkOrdersHistory(history: readonly HistoryOp[], _context?: Che
   for (const [orderId, n] of Object.entries(applied)) {
     if (n > 0 && !sends.has(orderId)) {
       byType.phantom++;
-      anomalies.push({ type: ORDER_ANOMALY.phantom, explanation: `order ${orderId} was applied ${n} time(s) but never sent`, ops: [readIndex] });
+      anomalies.push({
+        type: ORDER_ANOMALY.phantom,
+        explanation: `order ${orderId} was applied ${n} time(s) but never sent`,
+        ops: [readIndex],
+      });
     }
   }
 
@@ -149,7 +154,13 @@ export function semanticsObserved(lost: number, duplicated: number): string {
 }
 
 function describe(record: SendRecord): string {
-  return record.type === 'ok' ? 'acknowledged' : record.type === 'info' ? 'unacknowledged' : record.type === 'fail' ? 'refused' : 'still pending';
+  return record.type === 'ok'
+    ? 'acknowledged'
+    : record.type === 'info'
+      ? 'unacknowledged'
+      : record.type === 'fail'
+        ? 'refused'
+        : 'still pending';
 }
 
 function orderIdOf(value: unknown): string | undefined {

@@ -86,13 +86,19 @@ export class OrdersRepository {
     return { rate_per_minute: row.rate, first: iso(row.first), last: iso(row.last) };
   }
 
-  async recentProcessed(limit: number): Promise<Array<{ message_id: string; processed_at: string; consumer_id: string }>> {
+  async recentProcessed(
+    limit: number,
+  ): Promise<Array<{ message_id: string; processed_at: string; consumer_id: string }>> {
     const rows = await this.db.query<{ message_id: string; processed_at: Date; consumer_id: string }>(
       `SELECT message_id, processed_at, consumer_id FROM orders.processed_messages
        ORDER BY processed_at DESC, message_id LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({ message_id: r.message_id, processed_at: iso(r.processed_at)!, consumer_id: r.consumer_id }));
+    return rows.map((r) => ({
+      message_id: r.message_id,
+      processed_at: iso(r.processed_at)!,
+      consumer_id: r.consumer_id,
+    }));
   }
 
   /** Side effects versus unique orders: applied_count - 1 extra applications per order are duplicates. */
@@ -145,28 +151,40 @@ export class OrdersRepository {
   /** The order and its dedupe record from one snapshot: they commit together, so a read sees both or neither. */
   findOrderAndRecord(orderId: string): Promise<{ order: OrderRow | null; record: ProcessedMessageRow | null }> {
     return this.db.transaction('REPEATABLE READ', async (tx) => {
-      const [order] = await tx.query<Record<string, unknown>>(`SELECT * FROM orders.orders WHERE order_id = $1`, [orderId]);
-      const [record] = await tx.query<Record<string, unknown>>(`SELECT * FROM orders.processed_messages WHERE message_id = $1`, [
+      const [order] = await tx.query<Record<string, unknown>>(`SELECT * FROM orders.orders WHERE order_id = $1`, [
         orderId,
       ]);
+      const [record] = await tx.query<Record<string, unknown>>(
+        `SELECT * FROM orders.processed_messages WHERE message_id = $1`,
+        [orderId],
+      );
       return { order: order ? toOrder(order) : null, record: record ? toProcessed(record) : null };
     });
   }
 
   async findOrder(orderId: string): Promise<OrderRow | null> {
-    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM orders.orders WHERE order_id = $1`, [orderId]);
+    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM orders.orders WHERE order_id = $1`, [
+      orderId,
+    ]);
     return rows.length ? toOrder(rows[0]) : null;
   }
 
   async findProcessingRecord(messageId: string): Promise<ProcessedMessageRow | null> {
-    const rows = await this.db.query<Record<string, unknown>>(`SELECT * FROM orders.processed_messages WHERE message_id = $1`, [
-      messageId,
-    ]);
+    const rows = await this.db.query<Record<string, unknown>>(
+      `SELECT * FROM orders.processed_messages WHERE message_id = $1`,
+      [messageId],
+    );
     return rows.length ? toProcessed(rows[0]) : null;
   }
 
   /** One delivery attempt or outcome (failed, dead_lettered), on its own or inside the caller's transaction. */
-  async logEvent(messageId: string, eventType: string, consumerId: string, details: unknown, sql: SqlExecutor = this.db): Promise<void> {
+  async logEvent(
+    messageId: string,
+    eventType: string,
+    consumerId: string,
+    details: unknown,
+    sql: SqlExecutor = this.db,
+  ): Promise<void> {
     await sql.execute(
       `INSERT INTO orders.processing_log (message_id, event_type, consumer_id, details) VALUES ($1, $2, $3, $4::jsonb)`,
       [messageId, eventType, consumerId, JSON.stringify(details ?? null)],

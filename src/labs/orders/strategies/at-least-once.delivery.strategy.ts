@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import type { ProducerConfig } from 'kafkajs';
 import { LabStrategy } from '../../../platform/strategy';
 import { ORDERS_LAB } from '../orders.config';
-import { DELIVERY_PORT, DeliveryMode, DeliveryPort, ProducerSession, PublishOutcome, PublishRequest } from './delivery.port';
+import {
+  DELIVERY_PORT,
+  DeliveryMode,
+  DeliveryPort,
+  ProducerSession,
+  PublishOutcome,
+  PublishRequest,
+} from './delivery.port';
 
 /**
  * acks=all with retries, not idempotent: the order is on every in-sync replica before we answer.

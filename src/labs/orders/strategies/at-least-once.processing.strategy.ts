@@ -14,7 +14,8 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingPort } from '.
   lab: ORDERS_LAB,
   port: PROCESSING_PORT,
   key: DeliveryMode.AtLeastOnce,
-  description: 'database write then offset commit, read_uncommitted: no loss, redelivery after a crash; sees aborted batches',
+  description:
+    'database write then offset commit, read_uncommitted: no loss, redelivery after a crash; sees aborted batches',
 })
 export class AtLeastOnceProcessingStrategy extends ProcessingPort {
   readonly mode = DeliveryMode.AtLeastOnce;

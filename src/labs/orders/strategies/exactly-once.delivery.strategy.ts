@@ -61,7 +61,9 @@ export class ExactlyOnceDeliveryStrategy extends DeliveryPort {
     }
     if (messages.length === 0 && abortAfter === undefined) return { status: 'committed', transactions: 0 };
     if (request.group && request.group.lingerMs > 0 && abortAfter === undefined) {
-      const leader = await session.groups.add(messages, request.group, (producer, grouped) => this.commitTransaction(producer, topic, grouped));
+      const leader = await session.groups.add(messages, request.group, (producer, grouped) =>
+        this.commitTransaction(producer, topic, grouped),
+      );
       return { status: 'committed', transactions: leader ? 1 : 0 };
     }
     return session.exclusive(async (producer) => {

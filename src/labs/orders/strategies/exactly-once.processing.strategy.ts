@@ -19,7 +19,8 @@ import { OffsetStore, PROCESSING_PORT, ProcessingSteps, ProcessingPort } from '.
   port: PROCESSING_PORT,
   key: DeliveryMode.ExactlyOnce,
   isDefault: true,
-  description: 'read_committed, database write (with the consumed offsets) then offset commit; exactly-once together with the idempotent write',
+  description:
+    'read_committed, database write (with the consumed offsets) then offset commit; exactly-once together with the idempotent write',
 })
 export class ExactlyOnceProcessingStrategy extends ProcessingPort {
   readonly mode = DeliveryMode.ExactlyOnce;

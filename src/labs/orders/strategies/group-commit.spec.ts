@@ -35,7 +35,8 @@ describe('group commit', () => {
   it('puts orders that arrive together into one transaction and answers each after its commit', async () => {
     const transactions: string[][] = [];
     const groups = new GroupCommit(slots(), many);
-    const commit = async (_p: Producer, messages: Message[]) => void transactions.push(messages.map((m) => String(m.key)));
+    const commit = async (_p: Producer, messages: Message[]) =>
+      void transactions.push(messages.map((m) => String(m.key)));
     const leaders = await Promise.all(Array.from({ length: 10 }, (_, i) => groups.add([msg(i)], limits, commit)));
     expect(transactions).toEqual([Array.from({ length: 10 }, (_, i) => `o-${i}`)]);
     expect(leaders.filter(Boolean)).toHaveLength(1);
@@ -62,7 +63,9 @@ describe('group commit', () => {
       await sleep(10);
       sizes.push(messages.length);
     };
-    await Promise.all(Array.from({ length: 25 }, (_, i) => groups.add([msg(i)], { ...limits, maxMessages: 10 }, commit)));
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) => groups.add([msg(i)], { ...limits, maxMessages: 10 }, commit)),
+    );
     expect(sizes).toEqual([10, 10, 5]);
     expect(pool.maxBusy).toBe(1);
   });
@@ -72,7 +75,9 @@ describe('group commit', () => {
     const groups = new GroupCommit(slots(), many);
     const commit = async (_p: Producer, messages: Message[]) => void sizes.push(messages.length);
     const bytes = Buffer.byteLength(String(msg(0).value));
-    await Promise.all(Array.from({ length: 6 }, (_, i) => groups.add([msg(i)], { ...limits, maxBytes: bytes * 2 }, commit)));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => groups.add([msg(i)], { ...limits, maxBytes: bytes * 2 }, commit)),
+    );
     expect(sizes).toEqual([2, 2, 2]);
   });
 

@@ -61,7 +61,12 @@ export class GroupCommit {
   add(messages: Message[], limits: GroupLimits, commit: Commit): Promise<boolean> {
     const bytes = messages.reduce((n, m) => n + sizeOf(m), 0);
     let group = this.open;
-    if (!group || group.closed || group.messages.length + messages.length > limits.maxMessages || group.bytes + bytes > limits.maxBytes) {
+    if (
+      !group ||
+      group.closed ||
+      group.messages.length + messages.length > limits.maxMessages ||
+      group.bytes + bytes > limits.maxBytes
+    ) {
       group = this.start(limits, commit);
     }
     group.messages.push(...messages);

@@ -70,7 +70,9 @@ export function logAttemptsParams(entries: OrderToApply[], outcomes: ApplyOutcom
     consumerId,
     entries.map((e, i) => {
       const outcome = outcomes[i];
-      return JSON.stringify(outcome.status === 'conflict' ? { trace_id: e.traceId, reason: outcome.reason } : { trace_id: e.traceId });
+      return JSON.stringify(
+        outcome.status === 'conflict' ? { trace_id: e.traceId, reason: outcome.reason } : { trace_id: e.traceId },
+      );
     }),
   ];
 }
@@ -92,7 +94,14 @@ export function rounds(entries: OrderToApply[]): number[][] {
     seen.set(entry.order.order_id, round + 1);
     (out[round] ??= []).push(index);
   });
-  for (const round of out) round.sort((a, b) => (entries[a].order.order_id < entries[b].order.order_id ? -1 : entries[a].order.order_id > entries[b].order.order_id ? 1 : a - b));
+  for (const round of out)
+    round.sort((a, b) =>
+      entries[a].order.order_id < entries[b].order.order_id
+        ? -1
+        : entries[a].order.order_id > entries[b].order.order_id
+          ? 1
+          : a - b,
+    );
   return out;
 }
 

@@ -38,7 +38,8 @@ import {
   port: IDEMPOTENCY_PORT,
   key: IdempotencyKey.Idempotent,
   isDefault: true,
-  description: 'dedupe records + orders (+ the consumed offsets in exactly-once) in one transaction: redeliveries are detected and skipped',
+  description:
+    'dedupe records + orders (+ the consumed offsets in exactly-once) in one transaction: redeliveries are detected and skipped',
 })
 export class IdempotentIdempotencyStrategy extends IdempotencyPort {
   readonly key = IdempotencyKey.Idempotent;
@@ -81,12 +82,16 @@ export class IdempotentIdempotencyStrategy extends IdempotencyPort {
         for (let i = 0; i < toApply.length; i++) context.beforeOrderWrite();
         const applied = new Map<string, number>();
         if (toApply.length > 0) {
-          const rows = await tx.query<{ order_id: string; applied_count: number }>(APPLY_ORDERS_SQL, applyOrdersParams(toApply));
+          const rows = await tx.query<{ order_id: string; applied_count: number }>(
+            APPLY_ORDERS_SQL,
+            applyOrdersParams(toApply),
+          );
           for (const r of rows) applied.set(r.order_id, r.applied_count);
         }
         // Claimed, but an orders row with another body was already there (applied while idempotency was off).
         const refused = toApply.filter((o) => !applied.has(o.order_id)).map((o) => o.order_id);
-        if (refused.length > 0) await tx.execute(`DELETE FROM orders.processed_messages WHERE message_id = ANY($1::varchar[])`, [refused]);
+        if (refused.length > 0)
+          await tx.execute(`DELETE FROM orders.processed_messages WHERE message_id = ANY($1::varchar[])`, [refused]);
         round.forEach((entryIndex, k) => {
           const id = ids[k];
           const count = applied.get(id);

@@ -45,12 +45,18 @@ export class NoneIdempotencyStrategy extends IdempotencyPort {
       for (const round of rounds(entries)) {
         const orders = round.map((i) => entries[i].order);
         for (let i = 0; i < orders.length; i++) context.beforeOrderWrite();
-        const rows = await tx.query<{ order_id: string; applied_count: number }>(APPLY_ORDERS_SQL, applyOrdersParams(orders));
+        const rows = await tx.query<{ order_id: string; applied_count: number }>(
+          APPLY_ORDERS_SQL,
+          applyOrdersParams(orders),
+        );
         const applied = new Map(rows.map((r) => [r.order_id, r.applied_count]));
         round.forEach((entryIndex, k) => {
           const id = orders[k].order_id;
           const count = applied.get(id);
-          outcomes[entryIndex] = count !== undefined ? { status: 'applied', appliedCount: count } : { status: 'conflict', reason: conflictReason(id) };
+          outcomes[entryIndex] =
+            count !== undefined
+              ? { status: 'applied', appliedCount: count }
+              : { status: 'conflict', reason: conflictReason(id) };
         });
       }
       await tx.execute(LOG_ATTEMPTS_SQL, logAttemptsParams(entries, outcomes, context.consumerId));

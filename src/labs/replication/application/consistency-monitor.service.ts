@@ -66,7 +66,9 @@ export class ConsistencyMonitorService implements OnApplicationBootstrap, OnAppl
     try {
       await withSpan('poll-consistency', {}, async (span) => {
         const primary = await this.cluster.primaryVersion();
-        const replicas = await Promise.all(REPLICA_NAMES.map((r) => this.cluster.replicaVersion(r).catch((err: Error) => err)));
+        const replicas = await Promise.all(
+          REPLICA_NAMES.map((r) => this.cluster.replicaVersion(r).catch((err: Error) => err)),
+        );
         const now = Date.now();
         this.track(primary);
         const statuses = REPLICA_NAMES.map((replica, i) => this.replicaStatus(replica, replicas[i], primary, now));
@@ -82,7 +84,10 @@ export class ConsistencyMonitorService implements OnApplicationBootstrap, OnAppl
           last_poll_time: now / 1000,
           waiting_for_consistency: this.pending.length > 0,
         };
-        span.setAttributes({ 'consistency.all_consistent': allConsistent, 'consistency.primary_version': primary.version });
+        span.setAttributes({
+          'consistency.all_consistent': allConsistent,
+          'consistency.primary_version': primary.version,
+        });
       });
     } catch (err) {
       this.logger.debug(`poll failed: ${(err as Error).message}`);
@@ -92,9 +97,22 @@ export class ConsistencyMonitorService implements OnApplicationBootstrap, OnAppl
     }
   }
 
-  private replicaStatus(replica: ReplicaName, r: NodeVersion | Error, primary: NodeVersion, now: number): ReplicaStatus {
+  private replicaStatus(
+    replica: ReplicaName,
+    r: NodeVersion | Error,
+    primary: NodeVersion,
+    now: number,
+  ): ReplicaStatus {
     if (r instanceof Error) {
-      return { replica_id: replica, version: null, is_consistent: false, version_behind: null, ms_behind: null, data_age_ms: null, error: r.message };
+      return {
+        replica_id: replica,
+        version: null,
+        is_consistent: false,
+        version_behind: null,
+        ms_behind: null,
+        data_age_ms: null,
+        error: r.message,
+      };
     }
     const sameEpoch = r.epoch === primary.epoch;
     const behind = sameEpoch ? Math.max(0, primary.version - r.version) : primary.version;
@@ -106,7 +124,14 @@ export class ConsistencyMonitorService implements OnApplicationBootstrap, OnAppl
     if (primary.version > 0 && primary.write_timestamp !== null) {
       this.staleness.record(replica, now - primary.write_timestamp * 1000, consistent);
     }
-    return { replica_id: replica, version: r.version, is_consistent: consistent, version_behind: behind, ms_behind: msBehind, data_age_ms: r.data_age_ms };
+    return {
+      replica_id: replica,
+      version: r.version,
+      is_consistent: consistent,
+      version_behind: behind,
+      ms_behind: msBehind,
+      data_age_ms: r.data_age_ms,
+    };
   }
 
   private track(primary: NodeVersion): void {

@@ -30,7 +30,13 @@ export class ConsistencyProbeService {
             this.staleness.record(replica, Date.now() - write.write_timestamp * 1000, fresh);
             return [
               REPLICA_SEED[replica].hostname,
-              { version: r.version, has_new_data: fresh, data_age_ms: r.data_age_ms, versions_behind: r.versions_behind, ms_behind: r.ms_behind },
+              {
+                version: r.version,
+                has_new_data: fresh,
+                data_age_ms: r.data_age_ms,
+                versions_behind: r.versions_behind,
+                ms_behind: r.ms_behind,
+              },
             ] as const;
           } catch (err) {
             return [REPLICA_SEED[replica].hostname, { error: errorMessage(err) }] as const;
@@ -62,9 +68,13 @@ export class ConsistencyProbeService {
       const deadline = started + timeoutMs;
       // postgres-streaming: each standby is held until it replayed the write's commit LSN.
       const results = await Promise.all(
-        REPLICA_NAMES.map((replica) => this.waitFor(replica, write.version, write.epoch, started, deadline, write.commit_lsn)),
+        REPLICA_NAMES.map((replica) =>
+          this.waitFor(replica, write.version, write.epoch, started, deadline, write.commit_lsn),
+        ),
       );
-      const finalVersions = Object.fromEntries(REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, results[i].version]));
+      const finalVersions = Object.fromEntries(
+        REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, results[i].version]),
+      );
       const attempts = Math.max(...results.map((r) => r.attempts));
       if (results.every((r) => r.reachedMs !== undefined)) {
         const time = round2(Math.max(...results.map((r) => r.reachedMs!)));
@@ -76,14 +86,19 @@ export class ConsistencyProbeService {
           consistency_time_ms: time,
           attempts,
           final_versions: finalVersions,
-          replica_times_ms: Object.fromEntries(REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, round2(results[i].reachedMs!)])),
+          replica_times_ms: Object.fromEntries(
+            REPLICA_NAMES.map((r, i) => [REPLICA_SEED[r].hostname, round2(results[i].reachedMs!)]),
+          ),
           // The visibility window as the replica saw it: from the primary's write timestamp to the
           // moment the replica had it (applied, or replayed by its standby), free of the client's own
           // HTTP round trips. null when the replica already had it before it was asked.
           replica_windows_ms: Object.fromEntries(
             REPLICA_NAMES.map((r, i) => {
               const at = results[i].reachedAtMs;
-              return [REPLICA_SEED[r].hostname, at === undefined || results[i].attempts === 0 ? null : round2(at - write.write_timestamp * 1000)];
+              return [
+                REPLICA_SEED[r].hostname,
+                at === undefined || results[i].attempts === 0 ? null : round2(at - write.write_timestamp * 1000),
+              ];
             }),
           ),
         };
@@ -103,7 +118,9 @@ export class ConsistencyProbeService {
     return withSpan('client-read-compare', {}, async (span) => {
       const [primary, ...replicas] = await Promise.all([
         this.cluster.primaryData().catch((err: unknown) => ({ error: errorMessage(err) })),
-        ...REPLICA_NAMES.map((r) => this.cluster.replicaData(r).catch((err: unknown) => ({ error: errorMessage(err) }))),
+        ...REPLICA_NAMES.map((r) =>
+          this.cluster.replicaData(r).catch((err: unknown) => ({ error: errorMessage(err) })),
+        ),
       ]);
       const primaryVersion = 'version' in primary ? primary.version : null;
       const stale: Array<{ name: string; version: number; behind_by: number }> = [];
@@ -112,7 +129,12 @@ export class ConsistencyProbeService {
         const replica = replicas[i];
         if (!('version' in replica) || primaryVersion === null) return;
         if (replica.version >= primaryVersion) consistent.push(REPLICA_SEED[r].hostname);
-        else stale.push({ name: REPLICA_SEED[r].hostname, version: replica.version, behind_by: primaryVersion - replica.version });
+        else
+          stale.push({
+            name: REPLICA_SEED[r].hostname,
+            version: replica.version,
+            behind_by: primaryVersion - replica.version,
+          });
       });
       span.setAttributes({ stale_replica_count: stale.length, consistent_replica_count: consistent.length });
       return {
@@ -132,7 +154,14 @@ export class ConsistencyProbeService {
     (fresh ? this.metrics.clientFreshReads : this.metrics.clientStaleReads).inc({ source: replica });
   }
 
-  private async waitFor(replica: ReplicaName, version: number, epoch: number, started: number, deadline: number, commitLsn?: string) {
+  private async waitFor(
+    replica: ReplicaName,
+    version: number,
+    epoch: number,
+    started: number,
+    deadline: number,
+    commitLsn?: string,
+  ) {
     let attempts = 0;
     let last = -1;
     do {
@@ -145,7 +174,8 @@ export class ConsistencyProbeService {
           waitMs: Math.min(remaining, REPLICATION_DEFAULTS.longPollMs),
         });
         last = r.version;
-        if (r.version >= version && r.epoch === epoch) return { attempts, version: r.version, reachedMs: performance.now() - started, reachedAtMs: r.reached_at_ms };
+        if (r.version >= version && r.epoch === epoch)
+          return { attempts, version: r.version, reachedMs: performance.now() - started, reachedAtMs: r.reached_at_ms };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

@@ -1,5 +1,19 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested, ValidationArguments, registerDecorator } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+  ValidationArguments,
+  registerDecorator,
+} from 'class-validator';
 import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS } from '../replication.config';
 
 /**

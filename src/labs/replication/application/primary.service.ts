@@ -136,7 +136,13 @@ export class PrimaryService implements OnApplicationBootstrap {
   async version(replica?: { version: number; epoch?: number }) {
     const { log } = await this.store();
     const head = await log.head();
-    const base = { source: 'primary', version: head.version, write_id: head.write_id, write_timestamp: head.write_timestamp, epoch: head.epoch };
+    const base = {
+      source: 'primary',
+      version: head.version,
+      write_id: head.write_id,
+      write_timestamp: head.write_timestamp,
+      epoch: head.epoch,
+    };
     if (!replica) return base;
     const from = replica.epoch !== undefined && replica.epoch !== head.epoch ? 0 : replica.version;
     const versionsBehind = Math.max(0, head.version - from);
@@ -202,7 +208,9 @@ export class PrimaryService implements OnApplicationBootstrap {
         replicas[replica] = res.ok ? 'reset' : `failed: HTTP ${res.status}`;
       } catch (err) {
         replicas[replica] = `failed: ${(err as Error).message}`;
-        this.logger.warn(`reset of ${replica} failed: ${(err as Error).message}; it catches up to the new epoch when it next hears from the primary`);
+        this.logger.warn(
+          `reset of ${replica} failed: ${(err as Error).message}; it catches up to the new epoch when it next hears from the primary`,
+        );
       }
     }
     return { status: 'reset', version: 0, epoch: head.epoch, replicas };

@@ -102,20 +102,35 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
    * replayed (one statement: head and key from one snapshot, the replay LSN measured after it).
    */
   async read(want: { key?: string; data?: boolean } = {}): Promise<ReplicaRead> {
-    if (this.down) throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
+    if (this.down)
+      throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
     if (await this.engine.isStreaming()) {
       const r = await this.streaming.standbyRead(this.name, want);
       this.metrics.replicaVersion.set({ replica_id: this.name }, r.version);
       const { epoch, version, write_id, write_timestamp } = r;
       const data = new Map(Object.entries(r.data ?? {}));
       return {
-        state: { epoch, version, write_id, write_timestamp, replicated_at: r.replay_timestamp, data, replication_delay_ms: null },
+        state: {
+          epoch,
+          version,
+          write_id,
+          write_timestamp,
+          replicated_at: r.replay_timestamp,
+          data,
+          replication_delay_ms: null,
+        },
         key: r.key,
         standby: { replay_lsn: r.replay_lsn, replay_timestamp: r.replay_timestamp },
       };
     }
     const state = await this.view();
-    return { state, key: want.key === undefined ? undefined : { found: state.data.has(want.key), value: state.data.get(want.key) ?? null } };
+    return {
+      state,
+      key:
+        want.key === undefined
+          ? undefined
+          : { found: state.data.has(want.key), value: state.data.get(want.key) ?? null },
+    };
   }
 
   /** Entries shipped by the primary. */
@@ -123,7 +138,11 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     if (delayMs !== undefined) this.lastDelayMs = delayMs;
     return withSpan(
       'replica-replicate',
-      { 'replica.id': this.name, 'replication.version': entries.at(-1)?.lsn ?? 0, 'replication.delay_ms': delayMs ?? 0 },
+      {
+        'replica.id': this.name,
+        'replication.version': entries.at(-1)?.lsn ?? 0,
+        'replication.delay_ms': delayMs ?? 0,
+      },
       () =>
         this.serial(async () => {
           const current = await this.loaded();
@@ -153,7 +172,8 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
    * standby has replayed `minLsn`), false after `waitMs`. min_lsn means nothing to the app-log engine.
    */
   async waitFor(target: WaitTarget, waitMs: number): Promise<boolean> {
-    if (this.down) throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
+    if (this.down)
+      throw new ReplicationException(ReplicationErrorCode.NodeNotReady, `${this.name} is down`, 'unavailable');
     if (await this.engine.isStreaming()) return this.waitForStandby(target, waitMs);
     if (target.minVersion === undefined) return true;
     const min = target.minVersion;
@@ -168,7 +188,10 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
       );
     }
     return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { min, done: (reached) => (clearTimeout(timer), this.waiters.delete(waiter), resolve(reached)) };
+      const waiter: Waiter = {
+        min,
+        done: (reached) => (clearTimeout(timer), this.waiters.delete(waiter), resolve(reached)),
+      };
       const timer = setTimeout(() => (this.waiters.delete(waiter), resolve(false)), waitMs).unref();
       this.waiters.add(waiter);
     });
@@ -211,7 +234,8 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
         try {
           const r = await this.streaming.standbyRead(this.name);
           for (const w of [...this.standbyWaiters]) {
-            if ((w.minVersion === undefined || r.version >= w.minVersion) && reachedLsn(r.replay_lsn, w.minLsn)) w.done(true);
+            if ((w.minVersion === undefined || r.version >= w.minVersion) && reachedLsn(r.replay_lsn, w.minLsn))
+              w.done(true);
           }
         } catch (err) {
           // A standby that does not answer: the waiters run into their own timeouts.
@@ -229,12 +253,10 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
   async lag(version?: { version: number; epoch: number }): Promise<Lag | null> {
     const state = version ?? (await this.loaded());
     try {
-      const res = await this.nodes.call(
-        { lab: LAB, node: this.name },
-        { lab: LAB, node: 'primary' },
-        '/version',
-        { query: { replica_version: state.version, replica_epoch: state.epoch }, timeoutMs: REPLICATION_DEFAULTS.lagProbeTimeoutMs },
-      );
+      const res = await this.nodes.call({ lab: LAB, node: this.name }, { lab: LAB, node: 'primary' }, '/version', {
+        query: { replica_version: state.version, replica_epoch: state.epoch },
+        timeoutMs: REPLICATION_DEFAULTS.lagProbeTimeoutMs,
+      });
       if (!res.ok) return null;
       const reply = validateReply(PrimaryLagReplyDto, res.body, 'replication:primary');
       if (reply.versions_behind === undefined || reply.ms_behind === undefined) return null;
@@ -382,7 +404,14 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     if (plan.resetToEpoch !== undefined) {
       await this.store.reset(this.name, plan.resetToEpoch);
       if (generation !== this.generation) return { ignored: plan.ignored };
-      Object.assign(state, { epoch: plan.resetToEpoch, version: 0, write_id: null, write_timestamp: null, replicated_at: null, data: new Map() });
+      Object.assign(state, {
+        epoch: plan.resetToEpoch,
+        version: 0,
+        write_id: null,
+        write_timestamp: null,
+        replicated_at: null,
+        data: new Map(),
+      });
     }
     if (plan.apply.length === 0) return { ignored: plan.ignored };
     const now = Date.now() / 1000;
@@ -402,13 +431,14 @@ export class ReplicaNodeService implements OnApplicationBootstrap, OnApplication
     return { ignored: plan.ignored };
   }
 
-  private async fetchLog(after: number, upTo?: number): Promise<{ epoch: number; version: number; entries: LogEntry[] }> {
-    const res = await this.nodes.call(
-      { lab: LAB, node: this.name },
-      { lab: LAB, node: 'primary' },
-      '/log',
-      { query: { after, limit: Math.min(REPLICATION_DEFAULTS.batchLimit, upTo === undefined ? Infinity : upTo - after) }, timeoutMs: 5000 },
-    );
+  private async fetchLog(
+    after: number,
+    upTo?: number,
+  ): Promise<{ epoch: number; version: number; entries: LogEntry[] }> {
+    const res = await this.nodes.call({ lab: LAB, node: this.name }, { lab: LAB, node: 'primary' }, '/log', {
+      query: { after, limit: Math.min(REPLICATION_DEFAULTS.batchLimit, upTo === undefined ? Infinity : upTo - after) },
+      timeoutMs: 5000,
+    });
     if (!res.ok) throw new Error(`primary /log answered ${res.status}`);
     // Validated like a /replicate body before anything of it is applied.
     return validateReply(LogPageDto, res.body, 'replication:primary');
@@ -426,13 +456,24 @@ function sleep(ms: number): Promise<void> {
  * pg_last_xact_replay_timestamp()) and `replay_lag_ms` (now minus that, while the standby is behind;
  * 0 when it is level).
  */
-export function replicaReadFields(name: ReplicaName, state: ReplicaSnapshot, lag: Lag | null, standby?: ReplicaRead['standby']) {
+export function replicaReadFields(
+  name: ReplicaName,
+  state: ReplicaSnapshot,
+  lag: Lag | null,
+  standby?: ReplicaRead['standby'],
+) {
   const streaming = standby
     ? {
         engine: 'postgres-streaming' as const,
         replay_lsn: standby.replay_lsn,
         replay_timestamp: standby.replay_timestamp,
-        replay_lag_ms: !lag ? null : lag.versions_behind === 0 ? 0 : standby.replay_timestamp === null ? lag.ms_behind : Math.max(0, round2(Date.now() - standby.replay_timestamp * 1000)),
+        replay_lag_ms: !lag
+          ? null
+          : lag.versions_behind === 0
+            ? 0
+            : standby.replay_timestamp === null
+              ? lag.ms_behind
+              : Math.max(0, round2(Date.now() - standby.replay_timestamp * 1000)),
       }
     : {};
   return {

@@ -7,7 +7,10 @@ import { ReplicationErrorCode, ReplicationException } from '../replication.error
 
 export type Delays = Record<ReplicaName, number>;
 
-const DEFAULT_DELAYS: Delays = { replica1: REPLICA_SEED.replica1.defaultDelayMs, replica2: REPLICA_SEED.replica2.defaultDelayMs };
+const DEFAULT_DELAYS: Delays = {
+  replica1: REPLICA_SEED.replica1.defaultDelayMs,
+  replica2: REPLICA_SEED.replica2.defaultDelayMs,
+};
 
 /**
  * Each replica's current replication delay, a runtime setting kept in Redis (so every instance of
@@ -45,12 +48,23 @@ export class ReplicationDelaysService {
   }
 
   validateDelay(replica: string, delayMs: unknown): number {
-    if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > REPLICATION_DEFAULTS.maxDelayMs) {
+    if (
+      typeof delayMs !== 'number' ||
+      !Number.isInteger(delayMs) ||
+      delayMs < 0 ||
+      delayMs > REPLICATION_DEFAULTS.maxDelayMs
+    ) {
       throw new LabException(
         'REQUEST.VALIDATION_FAILED',
         `Invalid request: delays.${replica}: must be an integer between 0 and ${REPLICATION_DEFAULTS.maxDelayMs}`,
         'invalid',
-        [{ field: `delays.${replica}`, problems: [`must be an integer between 0 and ${REPLICATION_DEFAULTS.maxDelayMs}`], value: delayMs }],
+        [
+          {
+            field: `delays.${replica}`,
+            problems: [`must be an integer between 0 and ${REPLICATION_DEFAULTS.maxDelayMs}`],
+            value: delayMs,
+          },
+        ],
       );
     }
     return delayMs;
@@ -58,7 +72,13 @@ export class ReplicationDelaysService {
 
   private aliases(replica: ReplicaName): string[] {
     const url = this.config.nodeUrl(LAB, replica);
-    return [replica, REPLICA_SEED[replica].hostname, REPLICA_SEED[replica].seedUrl, url, url.replace('127.0.0.1', 'localhost')].map(normalise);
+    return [
+      replica,
+      REPLICA_SEED[replica].hostname,
+      REPLICA_SEED[replica].seedUrl,
+      url,
+      url.replace('127.0.0.1', 'localhost'),
+    ].map(normalise);
   }
 }
 

@@ -1,6 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { STRATEGY_CHANGED, StrategyChangedEvent, StrategySelectionService } from '../../../platform/strategy/strategy-selection.service';
+import {
+  STRATEGY_CHANGED,
+  StrategyChangedEvent,
+  StrategySelectionService,
+} from '../../../platform/strategy/strategy-selection.service';
 import { RuntimeSettingsService } from '../../../platform/strategy/runtime-settings.service';
 import { StreamingClusterService } from '../persistence/streaming-cluster.service';
 import { LAB, REPLICA_NAMES, REPLICATION_ENGINE_PORT, ReplicaName, ReplicationEngineKey } from '../replication.config';
@@ -33,7 +37,8 @@ export class ReplicationEngineService {
     const { key, strategy } = await this.selection.resolve<ReplicationEngine>(LAB, REPLICATION_ENGINE_PORT);
     if (key === ReplicationEngineKey.AppLog) return key;
     const reason = await strategy.unavailableReason();
-    if (reason) throw new ReplicationException(ReplicationErrorCode.EngineUnavailable, reason, 'unavailable', { engine: key });
+    if (reason)
+      throw new ReplicationException(ReplicationErrorCode.EngineUnavailable, reason, 'unavailable', { engine: key });
     await this.cluster.ensureSchema();
     return key as ReplicationEngineKey;
   }
@@ -47,7 +52,10 @@ export class ReplicationEngineService {
     if (key === ReplicationEngineKey.PostgresStreaming) {
       const status = await this.cluster.status();
       if (!status.available) {
-        throw new ReplicationException(ReplicationErrorCode.EngineUnavailable, status.reason!, 'conflict', { engine: key, streaming: status });
+        throw new ReplicationException(ReplicationErrorCode.EngineUnavailable, status.reason!, 'conflict', {
+          engine: key,
+          streaming: status,
+        });
       }
       await this.cluster.ensureSchema();
       await this.applyDelays();
@@ -82,7 +90,8 @@ export class ReplicationEngineService {
     if (action === 'cut') {
       const conninfo = await this.cluster.cutOff(replica);
       // Kept in Redis so any process (or a later one) can heal it with what it had.
-      if (conninfo !== '') await this.settings.patch(LAB, 'standby-conninfo', {} as Record<string, string>, { [replica]: conninfo });
+      if (conninfo !== '')
+        await this.settings.patch(LAB, 'standby-conninfo', {} as Record<string, string>, { [replica]: conninfo });
       return { status: 'cut_off', replica };
     }
     const saved = await this.settings.get(LAB, 'standby-conninfo', {} as Record<string, string>);
@@ -104,8 +113,15 @@ export class ReplicationEngineService {
   /** Selected through the generic /admin/labs/replication/strategies/replication-engine too: the standbys get the delays. */
   @OnEvent(STRATEGY_CHANGED)
   onChanged(event: StrategyChangedEvent): void {
-    if (event.lab !== LAB || event.port !== REPLICATION_ENGINE_PORT || event.to !== ReplicationEngineKey.PostgresStreaming) return;
-    this.applyDelays().catch((err: Error) => this.logger.warn(`could not put the delays on the standbys: ${err.message}`));
+    if (
+      event.lab !== LAB ||
+      event.port !== REPLICATION_ENGINE_PORT ||
+      event.to !== ReplicationEngineKey.PostgresStreaming
+    )
+      return;
+    this.applyDelays().catch((err: Error) =>
+      this.logger.warn(`could not put the delays on the standbys: ${err.message}`),
+    );
   }
 
   private async requireStreaming(what: string): Promise<void> {

@@ -4,7 +4,13 @@ import { LogEntry } from '../domain/replication-log';
 import { ReplicationMetrics } from '../replication.metrics';
 import { ReplicationShipperService } from './replication-shipper.service';
 
-const entry = (lsn: number, value: unknown = lsn): LogEntry => ({ lsn, key: `k${lsn}`, value, write_id: `w${lsn}`, write_timestamp: lsn });
+const entry = (lsn: number, value: unknown = lsn): LogEntry => ({
+  lsn,
+  key: `k${lsn}`,
+  value,
+  write_id: `w${lsn}`,
+  write_timestamp: lsn,
+});
 
 function setup(fail: () => boolean = () => false) {
   const sent: Array<{ at: number; replica: string; lsns: number[] }> = [];
@@ -16,8 +22,15 @@ function setup(fail: () => boolean = () => false) {
     },
   } as unknown as NodeClientService;
   const noop = { inc: () => undefined, observe: () => undefined };
-  const metrics = { replicationDelay: noop, replicationSuccess: noop, replicationFailure: noop } as unknown as ReplicationMetrics;
-  const config = { nodeUrl: (_lab: string, node: string) => `http://127.0.0.1/${node}`, bodyLimitBytes: 4096 } as unknown as AppConfig;
+  const metrics = {
+    replicationDelay: noop,
+    replicationSuccess: noop,
+    replicationFailure: noop,
+  } as unknown as ReplicationMetrics;
+  const config = {
+    nodeUrl: (_lab: string, node: string) => `http://127.0.0.1/${node}`,
+    bodyLimitBytes: 4096,
+  } as unknown as AppConfig;
   return { shipper: new ReplicationShipperService(nodes, metrics, config), sent };
 }
 
@@ -44,7 +57,9 @@ describe('ReplicationShipperService', () => {
     shipper.enqueue(1, entry(1), Date.now(), { replica1: 3000, replica2: 3000 });
     shipper.enqueue(1, entry(2), Date.now(), { replica1: 10, replica2: 10 });
     await jest.advanceTimersByTimeAsync(3000);
-    expect(sent.filter((s) => s.replica === 'replica1')).toEqual([{ at: 1_003_000, replica: 'replica1', lsns: [1, 2] }]);
+    expect(sent.filter((s) => s.replica === 'replica1')).toEqual([
+      { at: 1_003_000, replica: 'replica1', lsns: [1, 2] },
+    ]);
   });
 
   it('retries a failed shipment, and a reset drops what is queued', async () => {
@@ -65,7 +80,8 @@ describe('ReplicationShipperService', () => {
 
   it('splits a backlog of large values into batches under the body limit, sent back to back', async () => {
     const { shipper, sent } = setup();
-    for (let lsn = 1; lsn <= 5; lsn++) shipper.enqueue(1, entry(lsn, 'x'.repeat(1500)), Date.now(), { replica1: 100, replica2: 100 });
+    for (let lsn = 1; lsn <= 5; lsn++)
+      shipper.enqueue(1, entry(lsn, 'x'.repeat(1500)), Date.now(), { replica1: 100, replica2: 100 });
     await jest.advanceTimersByTimeAsync(100);
     // The fake clock puts a 0 ms timer set during a tick 1 ms later.
     for (let i = 0; i < 5; i++) await jest.advanceTimersByTimeAsync(1);

@@ -36,7 +36,9 @@ interface Queue {
 @Injectable()
 export class ReplicationShipperService implements OnApplicationShutdown {
   private readonly logger = new Logger('ReplicationShipper');
-  private readonly queues = new Map<ReplicaName, Queue>(REPLICA_NAMES.map((r) => [r, { pending: [], lastDueAt: 0, sending: false, inFlight: 0 }]));
+  private readonly queues = new Map<ReplicaName, Queue>(
+    REPLICA_NAMES.map((r) => [r, { pending: [], lastDueAt: 0, sending: false, inFlight: 0 }]),
+  );
   private epoch = 0;
 
   constructor(
@@ -73,7 +75,9 @@ export class ReplicationShipperService implements OnApplicationShutdown {
 
   /** Entries not yet acknowledged by each replica, the batch in flight included. */
   queued(): Record<ReplicaName, number> {
-    return Object.fromEntries(REPLICA_NAMES.map((r) => [r, this.queues.get(r)!.pending.length + this.queues.get(r)!.inFlight])) as Record<ReplicaName, number>;
+    return Object.fromEntries(
+      REPLICA_NAMES.map((r) => [r, this.queues.get(r)!.pending.length + this.queues.get(r)!.inFlight]),
+    ) as Record<ReplicaName, number>;
   }
 
   onApplicationShutdown(): void {
@@ -93,10 +97,15 @@ export class ReplicationShipperService implements OnApplicationShutdown {
     queue.timer = undefined;
     const now = Date.now();
     let due = 0;
-    while (due < queue.pending.length && due < REPLICATION_DEFAULTS.batchLimit && queue.pending[due].dueAt <= now + 1) due++;
+    while (due < queue.pending.length && due < REPLICATION_DEFAULTS.batchLimit && queue.pending[due].dueAt <= now + 1)
+      due++;
     if (due === 0) return this.arm(replica);
     // A backlog of large values leaves in several batches, each under the replica's body limit.
-    const n = countUnder(queue.pending.slice(0, due).map((p) => p.bytes), this.config.bodyLimitBytes, due);
+    const n = countUnder(
+      queue.pending.slice(0, due).map((p) => p.bytes),
+      this.config.bodyLimitBytes,
+      due,
+    );
     const batch = queue.pending.splice(0, n);
     const epoch = this.epoch;
     const last = batch[batch.length - 1];
@@ -106,14 +115,18 @@ export class ReplicationShipperService implements OnApplicationShutdown {
     try {
       await withSpan(
         `replicate-to-${replica}`,
-        { 'replica.url': this.config.nodeUrl(LAB, replica), 'replica.delay_ms': last.delayMs, 'data.version': last.entry.lsn, 'replication.batch_size': n },
+        {
+          'replica.url': this.config.nodeUrl(LAB, replica),
+          'replica.delay_ms': last.delayMs,
+          'data.version': last.entry.lsn,
+          'replication.batch_size': n,
+        },
         async () => {
-          const res = await this.nodes.call(
-            { lab: LAB, node: 'primary' },
-            { lab: LAB, node: replica },
-            '/replicate',
-            { method: 'POST', body: { epoch, delay_ms: last.delayMs, entries: batch.map((p) => p.entry) }, timeoutMs: 10_000 },
-          );
+          const res = await this.nodes.call({ lab: LAB, node: 'primary' }, { lab: LAB, node: replica }, '/replicate', {
+            method: 'POST',
+            body: { epoch, delay_ms: last.delayMs, entries: batch.map((p) => p.entry) },
+            timeoutMs: 10_000,
+          });
           if (!res.ok) throw new Error(`replica answered ${res.status}`);
         },
       );

@@ -57,27 +57,54 @@ export class ReplicationExperiment extends LabExperiment {
       lab: LAB,
       description:
         'Sessions write to the primary and read through a read strategy while replicas lag or crash. Per read: versions and ms behind the latest acknowledged write; per session: read-your-writes and monotonic-read violations; the t-visibility curve (PBS). Valid when the strategy kept its own promise.',
-      workloads: [{ name: 'sessions', description: 'Each client is a session: 30% writes of unique values to one of 4 keys, 70% reads of one of them, through the client node.' }],
+      workloads: [
+        {
+          name: 'sessions',
+          description:
+            'Each client is a session: 30% writes of unique values to one of 4 keys, 70% reads of one of them, through the client node.',
+        },
+      ],
       defaultWorkload: 'sessions',
       nemeses: [
         { name: 'none', description: 'No faults (the replicas keep their usual lag).', schedule: () => [] },
         {
           name: 'lag-replica',
-          description: 'replica2 lags 3000 ms for most of the run, replica1 1200 ms for its middle (writes made meanwhile arrive that late).',
+          description:
+            'replica2 lags 3000 ms for most of the run, replica1 1200 ms for its middle (writes made meanwhile arrive that late).',
           schedule: (_rng, params) => {
             const runMs = expectedRunMs(params);
             return [
-              { at_ms: Math.round(runMs * 0.1), fault: 'lag', target: 'replica2', params: { delay_ms: 3000 }, duration_ms: Math.round(runMs * 0.6) },
-              { at_ms: Math.round(runMs * 0.3), fault: 'lag', target: 'replica1', params: { delay_ms: 1200 }, duration_ms: Math.round(runMs * 0.4) },
+              {
+                at_ms: Math.round(runMs * 0.1),
+                fault: 'lag',
+                target: 'replica2',
+                params: { delay_ms: 3000 },
+                duration_ms: Math.round(runMs * 0.6),
+              },
+              {
+                at_ms: Math.round(runMs * 0.3),
+                fault: 'lag',
+                target: 'replica1',
+                params: { delay_ms: 1200 },
+                duration_ms: Math.round(runMs * 0.4),
+              },
             ];
           },
         },
         {
           name: 'crash-replica',
-          description: 'One replica crashes for the middle half of the run, then restarts and catches up from the primary’s log.',
+          description:
+            'One replica crashes for the middle half of the run, then restarts and catches up from the primary’s log.',
           schedule: (rng, params) => {
             const runMs = expectedRunMs(params);
-            return [{ at_ms: Math.round(runMs * 0.25), fault: 'crash', target: rng.pick(REPLICA_NAMES), duration_ms: Math.round(runMs * 0.5) }];
+            return [
+              {
+                at_ms: Math.round(runMs * 0.25),
+                fault: 'crash',
+                target: rng.pick(REPLICA_NAMES),
+                duration_ms: Math.round(runMs * 0.5),
+              },
+            ];
           },
         },
       ],
@@ -100,14 +127,24 @@ export class ReplicationExperiment extends LabExperiment {
   }
 
   async prepare(ctx: Omit<ExperimentRunContext, 'setup'>): Promise<Record<string, unknown>> {
-    if (!(READ_STRATEGY_KEYS as readonly string[]).includes(ctx.strategy)) throw new Error(`replication has no read strategy ${ctx.strategy}`);
-    const state: RunState = { prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`, sessions: new Map(), lagged: new Map(), crashed: new Set() };
+    if (!(READ_STRATEGY_KEYS as readonly string[]).includes(ctx.strategy))
+      throw new Error(`replication has no read strategy ${ctx.strategy}`);
+    const state: RunState = {
+      prefix: `x${ctx.id.replace(/-/g, '').slice(0, 12)}`,
+      sessions: new Map(),
+      lagged: new Map(),
+      crashed: new Set(),
+    };
     this.runs.set(ctx.id, state);
     const [current, delays] = await Promise.all([
       expectOk(admin(ctx, 'GET', 'client', `/admin/read-strategy`)),
       expectOk(admin(ctx, 'GET', 'primary', `/admin/replication-delays`)),
     ]);
-    state.before = { strategy: String(current.body.strategy), settings: current.body.settings, delays: delays.body.by_replica };
+    state.before = {
+      strategy: String(current.body.strategy),
+      settings: current.body.settings,
+      delays: delays.body.by_replica,
+    };
     const selected = await expectOk(admin(ctx, 'POST', 'client', `/admin/read-strategy`, { strategy: ctx.strategy }));
     const settings = selected.body.settings as Record<string, number>;
     return { prefix: state.prefix, ...settings, delays: delays.body.by_replica };
@@ -118,7 +155,8 @@ export class ReplicationExperiment extends LabExperiment {
     for (let i = 0; i < params.ops; i++) {
       const process = i % params.concurrency;
       const key = rng.pick(KEYS);
-      if (rng.next() < 0.3) ops.push({ process, f: 'write', node: 'primary', value: { key, value: `p${process}-${i}` } });
+      if (rng.next() < 0.3)
+        ops.push({ process, f: 'write', node: 'primary', value: { key, value: `p${process}-${i}` } });
       else ops.push({ process, f: 'read', node: 'client', value: { key } });
     }
     return ops;
@@ -130,7 +168,11 @@ export class ReplicationExperiment extends LabExperiment {
     const session = state.sessions.get(process);
     if (op.f === 'write') {
       const { key, value } = op.value as { key: string; value: string };
-      const res = await request(ctx, 'POST', 'client', `/writes`, { key: `${state.prefix}-${key}`, value, ...(session ? { session } : {}) });
+      const res = await request(ctx, 'POST', 'client', `/writes`, {
+        key: `${state.prefix}-${key}`,
+        value,
+        ...(session ? { session } : {}),
+      });
       if (res.status !== 200) return outcomeOfError(res, op.value);
       if (typeof res.body.session === 'string') state.sessions.set(process, res.body.session);
       return { type: 'ok', node: 'primary', value: { key, value, version: res.body.version } };
@@ -164,7 +206,9 @@ export class ReplicationExperiment extends LabExperiment {
       const delays = await expectOk(admin(ctx, 'GET', 'primary', `/admin/replication-delays`));
       if (!state.lagged.has(replica)) state.lagged.set(replica, Number(delays.body.by_replica?.[replica]));
       const delayMs = Number(step.params?.delay_ms ?? 3000);
-      await expectOk(admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: delayMs }));
+      await expectOk(
+        admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: delayMs }),
+      );
     } else if (step.fault === 'crash') {
       state.crashed.add(replica);
       await this.lifecycle.crash(LAB, replica, 'experiment', null);
@@ -177,7 +221,9 @@ export class ReplicationExperiment extends LabExperiment {
     if (step.fault === 'lag') {
       const before = state.lagged.get(replica);
       if (before === undefined || !Number.isFinite(before)) return;
-      await expectOk(admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: before }));
+      await expectOk(
+        admin(ctx, 'POST', 'primary', `/admin/replication-delay`, { replica_url: replica, delay_ms: before }),
+      );
       state.lagged.delete(replica);
     } else if (step.fault === 'crash') {
       if (this.lifecycle.isDown(LAB, replica)) await this.lifecycle.restart(LAB, replica);
@@ -191,8 +237,12 @@ export class ReplicationExperiment extends LabExperiment {
     const state = this.runs.get(ctx.id);
     this.runs.delete(ctx.id);
     if (!state?.before) return;
-    for (const replica of REPLICA_NAMES) if (this.lifecycle.isDown(LAB, replica) && state.crashed.has(replica)) await this.lifecycle.restart(LAB, replica);
-    await admin(ctx, 'POST', 'client', `/admin/read-strategy`, { strategy: state.before.strategy, ...state.before.settings });
+    for (const replica of REPLICA_NAMES)
+      if (this.lifecycle.isDown(LAB, replica) && state.crashed.has(replica)) await this.lifecycle.restart(LAB, replica);
+    await admin(ctx, 'POST', 'client', `/admin/read-strategy`, {
+      strategy: state.before.strategy,
+      ...state.before.settings,
+    });
     await admin(ctx, 'POST', 'primary', `/admin/replication-delays`, { delays: state.before.delays });
   }
 
@@ -208,7 +258,8 @@ export class ReplicationExperiment extends LabExperiment {
 
 function replicaOf(step: NemesisStep): ReplicaName {
   const target = step.target ?? '';
-  if (!isReplicaName(target)) throw new Error(`${step.fault} needs a replica target (${REPLICA_NAMES.join(', ')}), not "${target}"`);
+  if (!isReplicaName(target))
+    throw new Error(`${step.fault} needs a replica target (${REPLICA_NAMES.join(', ')}), not "${target}"`);
   return target;
 }
 
@@ -218,10 +269,9 @@ export function expectedRunMs(params: WorkloadParams): number {
   return Math.max(1000, Math.min(params.duration_ms, byRate));
 }
 
-
 async function expectOk(reply: Promise<Reply>): Promise<Reply> {
   const res = await reply;
-  if (res.status !== 200) throw new Error(`replication answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+  if (res.status !== 200)
+    throw new Error(`replication answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
   return res;
 }
-

@@ -27,7 +27,9 @@ export class SessionReadService {
   async write(key: string, value: unknown, token?: string) {
     const session = parseToken(token);
     const write = await this.cluster.write(key, value);
-    const next = observe(session, write.epoch, { wrote: { version: write.version, at: Math.round(write.write_timestamp * 1000), lsn: write.commit_lsn } });
+    const next = observe(session, write.epoch, {
+      wrote: { version: write.version, at: Math.round(write.write_timestamp * 1000), lsn: write.commit_lsn },
+    });
     return { ...write, session: encodeSession(next) };
   }
 
@@ -39,9 +41,14 @@ export class SessionReadService {
     ]);
     const routed = await strategy.read({ key, session, settings });
     if (routed.status === 'unavailable') {
-      throw new ReplicationException(ReplicationErrorCode.NoReplicaServed, `No node could serve the read: ${routed.reason}`, 'unavailable', {
-        strategy: strategyKey,
-      });
+      throw new ReplicationException(
+        ReplicationErrorCode.NoReplicaServed,
+        `No node could serve the read: ${routed.reason}`,
+        'unavailable',
+        {
+          strategy: strategyKey,
+        },
+      );
     }
     const sameEpoch = routed.epoch === session.e;
     const missedOwnWrite = sameEpoch && routed.version < session.w;
@@ -75,12 +82,16 @@ export class SessionReadService {
 
   async configure(strategy: string | undefined, changes: Partial<ReadSettings>) {
     if (strategy !== undefined) await this.selection.select(LAB, READ_ROUTING_PORT, strategy);
-    if (Object.values(changes).some((v) => v !== undefined)) await this.settings.patch(LAB, 'read-settings', DEFAULT_READ_SETTINGS, changes);
+    if (Object.values(changes).some((v) => v !== undefined))
+      await this.settings.patch(LAB, 'read-settings', DEFAULT_READ_SETTINGS, changes);
     return this.describe();
   }
 
   async describe() {
-    const [current, settings] = await Promise.all([this.selection.current(LAB, READ_ROUTING_PORT), this.readSettings()]);
+    const [current, settings] = await Promise.all([
+      this.selection.current(LAB, READ_ROUTING_PORT),
+      this.readSettings(),
+    ]);
     return { strategy: current, available: this.selection.keys(LAB, READ_ROUTING_PORT), settings };
   }
 }

@@ -13,12 +13,17 @@ export class StalenessReportService {
 
   record(replica: string, sinceWriteMs: number, fresh: boolean): void {
     this.report.record(replica, sinceWriteMs, fresh);
-    this.metrics.readFreshness.inc({ replica, le: bucketOf(Math.max(0, sinceWriteMs)), outcome: fresh ? 'fresh' : 'stale' });
+    this.metrics.readFreshness.inc({
+      replica,
+      le: bucketOf(Math.max(0, sinceWriteMs)),
+      outcome: fresh ? 'fresh' : 'stale',
+    });
   }
 
   view() {
     return {
-      description: 'Probability that a replica read already sees a write, by time since that write (ms), from the client’s live reads',
+      description:
+        'Probability that a replica read already sees a write, by time since that write (ms), from the client’s live reads',
       since: this.since,
       replicas: this.report.report(REPLICA_NAMES),
     };

@@ -13,13 +13,26 @@ class History {
     this.ops.push({ index, type, process, f, value, time: this.t });
     return index;
   }
-  write(process: number, key: string, value: string, outcome: Exclude<OpType, 'invoke'>, version?: number): [number, number] {
+  write(
+    process: number,
+    key: string,
+    value: string,
+    outcome: Exclude<OpType, 'invoke'>,
+    version?: number,
+  ): [number, number] {
     return [
       this.add(process, 'invoke', 'write', { key, value }),
       this.add(process, outcome, 'write', outcome === 'ok' ? { key, value, version } : { key, value }),
     ];
   }
-  read(process: number, key: string, seen: string | null, version: number, servedBy = 'replica1', afterMs = 10): [number, number] {
+  read(
+    process: number,
+    key: string,
+    seen: string | null,
+    version: number,
+    servedBy = 'replica1',
+    afterMs = 10,
+  ): [number, number] {
     return [
       this.add(process, 'invoke', 'read', { key }, afterMs),
       this.add(process, 'ok', 'read', { key, found: seen !== null, value: seen, version, served_by: servedBy }),
@@ -27,7 +40,8 @@ class History {
   }
 }
 
-const check = (h: History, strategy: string, setup: Record<string, unknown> = {}) => checkReplicationHistory(h.ops, { strategy, setup });
+const check = (h: History, strategy: string, setup: Record<string, unknown> = {}) =>
+  checkReplicationHistory(h.ops, { strategy, setup });
 
 describe('replication checker: each read strategy judged by its own promise', () => {
   it('is valid for fresh reads from the primary; info writes may be seen', () => {
@@ -50,8 +64,19 @@ describe('replication checker: each read strategy judged by its own promise', ()
     const [inv, ok] = h.read(1, 'a', 'v1', 1, 'replica2', 500);
     const v = check(h, 'any-replica');
     expect(v.valid).toBe(false);
-    expect(v.anomalies).toEqual([{ type: 'stale-read', explanation: expect.stringContaining('1 version(s) and 500 ms behind'), ops: [wInv, wOk, inv, ok] }]);
-    expect(v.stats).toMatchObject({ stale_reads: 1, max_versions_behind: 1, max_ms_behind: 500, served_by: { replica2: { reads: 1, stale: 1 } } });
+    expect(v.anomalies).toEqual([
+      {
+        type: 'stale-read',
+        explanation: expect.stringContaining('1 version(s) and 500 ms behind'),
+        ops: [wInv, wOk, inv, ok],
+      },
+    ]);
+    expect(v.stats).toMatchObject({
+      stale_reads: 1,
+      max_versions_behind: 1,
+      max_ms_behind: 500,
+      served_by: { replica2: { reads: 1, stale: 1 } },
+    });
     // The same read under monotonic-reads breaks no promise, and is still counted.
     expect(check(h, 'monotonic-reads')).toMatchObject({ valid: true, stats: { stale_reads: 1 } });
   });
@@ -73,7 +98,9 @@ describe('replication checker: each read strategy judged by its own promise', ()
     h.read(1, 'a', null, 0, 'replica1'); // another session: stale, not a RYW violation
     const v = check(h, 'read-your-writes');
     expect(v.valid).toBe(false);
-    expect(v.anomalies).toEqual([{ type: 'ryw-violation', explanation: expect.stringContaining('process 0 wrote a'), ops: [wInv, wOk, inv, ok] }]);
+    expect(v.anomalies).toEqual([
+      { type: 'ryw-violation', explanation: expect.stringContaining('process 0 wrote a'), ops: [wInv, wOk, inv, ok] },
+    ]);
     expect(v.stats).toMatchObject({ ryw_violations: 1, ryw_violations_by_session: { '0': 1 }, stale_reads: 2 });
   });
 
@@ -84,7 +111,9 @@ describe('replication checker: each read strategy judged by its own promise', ()
     const [, first] = h.read(1, 'a', 'v2', 2, 'replica1');
     const [inv, ok] = h.read(1, 'a', 'v1', 1, 'replica2');
     const v = check(h, 'monotonic-reads');
-    expect(v.anomalies).toEqual([{ type: 'monotonic-violation', explanation: expect.stringContaining('back in time'), ops: [first, inv, ok] }]);
+    expect(v.anomalies).toEqual([
+      { type: 'monotonic-violation', explanation: expect.stringContaining('back in time'), ops: [first, inv, ok] },
+    ]);
     expect(v.stats).toMatchObject({ monotonic_violations: 1, monotonic_violations_by_session: { '1': 1 } });
   });
 
@@ -97,7 +126,11 @@ describe('replication checker: each read strategy judged by its own promise', ()
     const [inv, ok] = h.read(1, 'a', 'a1', 1, 'replica2', 2000); // 2 behind, 2 s old: beyond 1 s
     const v = check(h, 'bounded-staleness', { max_versions_behind: 2, max_ms_behind: 1000 });
     expect(v.anomalies.map((a) => [a.type, a.ops.slice(-2)])).toEqual([['staleness-bound-exceeded', [inv, ok]]]);
-    expect(v.stats).toMatchObject({ stale_reads: 0, max_global_versions_behind: 2, bound: { max_versions_behind: 2, max_ms_behind: 1000 } });
+    expect(v.stats).toMatchObject({
+      stale_reads: 0,
+      max_global_versions_behind: 2,
+      bound: { max_versions_behind: 2, max_ms_behind: 1000 },
+    });
   });
 
   it('names impossible reads: a value never written, a value of a failed write', () => {
@@ -118,7 +151,11 @@ describe('replication checker: each read strategy judged by its own promise', ()
     h.read(1, 'a', null, 0, 'replica2', 20); // 20 ms after: missed
     h.read(1, 'a', 'v1', 1, 'replica1', 100); // ~130 ms: saw
     h.read(2, 'a', 'v1', 1, 'replica2', 3000); // ~3.1 s: saw
-    const curve = check(h, 'any-replica').stats.t_visibility as Array<{ lt_ms: number | null; reads: number; p: number | null }>;
+    const curve = check(h, 'any-replica').stats.t_visibility as Array<{
+      lt_ms: number | null;
+      reads: number;
+      p: number | null;
+    }>;
     expect(curve.find((b) => b.lt_ms === 50)).toMatchObject({ reads: 1, p: 0 });
     expect(curve.find((b) => b.lt_ms === 250)).toMatchObject({ reads: 1, p: 1 });
     expect(curve.find((b) => b.lt_ms === 5000)).toMatchObject({ reads: 1, p: 1 });
@@ -146,10 +183,17 @@ const KEYS = ['a', 'b', 'c'];
  */
 function simulate(seed: number, nOps: number, processes: number, lags: number[], mode: 'primary' | 'monotonic') {
   let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const h = new History();
   const log: Array<{ lsn: number; key: string; value: string; step: number }> = [];
-  type Pending = { kind: 'write' | 'read'; key: string; value?: string; outcome: Exclude<OpType, 'invoke'>; done: boolean; result?: unknown };
+  type Pending = {
+    kind: 'write' | 'read';
+    key: string;
+    value?: string;
+    outcome: Exclude<OpType, 'invoke'>;
+    done: boolean;
+    result?: unknown;
+  };
   const pending = new Map<number, Pending>();
   const sessionPos = new Map<number, number>();
   const reads: number[] = [];
@@ -166,7 +210,13 @@ function simulate(seed: number, nOps: number, processes: number, lags: number[],
       if (rnd() < 0.4) {
         const r = rnd();
         const value = `w${planned}`;
-        pending.set(p, { kind: 'write', key, value, outcome: r < 0.85 ? 'ok' : r < 0.95 ? 'info' : 'fail', done: false });
+        pending.set(p, {
+          kind: 'write',
+          key,
+          value,
+          outcome: r < 0.85 ? 'ok' : r < 0.95 ? 'info' : 'fail',
+          done: false,
+        });
         h.add(p, 'invoke', 'write', { key, value }, 1);
       } else {
         pending.set(p, { kind: 'read', key, outcome: 'ok', done: false });
@@ -187,13 +237,20 @@ function simulate(seed: number, nOps: number, processes: number, lags: number[],
         const position = mode === 'primary' ? log.length : Math.max(positionAt(lags[replica]), sessionPos.get(p) ?? 0);
         sessionPos.set(p, position);
         const latest = [...log].reverse().find((e) => e.key === open.key && e.lsn <= position);
-        open.result = { key: open.key, found: !!latest, value: latest?.value ?? null, version: position, served_by: mode === 'primary' ? 'primary' : `replica${replica + 1}` };
+        open.result = {
+          key: open.key,
+          found: !!latest,
+          value: latest?.value ?? null,
+          version: position,
+          served_by: mode === 'primary' ? 'primary' : `replica${replica + 1}`,
+        };
       }
       continue;
     }
     if (!open.done) continue;
     pending.delete(p);
-    if (open.kind === 'write') h.add(p, open.outcome, 'write', open.outcome === 'ok' ? open.result : { key: open.key, value: open.value }, 1);
+    if (open.kind === 'write')
+      h.add(p, open.outcome, 'write', open.outcome === 'ok' ? open.result : { key: open.key, value: open.value }, 1);
     else reads.push(h.add(p, 'ok', 'read', open.result, 1));
   }
   return { ops: h.ops, reads, log };
@@ -206,7 +263,10 @@ describe('replication checker properties', () => {
   it('a generated linearizable history is valid under primary-only', () => {
     fc.assert(
       fc.property(...args, (seed, nOps, procs) => {
-        const v = checkReplicationHistory(simulate(seed, nOps, procs, [0], 'primary').ops, { strategy: 'primary-only', setup: {} });
+        const v = checkReplicationHistory(simulate(seed, nOps, procs, [0], 'primary').ops, {
+          strategy: 'primary-only',
+          setup: {},
+        });
         return v.valid !== false && v.anomalies.length === 0;
       }),
     );
@@ -215,7 +275,10 @@ describe('replication checker properties', () => {
   it('a generated history of lagging replicas held monotonic is valid under monotonic-reads', () => {
     fc.assert(
       fc.property(...args, lagsArb, (seed, nOps, procs, lags) => {
-        const v = checkReplicationHistory(simulate(seed, nOps, procs, lags, 'monotonic').ops, { strategy: 'monotonic-reads', setup: {} });
+        const v = checkReplicationHistory(simulate(seed, nOps, procs, lags, 'monotonic').ops, {
+          strategy: 'monotonic-reads',
+          setup: {},
+        });
         return v.valid !== false && v.anomalies.length === 0;
       }),
     );
@@ -236,7 +299,10 @@ describe('replication checker properties', () => {
         fc.pre(candidates.length > 0);
         const target = candidates[pick % candidates.length];
         const value = ops[target].value as Record<string, unknown>;
-        ops[target].value = kind === 'impossible' ? { ...value, found: true, value: 'never-written' } : { ...value, found: false, value: null };
+        ops[target].value =
+          kind === 'impossible'
+            ? { ...value, found: true, value: 'never-written' }
+            : { ...value, found: false, value: null };
         const v = checkReplicationHistory(ops, { strategy: 'primary-only', setup: {} });
         return v.valid === false && v.anomalies.length > 0 && v.anomalies.every((a) => a.ops.includes(target));
       }),
@@ -247,6 +313,15 @@ describe('replication checker properties', () => {
 /** The write of `key` with LSN `lsn` was acknowledged before the read completing at `readCompletion` began. */
 function ackedBefore(ops: HistoryOp[], readCompletion: number, key: string, lsn: number): boolean {
   let invoke = readCompletion - 1;
-  while (invoke >= 0 && !(ops[invoke].process === ops[readCompletion].process && ops[invoke].type === 'invoke')) invoke--;
-  return ops.slice(0, invoke).some((o) => o.type === 'ok' && o.f === 'write' && (o.value as { key: string; version: number }).key === key && (o.value as { version: number }).version === lsn);
+  while (invoke >= 0 && !(ops[invoke].process === ops[readCompletion].process && ops[invoke].type === 'invoke'))
+    invoke--;
+  return ops
+    .slice(0, invoke)
+    .some(
+      (o) =>
+        o.type === 'ok' &&
+        o.f === 'write' &&
+        (o.value as { key: string; version: number }).key === key &&
+        (o.value as { version: number }).version === lsn,
+    );
 }

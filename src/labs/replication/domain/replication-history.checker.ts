@@ -117,7 +117,10 @@ interface PendingRead {
   ackPos: number;
 }
 
-export function checkReplicationHistory(history: readonly HistoryOp[], context: Pick<CheckContext, 'strategy' | 'setup'>): Verdict {
+export function checkReplicationHistory(
+  history: readonly HistoryOp[],
+  context: Pick<CheckContext, 'strategy' | 'setup'>,
+): Verdict {
   const setup = (context.setup ?? {}) as ReadCheckSetup;
   const promise = new Set(setup.promise ?? READ_PROMISES[context.strategy] ?? READ_PROMISES['primary-only']);
   const maxVersions = setup.max_versions_behind ?? Number.POSITIVE_INFINITY;
@@ -148,7 +151,15 @@ export function checkReplicationHistory(history: readonly HistoryOp[], context: 
     if (op.process === 'nemesis' || op.f !== 'write') continue;
     if (op.type === 'invoke') {
       const { key, value } = writeArgs(op.value);
-      const rec: WriteRec = { key, process: op.process, invoke: i, completion: -1, outcome: 'info', lsn: -1, ackTime: op.time };
+      const rec: WriteRec = {
+        key,
+        process: op.process,
+        invoke: i,
+        completion: -1,
+        outcome: 'info',
+        lsn: -1,
+        ackTime: op.time,
+      };
       pendingWrites.set(i, rec);
       writeByValue.set(valueKey(value), rec);
       continue;
@@ -320,7 +331,8 @@ export function checkReplicationHistory(history: readonly HistoryOp[], context: 
       oldestMissed = q.earliest;
       // Writes acknowledged after the read began are not the read's to see.
       if (behind > 0) behind -= during(read.key, seen);
-      if (behind > 0 && oldestMissed >= 0 && writes[oldestMissed].ackTime <= invokeTime) behindMs = ms(invokeTime - writes[oldestMissed].ackTime);
+      if (behind > 0 && oldestMissed >= 0 && writes[oldestMissed].ackTime <= invokeTime)
+        behindMs = ms(invokeTime - writes[oldestMissed].ackTime);
       else if (behind > 0) behindMs = 0;
     }
     if (behind > 0) {
@@ -346,7 +358,10 @@ export function checkReplicationHistory(history: readonly HistoryOp[], context: 
     const g = globalTree.above(rankOf(globalSorted, position));
     let gBehind = g.n;
     if (gBehind > 0) gBehind -= during(undefined, position);
-    const gMs = gBehind > 0 && g.earliest >= 0 && writes[g.earliest].ackTime <= invokeTime ? ms(invokeTime - writes[g.earliest].ackTime) : 0;
+    const gMs =
+      gBehind > 0 && g.earliest >= 0 && writes[g.earliest].ackTime <= invokeTime
+        ? ms(invokeTime - writes[g.earliest].ackTime)
+        : 0;
     stats.max_global_versions_behind = Math.max(stats.max_global_versions_behind, gBehind);
     stats.max_global_ms_behind = Math.max(stats.max_global_ms_behind, gMs);
     if (promise.has('bounded') && (gBehind > maxVersions || gMs > maxMs)) {
@@ -451,5 +466,10 @@ interface ReadResult {
 function readResult(value: unknown): ReadResult | undefined {
   const v = value as Partial<ReadResult> | null;
   if (!v || typeof v !== 'object' || typeof v.found !== 'boolean') return undefined;
-  return { found: v.found, value: v.value, version: typeof v.version === 'number' ? v.version : undefined, served_by: typeof v.served_by === 'string' ? v.served_by : undefined };
+  return {
+    found: v.found,
+    value: v.value,
+    version: typeof v.version === 'number' ? v.version : undefined,
+    served_by: typeof v.served_by === 'string' ? v.served_by : undefined,
+  };
 }

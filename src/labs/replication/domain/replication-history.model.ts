@@ -11,7 +11,9 @@ const KEYS = ['k0', 'k1', 'k2', 'k3'];
 export const replicationModel: HistoryModel<Primary> = {
   init: () => ({ lsn: 0, data: new Map() }),
   next: (rng, process, k) =>
-    rng.next() < 0.3 ? { f: 'write', value: { key: rng.pick(KEYS), value: `p${process}-${k}` } } : { f: 'read', value: { key: rng.pick(KEYS) } },
+    rng.next() < 0.3
+      ? { f: 'write', value: { key: rng.pick(KEYS), value: `p${process}-${k}` } }
+      : { f: 'read', value: { key: rng.pick(KEYS) } },
   apply(state, op) {
     const v = op.value as { key: string; value?: unknown };
     if (op.f === 'write') {
@@ -20,6 +22,15 @@ export const replicationModel: HistoryModel<Primary> = {
       return { type: 'ok', value: { key: v.key, value: v.value, version: state.lsn } };
     }
     const found = state.data.has(v.key);
-    return { type: 'ok', value: { key: v.key, found, value: found ? state.data.get(v.key) : null, version: state.lsn, served_by: 'primary' } };
+    return {
+      type: 'ok',
+      value: {
+        key: v.key,
+        found,
+        value: found ? state.data.get(v.key) : null,
+        version: state.lsn,
+        served_by: 'primary',
+      },
+    };
   },
 };

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { ENVELOPE_BYTES, LogEntry, countUnder, planApply } from './replication-log';
 
-const entry = (lsn: number): LogEntry => ({ lsn, key: `k${lsn}`, value: lsn, write_id: `w${lsn}`, write_timestamp: lsn });
+const entry = (lsn: number): LogEntry => ({
+  lsn,
+  key: `k${lsn}`,
+  value: lsn,
+  write_id: `w${lsn}`,
+  write_timestamp: lsn,
+});
 
 describe('planApply', () => {
   it('applies the next entries in order and skips duplicates', () => {
@@ -26,28 +32,35 @@ describe('planApply', () => {
 
   it('never moves a replica backwards and applies every LSN exactly once, whatever arrives in whatever order', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 8 }), { maxLength: 20 }), (deliveries) => {
-        let version = 0;
-        const applied: number[] = [];
-        for (const lsns of deliveries) {
-          const plan = planApply({ epoch: 1, version }, 1, lsns.map(entry));
-          for (const e of plan.apply) {
-            expect(e.lsn).toBe(version + 1);
-            version = e.lsn;
-            applied.push(e.lsn);
-          }
-          if (plan.missing) {
-            // The replica fills the hole from the primary's log, which holds every LSN up to the head.
-            const fill = planApply({ epoch: 1, version }, 1, Array.from({ length: plan.missing.upTo - version }, (_, i) => entry(version + 1 + i)));
-            for (const e of fill.apply) {
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 8 }), { maxLength: 20 }),
+        (deliveries) => {
+          let version = 0;
+          const applied: number[] = [];
+          for (const lsns of deliveries) {
+            const plan = planApply({ epoch: 1, version }, 1, lsns.map(entry));
+            for (const e of plan.apply) {
               expect(e.lsn).toBe(version + 1);
               version = e.lsn;
               applied.push(e.lsn);
             }
+            if (plan.missing) {
+              // The replica fills the hole from the primary's log, which holds every LSN up to the head.
+              const fill = planApply(
+                { epoch: 1, version },
+                1,
+                Array.from({ length: plan.missing.upTo - version }, (_, i) => entry(version + 1 + i)),
+              );
+              for (const e of fill.apply) {
+                expect(e.lsn).toBe(version + 1);
+                version = e.lsn;
+                applied.push(e.lsn);
+              }
+            }
           }
-        }
-        expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => i + 1));
-      }),
+          expect(applied).toEqual(Array.from({ length: applied.length }, (_, i) => i + 1));
+        },
+      ),
     );
   });
 });
@@ -62,11 +75,19 @@ describe('countUnder', () => {
 
   it('never exceeds the budget with more than one entry (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 50 }), fc.integer({ min: 300, max: 20000 }), (sizes, budget) => {
-        const n = countUnder(sizes, budget, 500);
-        const used = ENVELOPE_BYTES + sizes.slice(0, n).reduce((s, x) => s + x + 1, 0);
-        return (n <= 1 || used <= budget) && (sizes.length === 0 || n >= 1) && (n === sizes.length || n === 1 || used + sizes[n] + 1 > budget);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 50 }),
+        fc.integer({ min: 300, max: 20000 }),
+        (sizes, budget) => {
+          const n = countUnder(sizes, budget, 500);
+          const used = ENVELOPE_BYTES + sizes.slice(0, n).reduce((s, x) => s + x + 1, 0);
+          return (
+            (n <= 1 || used <= budget) &&
+            (sizes.length === 0 || n >= 1) &&
+            (n === sizes.length || n === 1 || used + sizes[n] + 1 > budget)
+          );
+        },
+      ),
     );
   });
 });

@@ -9,7 +9,12 @@ describe('StalenessReport', () => {
     report.record('replica2', 20000, true);
     const out = report.report(['replica1', 'replica2']);
     expect(out.replica1.reads).toBe(3);
-    expect(out.replica1.buckets.find((b) => b.le_ms === '50')).toEqual({ le_ms: '50', reads: 2, fresh: 1, p_fresh: 0.5 });
+    expect(out.replica1.buckets.find((b) => b.le_ms === '50')).toEqual({
+      le_ms: '50',
+      reads: 2,
+      fresh: 1,
+      p_fresh: 0.5,
+    });
     expect(out.replica1.buckets.find((b) => b.le_ms === '1000')?.p_fresh).toBe(1);
     expect(out.replica1.buckets.find((b) => b.le_ms === '100')?.p_fresh).toBeNull();
     expect(out.replica2.buckets.find((b) => b.le_ms === '+Inf')?.reads).toBe(1);

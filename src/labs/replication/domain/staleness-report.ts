@@ -42,7 +42,12 @@ export class StalenessReport {
         const buckets = this.counts.get(replica) ?? new Map();
         const rows = [...SINCE_WRITE_BUCKETS_MS.map(String), '+Inf'].map((le) => {
           const cell = buckets.get(le) ?? { reads: 0, fresh: 0 };
-          return { le_ms: le, reads: cell.reads, fresh: cell.fresh, p_fresh: cell.reads ? round(cell.fresh / cell.reads) : null };
+          return {
+            le_ms: le,
+            reads: cell.reads,
+            fresh: cell.fresh,
+            p_fresh: cell.reads ? round(cell.fresh / cell.reads) : null,
+          };
         });
         return [replica, { reads: rows.reduce((n, r) => n + r.reads, 0), buckets: rows }];
       }),

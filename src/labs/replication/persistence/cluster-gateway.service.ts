@@ -119,10 +119,20 @@ export class ClusterGatewayService {
     );
   }
 
-  private async get<T>(to: NodeRef, path: string, query?: Record<string, string | number>, timeoutMs: number = REPLICATION_DEFAULTS.clientTimeoutMs): Promise<T> {
+  private async get<T>(
+    to: NodeRef,
+    path: string,
+    query?: Record<string, string | number>,
+    timeoutMs: number = REPLICATION_DEFAULTS.clientTimeoutMs,
+  ): Promise<T> {
     const res = await this.nodes.call<T>(CLIENT, to, path, { query, timeoutMs });
     if (!res.ok) {
-      throw new LabException('NODE.ERROR', `${to.lab}:${to.node} answered HTTP ${res.status} to ${path}`, 'unavailable', { body: res.body });
+      throw new LabException(
+        'NODE.ERROR',
+        `${to.lab}:${to.node} answered HTTP ${res.status} to ${path}`,
+        'unavailable',
+        { body: res.body },
+      );
     }
     return res.body;
   }

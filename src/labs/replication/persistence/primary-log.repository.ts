@@ -41,7 +41,12 @@ export class PrimaryLogRepository {
    * other writer waiting for each of them. `on`: a pinned session, when the caller reads the WAL
    * position right after the commit on the same connection.
    */
-  async append(key: string, value: unknown, writeId: string, on: SqlExecutor = this.db): Promise<{ epoch: number; entry: LogEntry }> {
+  async append(
+    key: string,
+    value: unknown,
+    writeId: string,
+    on: SqlExecutor = this.db,
+  ): Promise<{ epoch: number; entry: LogEntry }> {
     const [head] = await on.query<HeadRow>(
       `WITH head AS (
          UPDATE replication.primary_head
@@ -69,11 +74,18 @@ export class PrimaryLogRepository {
     const [row] = await this.db.query<HeadRow>(
       `SELECT epoch, version, write_id, write_timestamp FROM replication.primary_head WHERE id = 1`,
     );
-    return { epoch: row.epoch, version: Number(row.version), write_id: row.write_id, write_timestamp: row.write_timestamp };
+    return {
+      epoch: row.epoch,
+      version: Number(row.version),
+      write_id: row.write_id,
+      write_timestamp: row.write_timestamp,
+    };
   }
 
   async data(): Promise<Record<string, unknown>> {
-    const rows = await this.db.query<{ key: string; value: unknown }>(`SELECT key, value FROM replication.primary_data ORDER BY key`);
+    const rows = await this.db.query<{ key: string; value: unknown }>(
+      `SELECT key, value FROM replication.primary_data ORDER BY key`,
+    );
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
@@ -81,14 +93,20 @@ export class PrimaryLogRepository {
    * One key and the head it belongs to, in one statement (one snapshot): read apart, a write
    * committing in between would pair the key's newer value with the older head version.
    */
-  async getWithHead(key: string): Promise<{ epoch: number; version: number; row: { value: unknown; version: number } | undefined }> {
+  async getWithHead(
+    key: string,
+  ): Promise<{ epoch: number; version: number; row: { value: unknown; version: number } | undefined }> {
     const [r] = await this.db.query<{ epoch: number; version: string; value: unknown; key_version: string | null }>(
       `SELECT h.epoch, h.version, d.value, d.version AS key_version
          FROM replication.primary_head h LEFT JOIN replication.primary_data d ON d.key = $1
         WHERE h.id = 1`,
       [key],
     );
-    return { epoch: r.epoch, version: Number(r.version), row: r.key_version === null ? undefined : { value: r.value, version: Number(r.key_version) } };
+    return {
+      epoch: r.epoch,
+      version: Number(r.version),
+      row: r.key_version === null ? undefined : { value: r.value, version: Number(r.key_version) },
+    };
   }
 
   /** Entries (after, upTo] of an epoch, in LSN order: what shipping and a catching-up replica read. */
@@ -99,19 +117,30 @@ export class PrimaryLogRepository {
         ORDER BY lsn LIMIT $4`,
       [epoch, after, upTo ?? null, limit],
     );
-    return rows.map((r) => ({ lsn: Number(r.lsn), key: r.key, value: r.value, write_id: r.write_id, write_timestamp: r.write_timestamp }));
+    return rows.map((r) => ({
+      lsn: Number(r.lsn),
+      key: r.key,
+      value: r.value,
+      write_id: r.write_id,
+      write_timestamp: r.write_timestamp,
+    }));
   }
 
   /** When the write at `lsn` happened: a replica at lsn-1 is behind since then. */
   async writtenAt(epoch: number, lsn: number): Promise<number | undefined> {
-    const [row] = await this.db.query<{ write_timestamp: number }>(`SELECT write_timestamp FROM replication.log WHERE epoch = $1 AND lsn = $2`, [epoch, lsn]);
+    const [row] = await this.db.query<{ write_timestamp: number }>(
+      `SELECT write_timestamp FROM replication.log WHERE epoch = $1 AND lsn = $2`,
+      [epoch, lsn],
+    );
     return row?.write_timestamp;
   }
 
   /** Reset: a new epoch at version 0, so entries still in flight from the old one are recognisable. */
   async reset(): Promise<PrimaryHead> {
     return this.db.transaction('READ COMMITTED', async (tx) => {
-      await tx.execute(`UPDATE replication.primary_head SET epoch = epoch + 1, version = 0, write_id = NULL, write_timestamp = NULL WHERE id = 1`);
+      await tx.execute(
+        `UPDATE replication.primary_head SET epoch = epoch + 1, version = 0, write_id = NULL, write_timestamp = NULL WHERE id = 1`,
+      );
       await tx.execute(`DELETE FROM replication.log`);
       await tx.execute(`DELETE FROM replication.primary_data`);
       const [row] = await tx.query<{ epoch: number }>(`SELECT epoch FROM replication.primary_head WHERE id = 1`);

@@ -21,11 +21,20 @@ export class ReplicaStoreRepository {
       `INSERT INTO replication.replica_state (replica, epoch, version) VALUES ($1, 1, 0) ON CONFLICT (replica) DO NOTHING`,
       [replica],
     );
-    const [state] = await this.db.query<{ epoch: number; version: string; write_id: string | null; write_timestamp: number | null; replicated_at: number | null }>(
+    const [state] = await this.db.query<{
+      epoch: number;
+      version: string;
+      write_id: string | null;
+      write_timestamp: number | null;
+      replicated_at: number | null;
+    }>(
       `SELECT epoch, version, write_id, write_timestamp, replicated_at FROM replication.replica_state WHERE replica = $1`,
       [replica],
     );
-    const rows = await this.db.query<{ key: string; value: unknown }>(`SELECT key, value FROM replication.replica_data WHERE replica = $1`, [replica]);
+    const rows = await this.db.query<{ key: string; value: unknown }>(
+      `SELECT key, value FROM replication.replica_data WHERE replica = $1`,
+      [replica],
+    );
     return { ...state, version: Number(state.version), data: new Map(rows.map((r) => [r.key, r.value])) };
   }
 

@@ -103,7 +103,11 @@ export class StreamingClusterService implements OnApplicationShutdown {
 
   url(node: StreamingNode): string {
     const env = this.config.env;
-    return node === 'primary' ? env.PG_STREAMING_PRIMARY_URL : node === 'replica1' ? env.PG_STREAMING_REPLICA1_URL : env.PG_STREAMING_REPLICA2_URL;
+    return node === 'primary'
+      ? env.PG_STREAMING_PRIMARY_URL
+      : node === 'replica1'
+        ? env.PG_STREAMING_REPLICA1_URL
+        : env.PG_STREAMING_REPLICA2_URL;
   }
 
   /** The streaming primary's executor (the tables exist once `ensureSchema` resolved). */
@@ -172,7 +176,16 @@ export class StreamingClusterService implements OnApplicationShutdown {
     } catch (err) {
       // Before the standby has replayed the CREATE TABLEs it holds nothing: version 0, empty.
       if ((err as { code?: string }).code === '42P01') {
-        return { epoch: 1, version: 0, write_id: null, write_timestamp: null, replay_lsn: null, replay_timestamp: null, key: { found: false, value: null }, data: {} };
+        return {
+          epoch: 1,
+          version: 0,
+          write_id: null,
+          write_timestamp: null,
+          replay_lsn: null,
+          replay_timestamp: null,
+          key: { found: false, value: null },
+          data: {},
+        };
       }
       throw err;
     }
@@ -185,7 +198,8 @@ export class StreamingClusterService implements OnApplicationShutdown {
    * new value, so the change also applies to commits already waiting. Returns once it is in force.
    */
   async setApplyDelay(replica: ReplicaName, delayMs: number): Promise<void> {
-    if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw new Error(`delay must be a non-negative integer, got ${delayMs}`);
+    if (!Number.isSafeInteger(delayMs) || delayMs < 0)
+      throw new Error(`delay must be a non-negative integer, got ${delayMs}`);
     const db = this.db(replica);
     // ALTER SYSTEM takes no bind parameters: the value is a checked integer.
     await db.execute(`ALTER SYSTEM SET recovery_min_apply_delay = '${delayMs}ms'`);
@@ -209,7 +223,9 @@ export class StreamingClusterService implements OnApplicationShutdown {
    */
   async cutOff(replica: ReplicaName): Promise<string> {
     const db = this.db(replica);
-    const [{ conninfo }] = await db.query<{ conninfo: string }>(`SELECT current_setting('primary_conninfo') AS conninfo`);
+    const [{ conninfo }] = await db.query<{ conninfo: string }>(
+      `SELECT current_setting('primary_conninfo') AS conninfo`,
+    );
     await db.execute(`ALTER SYSTEM SET primary_conninfo = ''`);
     await db.query(`SELECT pg_reload_conf()`);
     await this.waitForSetting(db, 'primary_conninfo', (v) => v === '');
@@ -237,7 +253,11 @@ export class StreamingClusterService implements OnApplicationShutdown {
   private async probe(): Promise<StreamingStatus> {
     const bounded = <T>(p: Promise<T>, what: string) => withTimeout(p, STREAMING_LIMITS.probeTimeoutMs, what);
     const primary = bounded(
-      this.primary().query<{ in_recovery: boolean; lsn: string; lags: Array<{ name: string; replay_lag_ms: number | null; state: string }> | null }>(
+      this.primary().query<{
+        in_recovery: boolean;
+        lsn: string;
+        lags: Array<{ name: string; replay_lag_ms: number | null; state: string }> | null;
+      }>(
         `SELECT pg_is_in_recovery() AS in_recovery, pg_current_wal_lsn()::text AS lsn,
                 (SELECT json_agg(json_build_object('name', application_name, 'state', state,
                         'replay_lag_ms', round(extract(epoch FROM replay_lag) * 1000)))
@@ -245,8 +265,18 @@ export class StreamingClusterService implements OnApplicationShutdown {
       ),
       'streaming primary probe',
     ).then(
-      ([r]) => ({ up: !r.in_recovery, lsn: r.lsn, lags: r.lags ?? [], error: r.in_recovery ? 'the primary is in recovery (it is a standby)' : undefined }),
-      (err: Error) => ({ up: false, error: err.message, lags: [] as Array<{ name: string; replay_lag_ms: number | null; state: string }>, lsn: undefined }),
+      ([r]) => ({
+        up: !r.in_recovery,
+        lsn: r.lsn,
+        lags: r.lags ?? [],
+        error: r.in_recovery ? 'the primary is in recovery (it is a standby)' : undefined,
+      }),
+      (err: Error) => ({
+        up: false,
+        error: err.message,
+        lags: [] as Array<{ name: string; replay_lag_ms: number | null; state: string }>,
+        lsn: undefined,
+      }),
     );
     const standbys = REPLICA_NAMES.map((name) =>
       bounded(
@@ -300,9 +330,18 @@ export class StreamingClusterService implements OnApplicationShutdown {
       available,
       ...(available
         ? {}
-        : { reason: `The postgres-streaming engine needs its primary and both hot standbys; not usable: ${problems.join('; ')}. Start them with \`npm run infra\` (it says why it could not, also in pg-streaming/infra.status under the cache dir).` }),
-      primary: { up: p.up, url: redact(this.url('primary')), ...(p.error ? { error: p.error } : {}), ...(p.lsn ? { lsn: p.lsn } : {}) },
-      standbys: Object.fromEntries(REPLICA_NAMES.map((n) => [n, { ...byName[n], url: redact(this.url(n)) }])) as StreamingStatus['standbys'],
+        : {
+            reason: `The postgres-streaming engine needs its primary and both hot standbys; not usable: ${problems.join('; ')}. Start them with \`npm run infra\` (it says why it could not, also in pg-streaming/infra.status under the cache dir).`,
+          }),
+      primary: {
+        up: p.up,
+        url: redact(this.url('primary')),
+        ...(p.error ? { error: p.error } : {}),
+        ...(p.lsn ? { lsn: p.lsn } : {}),
+      },
+      standbys: Object.fromEntries(
+        REPLICA_NAMES.map((n) => [n, { ...byName[n], url: redact(this.url(n)) }]),
+      ) as StreamingStatus['standbys'],
       checked_at: new Date().toISOString(),
     };
   }
@@ -312,7 +351,10 @@ export class StreamingClusterService implements OnApplicationShutdown {
     for (;;) {
       const [row] = await db.query<{ value: string }>(`SELECT current_setting($1) AS value`, [name]);
       if (ok(row.value)) return;
-      if (Date.now() > deadline) throw new Error(`${name} still ${JSON.stringify(row.value)} ${STREAMING_LIMITS.settingApplyMs} ms after pg_reload_conf()`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} still ${JSON.stringify(row.value)} ${STREAMING_LIMITS.settingApplyMs} ms after pg_reload_conf()`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -21,7 +21,8 @@ import { ReadRequest, ReadRoutingPort, RoutedRead, fromPrimary, served, shuffled
   lab: LAB,
   port: READ_ROUTING_PORT,
   key: ReadStrategyKey.BoundedStaleness,
-  description: 'Replica within max_versions_behind / max_ms_behind of the primary (own writes may be missed within it); else the primary',
+  description:
+    'Replica within max_versions_behind / max_ms_behind of the primary (own writes may be missed within it); else the primary',
 })
 export class BoundedStalenessReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
@@ -37,9 +38,12 @@ export class BoundedStalenessReadRoutingStrategy extends ReadRoutingPort {
         const streaming = read.replay_lsn !== undefined;
         const ms = (streaming ? read.replay_lag_ms : read.ms_behind) ?? null;
         if (behind === null || ms === null) reasons.push(`${replica}: lag unknown`);
-        else if (behind > settings.max_versions_behind || ms > settings.max_ms_behind) reasons.push(`${replica}: ${behind} versions / ${ms} ms behind`);
-        else if (read.epoch === session.e && read.version < session.r) reasons.push(`${replica}: older than what the session saw`);
-        else if (streaming && !reachedLsn(read.replay_lsn, session.s)) reasons.push(`${replica}: replayed less than the session saw`);
+        else if (behind > settings.max_versions_behind || ms > settings.max_ms_behind)
+          reasons.push(`${replica}: ${behind} versions / ${ms} ms behind`);
+        else if (read.epoch === session.e && read.version < session.r)
+          reasons.push(`${replica}: older than what the session saw`);
+        else if (streaming && !reachedLsn(read.replay_lsn, session.s))
+          reasons.push(`${replica}: replayed less than the session saw`);
         else return served(replica, read);
       } catch (err) {
         reasons.push(`${replica}: ${errorMessage(err)}`);

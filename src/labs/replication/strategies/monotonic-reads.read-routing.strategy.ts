@@ -19,7 +19,8 @@ import { ReadRequest, ReadRoutingPort, RoutedRead, fromPrimary, served, shuffled
   lab: LAB,
   port: READ_ROUTING_PORT,
   key: ReadStrategyKey.MonotonicReads,
-  description: 'Any replica at or past the highest version the session has read (own writes may be missed); else the primary',
+  description:
+    'Any replica at or past the highest version the session has read (own writes may be missed); else the primary',
 })
 export class MonotonicReadsReadRoutingStrategy extends ReadRoutingPort {
   constructor(private readonly cluster: ClusterGatewayService) {
@@ -33,7 +34,10 @@ export class MonotonicReadsReadRoutingStrategy extends ReadRoutingPort {
     for (const [i, replica] of shuffled(REPLICA_NAMES).entries()) {
       if (seenLsn !== undefined) {
         try {
-          const read = await this.cluster.replicaKey(replica, key, { minLsn: seenLsn, waitMs: i === 0 ? settings.max_wait_ms : 0 });
+          const read = await this.cluster.replicaKey(replica, key, {
+            minLsn: seenLsn,
+            waitMs: i === 0 ? settings.max_wait_ms : 0,
+          });
           if (reachedLsn(read.replay_lsn, seenLsn)) return served(replica, read);
           reasons.push(`${replica} replayed up to ${read.replay_lsn ?? 'nothing'} < ${seenLsn}`);
         } catch (err) {
@@ -43,7 +47,10 @@ export class MonotonicReadsReadRoutingStrategy extends ReadRoutingPort {
       }
       try {
         // Only the first replica may wait; the second is asked as it is.
-        const read = await this.cluster.replicaKey(replica, key, { minVersion: seen, waitMs: i === 0 ? settings.max_wait_ms : 0 });
+        const read = await this.cluster.replicaKey(replica, key, {
+          minVersion: seen,
+          waitMs: i === 0 ? settings.max_wait_ms : 0,
+        });
         if (read.version >= seen && (session.e === 0 || read.epoch === session.e)) return served(replica, read);
         reasons.push(`${replica} at ${read.version} < ${seen}`);
       } catch (err) {

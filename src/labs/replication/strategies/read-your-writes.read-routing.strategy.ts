@@ -37,7 +37,11 @@ export class ReadYourWritesReadRoutingStrategy extends ReadRoutingPort {
       try {
         const read = await this.cluster.replicaKey(replica, key, { minLsn: neededLsn, waitMs: settings.max_wait_ms });
         if (read.reached && reachedLsn(read.replay_lsn, neededLsn)) return served(replica, read);
-        return fromPrimary(this.cluster, key, `${replica} replayed up to ${read.replay_lsn ?? 'nothing'} after ${read.waited_ms ?? 0} ms, session needs ${neededLsn}`);
+        return fromPrimary(
+          this.cluster,
+          key,
+          `${replica} replayed up to ${read.replay_lsn ?? 'nothing'} after ${read.waited_ms ?? 0} ms, session needs ${neededLsn}`,
+        );
       } catch (err) {
         return fromPrimary(this.cluster, key, `${replica}: ${errorMessage(err)}`);
       }
@@ -45,7 +49,11 @@ export class ReadYourWritesReadRoutingStrategy extends ReadRoutingPort {
     try {
       const read = await this.cluster.replicaKey(replica, key, { minVersion: needed, waitMs: settings.max_wait_ms });
       if (read.version >= needed && (session.e === 0 || read.epoch === session.e)) return served(replica, read);
-      return fromPrimary(this.cluster, key, `${replica} at version ${read.version} after ${read.waited_ms ?? 0} ms, session needs ${needed}`);
+      return fromPrimary(
+        this.cluster,
+        key,
+        `${replica} at version ${read.version} after ${read.waited_ms ?? 0} ms, session needs ${needed}`,
+      );
     } catch (err) {
       return fromPrimary(this.cluster, key, `${replica}: ${errorMessage(err)}`);
     }

@@ -41,7 +41,8 @@ export class AppLogReplicationEngine extends ReplicationEngine {
   lab: LAB,
   port: REPLICATION_ENGINE_PORT,
   key: ReplicationEngineKey.PostgresStreaming,
-  description: 'PostgreSQL streaming replication: a primary and two hot standbys, delays = recovery_min_apply_delay, routing on LSNs',
+  description:
+    'PostgreSQL streaming replication: a primary and two hot standbys, delays = recovery_min_apply_delay, routing on LSNs',
 })
 export class PostgresStreamingReplicationEngine extends ReplicationEngine {
   readonly key = ReplicationEngineKey.PostgresStreaming;

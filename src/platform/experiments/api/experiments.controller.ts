@@ -49,7 +49,10 @@ export class ExperimentsController {
   ) {}
 
   @Get('catalog')
-  @ApiOperation({ summary: 'Per lab: workloads, nemesis schedules, parameters, defaults and the verdict each strategy is expected to get' })
+  @ApiOperation({
+    summary:
+      'Per lab: workloads, nemesis schedules, parameters, defaults and the verdict each strategy is expected to get',
+  })
   @ApiOkResponse({ type: CatalogDto })
   catalog(): CatalogDto {
     return {
@@ -77,14 +80,24 @@ export class ExperimentsController {
   @Post()
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Start an experiment: {lab, strategy?, workload?, nemesis?, seed?, concurrency?, duration_ms? or ops?, ...lab params}',
+    summary:
+      'Start an experiment: {lab, strategy?, workload?, nemesis?, seed?, concurrency?, duration_ms? or ops?, ...lab params}',
   })
   @ApiBody({ type: CreateExperimentRequestDto })
   @ApiAcceptedResponse({ type: ExperimentCreatedDto })
-  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'A bad field, or an unknown lab, strategy, workload, nemesis, fault or parameter' })
+  @ApiBadRequestResponse({
+    type: ErrorBodyDto,
+    description: 'A bad field, or an unknown lab, strategy, workload, nemesis, fault or parameter',
+  })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'EXPERIMENT.LAB_BUSY: an experiment on this lab is running' })
-  @ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'EXPERIMENT.TOO_MANY_RUNNING: the global cap is reached' })
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'PostgreSQL unreachable, or the app is shutting down' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorBodyDto,
+    description: 'EXPERIMENT.TOO_MANY_RUNNING: the global cap is reached',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorBodyDto,
+    description: 'PostgreSQL unreachable, or the app is shutting down',
+  })
   start(@Body() body: Record<string, unknown>): Promise<ExperimentCreatedDto> {
     return this.runner.start(body);
   }
@@ -108,7 +121,9 @@ export class ExperimentsController {
   }
 
   @Get(':id/history')
-  @ApiOperation({ summary: 'The history as JSON lines, one op per line: {index, type, process, f, value, node?, time, error?}' })
+  @ApiOperation({
+    summary: 'The history as JSON lines, one op per line: {index, type, process, f, value, node?, time, error?}',
+  })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'One HistoryOp per line', schema: { type: 'string' } })
   @ApiNotFoundResponse({ type: ErrorBodyDto })
@@ -117,9 +132,14 @@ export class ExperimentsController {
   }
 
   @Get(':id/history.edn')
-  @ApiOperation({ summary: "The history in Jepsen's EDN form, one op map per line (for Elle, Knossos and other checkers)" })
+  @ApiOperation({
+    summary: "The history in Jepsen's EDN form, one op map per line (for Elle, Knossos and other checkers)",
+  })
   @ApiProduces('application/edn')
-  @ApiOkResponse({ description: '{:type :invoke, :f :transfer, :value {...}, :process 3, :time 123, :index 0} per line', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: '{:type :invoke, :f :transfer, :value {...}, :process 3, :time 123, :index 0} per line',
+    schema: { type: 'string' },
+  })
   @ApiNotFoundResponse({ type: ErrorBodyDto })
   async historyEdn(@Param() params: ExperimentIdParamsDto, @Res() res: Response): Promise<void> {
     await this.stream(params.id, res, 'application/edn; charset=utf-8', opToEdn);
@@ -132,11 +152,19 @@ export class ExperimentsController {
       'A stream is cut after REQUEST_TIMEOUT_MS; EventSource reconnects and, with Last-Event-ID (or ?after=<index>), resumes after the last op it got',
   })
   @ApiProduces('text/event-stream')
-  @ApiQuery({ name: 'after', required: false, type: Number, description: 'Replay only ops with a greater index (as Last-Event-ID does)' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    type: Number,
+    description: 'Replay only ops with a greater index (as Last-Event-ID does)',
+  })
   @ApiOkResponse({ description: 'An event stream; it ends after `done`', schema: { type: 'string' } })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'after / Last-Event-ID is not an op index' })
   @ApiNotFoundResponse({ type: ErrorBodyDto })
-  @ApiTooManyRequestsResponse({ type: ErrorBodyDto, description: 'EXPERIMENT.TOO_MANY_LISTENERS: the run already has 32 followers' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorBodyDto,
+    description: 'EXPERIMENT.TOO_MANY_LISTENERS: the run already has 32 followers',
+  })
   async events(
     @Param() params: ExperimentIdParamsDto,
     @Query() query: ExperimentEventsQueryDto,
@@ -185,7 +213,8 @@ export class ExperimentsController {
     // Finished (or finished meanwhile): replay the stored history, then the document.
     const doc = await this.document(id);
     if (!res.headersSent) open();
-    for await (const page of this.repository.history(id, 5000, after + 1)) for (const op of page) send({ type: 'op', data: op });
+    for await (const page of this.repository.history(id, 5000, after + 1))
+      for (const op of page) send({ type: 'op', data: op });
     send({ type: 'progress', data: { progress: doc.progress, ops_recorded: doc.ops_recorded, status: doc.status } });
     send({ type: 'done', data: doc });
     res.end();
@@ -203,7 +232,13 @@ export class ExperimentsController {
     res.status(200).setHeader('Content-Type', type);
     if (live) {
       const snapshot = live.slice();
-      for (let i = 0; i < snapshot.length; i += 1000) res.write(snapshot.slice(i, i + 1000).map((op) => `${line(op)}\n`).join(''));
+      for (let i = 0; i < snapshot.length; i += 1000)
+        res.write(
+          snapshot
+            .slice(i, i + 1000)
+            .map((op) => `${line(op)}\n`)
+            .join(''),
+        );
     } else {
       for await (const page of this.repository.history(id)) res.write(page.map((op) => `${line(op)}\n`).join(''));
     }

@@ -122,7 +122,14 @@ export class ExperimentRepository implements OnApplicationShutdown {
       `UPDATE experiments.experiments
           SET status = $2, progress = $3, ops_recorded = $4, verdict = $5, reason = $6, finished_at = now()
         WHERE id = $1`,
-      [id, status, fields.progress, fields.opsRecorded, fields.verdict ? JSON.stringify(fields.verdict) : null, fields.reason ?? null],
+      [
+        id,
+        status,
+        fields.progress,
+        fields.opsRecorded,
+        fields.verdict ? JSON.stringify(fields.verdict) : null,
+        fields.reason ?? null,
+      ],
     );
   }
 
@@ -209,7 +216,14 @@ export class ExperimentRepository implements OnApplicationShutdown {
 
 function toOp(row: OpRow): HistoryOp {
   const process: ProcessId = row.process === 'nemesis' ? 'nemesis' : Number(row.process);
-  const op: HistoryOp = { index: row.idx, type: row.type, process, f: row.f, value: row.value, time: Number(row.time_ns) };
+  const op: HistoryOp = {
+    index: row.idx,
+    type: row.type,
+    process,
+    f: row.f,
+    value: row.value,
+    time: Number(row.time_ns),
+  };
   if (row.node !== null) op.node = row.node;
   if (row.error !== null) op.error = row.error;
   return op;
@@ -239,7 +253,12 @@ function toDocument(row: ExperimentRow): ExperimentDocument {
  * One multi-row INSERT of ops (unnest of column arrays), idempotent on (experiment, index) so a
  * retried batch never fails on the rows that made it the first time.
  */
-export async function insertOps(pool: Pool, experimentId: string, ops: readonly HistoryOp[], timeoutMs = QUERY_TIMEOUT_MS): Promise<void> {
+export async function insertOps(
+  pool: Pool,
+  experimentId: string,
+  ops: readonly HistoryOp[],
+  timeoutMs = QUERY_TIMEOUT_MS,
+): Promise<void> {
   if (ops.length === 0) return;
   const n = ops.length;
   const idx = new Array<number>(n);
@@ -274,10 +293,14 @@ export async function insertOps(pool: Pool, experimentId: string, ops: readonly 
   } as never);
 }
 
-
 /** The recording's own small pool (see ExperimentRepository): asynchronous commit on its connections. */
 export function createOpsPool(url: string): Pool {
-  const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000, options: '-c synchronous_commit=off' });
+  const pool = new Pool({
+    connectionString: url,
+    max: 2,
+    connectionTimeoutMillis: 5000,
+    options: '-c synchronous_commit=off',
+  });
   pool.on('error', () => undefined); // an idle connection dropped; the next query opens another
   return pool;
 }

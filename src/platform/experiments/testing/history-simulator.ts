@@ -34,7 +34,10 @@ interface InFlight {
  * construction), and some ops end `info`, having taken effect or not. Deterministic for a seed;
  * used by the property tests and the checker benches of every lab.
  */
-export function simulateHistory<S>(model: HistoryModel<S>, options: SimulationOptions): { history: HistoryOp[]; state: S } {
+export function simulateHistory<S>(
+  model: HistoryModel<S>,
+  options: SimulationOptions,
+): { history: HistoryOp[]; state: S } {
   const rng = new SeededRng(options.seed, 7);
   const state = model.init();
   const history: HistoryOp[] = [];
@@ -71,7 +74,14 @@ export function simulateHistory<S>(model: HistoryModel<S>, options: SimulationOp
       }
     } else {
       if (current.info) push('info', p, current.f, current.value, 'timeout');
-      else push(current.applied.type, p, current.f, current.applied.value, current.applied.type === 'fail' ? 'failed' : undefined);
+      else
+        push(
+          current.applied.type,
+          p,
+          current.f,
+          current.applied.value,
+          current.applied.type === 'fail' ? 'failed' : undefined,
+        );
       inFlight[p] = undefined;
       open--;
     }

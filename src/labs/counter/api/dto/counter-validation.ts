@@ -10,7 +10,8 @@ export const MAX_AMOUNT = 1_000_000;
 /** What a /sync body may carry: entries of the three regions' node ids, each at most MAX_ENTRY. */
 export const SYNC_RULES: StateRules = { nodeIds: NODE_IDS, maxEntry: MAX_ENTRY };
 const MAX_SYNC_COUNTERS = 100_000;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{<counter_name>: {<node_id>: integer 0…MAX_ENTRY}}` — a G-Counter state as /sync carries it. */
 export function IsCountMap(options?: ValidationOptions): PropertyDecorator {
@@ -40,7 +41,8 @@ export function IsPnCountMap(options?: ValidationOptions): PropertyDecorator {
           isPlainObject(value) &&
           Object.keys(value).length <= MAX_SYNC_COUNTERS &&
           Object.entries(value).every(([name, c]) => COUNTER_NAME_PATTERN.test(name) && isPnCounter(c, SYNC_RULES)),
-        defaultMessage: () => `$property must map counter names to {p: {node_id: int}, n: {node_id: int}} objects, entries 0-${MAX_ENTRY}`,
+        defaultMessage: () =>
+          `$property must map counter names to {p: {node_id: int}, n: {node_id: int}} objects, entries 0-${MAX_ENTRY}`,
       },
     },
     options,
@@ -52,6 +54,10 @@ export function assertJsonBody(req: { headers: Record<string, string | string[] 
   const length = req.headers['content-length'];
   const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   if (!hasBody) {
-    throw new LabException('REQUEST.BODY_REQUIRED', 'A JSON body is required, e.g. {"counter_name": "views", "amount": 1}', 'invalid');
+    throw new LabException(
+      'REQUEST.BODY_REQUIRED',
+      'A JSON body is required, e.g. {"counter_name": "views", "amount": 1}',
+      'invalid',
+    );
   }
 }

@@ -38,7 +38,9 @@ export class CoordinatorController {
   }
 
   @Get('global/convergence/:counter_name')
-  @ApiOperation({ summary: 'coordinator: convergence check — every region against the increments the regions acknowledged' })
+  @ApiOperation({
+    summary: 'coordinator: convergence check — every region against the increments the regions acknowledged',
+  })
   convergence(@Param() params: CounterNameParamDto) {
     return this.coordinator.convergence(params.counter_name);
   }

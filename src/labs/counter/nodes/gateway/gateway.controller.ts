@@ -3,7 +3,12 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { assertJsonBody } from '../../api/dto/counter-validation';
 import { nodeRoute } from '../../../../platform/config/lab-plan';
-import { CompareRequestDto, EnabledQueryDto, RegionParamDto, SyncSettingsRequestDto } from '../../api/dto/admin.request.dto';
+import {
+  CompareRequestDto,
+  EnabledQueryDto,
+  RegionParamDto,
+  SyncSettingsRequestDto,
+} from '../../api/dto/admin.request.dto';
 import { CounterNameParamDto, GatewayIncrementRequestDto } from '../../api/dto/increment.request.dto';
 import { GatewayService } from '../../application/gateway.service';
 import { LAB } from '../../counter.config';

@@ -29,7 +29,7 @@ export function createRegionController(region: Region): Type<unknown> {
     @HttpCode(200)
     @ApiOperation({ summary: `${region}: add a positive amount to this region's own G-Counter entry` })
     increment(@Body() body: IncrementRequestDto, @Req() req: Request) {
-    assertJsonBody(req);
+      assertJsonBody(req);
       return this.counters.increment(body.counter_name, body.amount, body.idempotency_key);
     }
 

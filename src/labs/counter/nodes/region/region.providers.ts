@@ -12,7 +12,15 @@ import { RegionStateRepository } from '../../persistence/region-state.repository
 export function regionServiceProvider(region: Region): Provider {
   return {
     provide: regionServiceToken(region),
-    inject: [RegionStateRepository, NodeClientService, NetworkFaultsService, RuntimeSettingsService, NodeLifecycleService, CounterMetrics, AppConfig],
+    inject: [
+      RegionStateRepository,
+      NodeClientService,
+      NetworkFaultsService,
+      RuntimeSettingsService,
+      NodeLifecycleService,
+      CounterMetrics,
+      AppConfig,
+    ],
     useFactory: (
       repo: RegionStateRepository,
       client: NodeClientService,

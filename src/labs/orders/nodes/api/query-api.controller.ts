@@ -25,7 +25,10 @@ export class QueryApiController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: 'Processed messages, unique orders, side effects (duplicates), delivery attempts and redeliveries detected' })
+  @ApiOperation({
+    summary:
+      'Processed messages, unique orders, side effects (duplicates), delivery attempts and redeliveries detected',
+  })
   stats() {
     return this.queries.stats();
   }
@@ -59,7 +62,8 @@ export class QueryApiController {
     await this.queries.reset();
     return {
       status: 'reset',
-      message: 'processed_messages, orders and processing_log were cleared. Kafka offsets are kept, so consumed messages are not replayed.',
+      message:
+        'processed_messages, orders and processing_log were cleared. Kafka offsets are kept, so consumed messages are not replayed.',
     };
   }
 

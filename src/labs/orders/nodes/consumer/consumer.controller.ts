@@ -56,7 +56,10 @@ export class ConsumerController {
   async configure(@Body() body: ConsumerConfigRequestDto) {
     if (body.processing_mode != null) await this.settings.select('processing', body.processing_mode);
     if (body.enable_idempotency != null) {
-      await this.settings.select('idempotency', body.enable_idempotency ? IdempotencyKey.Idempotent : IdempotencyKey.None);
+      await this.settings.select(
+        'idempotency',
+        body.enable_idempotency ? IdempotencyKey.Idempotent : IdempotencyKey.None,
+      );
     }
     await this.settings.patchConsumer({
       failure_rate: body.failure_rate ?? undefined,
@@ -80,7 +83,10 @@ export class ConsumerController {
   async resetStats() {
     await this.queries.reset();
     this.consumer.resetCounter();
-    return { status: 'reset', message: 'Processed messages, orders and the processing log were cleared; the message counter is 0.' };
+    return {
+      status: 'reset',
+      message: 'Processed messages, orders and the processing log were cleared; the message counter is 0.',
+    };
   }
 
   @Post('simulate/crash')

@@ -30,7 +30,10 @@ export class ProducerController {
   }
 
   @Get('config')
-  @ApiOperation({ summary: 'Current delivery mode, whether sends use Kafka transactions, the group-commit settings and the transactional producers' })
+  @ApiOperation({
+    summary:
+      'Current delivery mode, whether sends use Kafka transactions, the group-commit settings and the transactional producers',
+  })
   async config() {
     const [{ key }, producer] = await Promise.all([this.settings.delivery(), this.settings.producer()]);
     return {
@@ -63,7 +66,9 @@ export class ProducerController {
 
   @Post('orders/batch')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Publish orders in one Kafka transaction (exactly-once with transactions only); all or nothing' })
+  @ApiOperation({
+    summary: 'Publish orders in one Kafka transaction (exactly-once with transactions only); all or nothing',
+  })
   batch(@Body() body: BatchOrdersRequestDto) {
     return this.publish.publishBatch(body.orders, body.abort_after_messages);
   }
@@ -99,7 +104,7 @@ export class ProducerController {
   @HttpCode(200)
   @ApiOperation({
     summary:
-      'Start a second transactional producer with the live one\'s transactional id (exactly-once with transactions only): the broker fences the live one ' +
+      "Start a second transactional producer with the live one's transactional id (exactly-once with transactions only): the broker fences the live one " +
       '(its in-flight POSTs get 503 ORDERS.PRODUCER_FENCED, none a 2xx) and the new one takes over; with `instance` (process mode), ' +
       "another producer instance's id: that instance is fenced and rebuilds its producer",
   })

@@ -19,7 +19,6 @@ import { ToInt } from '../../../../platform/http/query-transforms';
 import { IsPresent, LogEntryDto } from '../../application/primary-replies.dto';
 import { MAX_EPOCH, MAX_LSN, REPLICATION_DEFAULTS, ReplicationEngineKey } from '../../replication.config';
 
-
 export class WriteDataRequestDto {
   @ApiProperty({ example: 'greeting' })
   @IsString()
@@ -30,7 +29,13 @@ export class WriteDataRequestDto {
   @ApiProperty({
     description: 'Any JSON value',
     example: 'Hello, Distributed World!',
-    oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object' }, { type: 'array', items: {} }],
+    oneOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'object' },
+      { type: 'array', items: {} },
+    ],
   })
   @IsPresent()
   value!: unknown;
@@ -93,7 +98,10 @@ export class LogQueryDto {
 }
 
 export class ReplicateRequestDto {
-  @ApiProperty({ description: 'The primary’s epoch (it changes on reset); a newer one than the replica’s is applied only once the primary confirms it' })
+  @ApiProperty({
+    description:
+      'The primary’s epoch (it changes on reset); a newer one than the replica’s is applied only once the primary confirms it',
+  })
   @IsInt()
   @Min(1)
   @Max(MAX_EPOCH)
@@ -125,7 +133,8 @@ export class ReplicaReadQueryDto {
   min_version?: number;
 
   @ApiPropertyOptional({
-    description: 'postgres-streaming only: answer only once the standby has replayed this WAL position (pg_lsn text, e.g. 0/16B3748), or wait_ms passed',
+    description:
+      'postgres-streaming only: answer only once the standby has replayed this WAL position (pg_lsn text, e.g. 0/16B3748), or wait_ms passed',
     example: '0/16B3748',
   })
   @IsOptional()
@@ -143,7 +152,9 @@ export class ReplicaReadQueryDto {
 }
 
 export class ReplicaResetQueryDto {
-  @ApiPropertyOptional({ description: 'The primary’s new epoch (sent by the primary’s reset); applied only once the primary confirms it' })
+  @ApiPropertyOptional({
+    description: 'The primary’s new epoch (sent by the primary’s reset); applied only once the primary confirms it',
+  })
   @IsOptional()
   @ToInt()
   @IsInt()

@@ -64,7 +64,9 @@ export class ClientController {
   }
 
   @Get('reads')
-  @ApiOperation({ summary: 'Session read routed by the current read strategy; says whether it missed the session’s own write' })
+  @ApiOperation({
+    summary: 'Session read routed by the current read strategy; says whether it missed the session’s own write',
+  })
   sessionRead(@Query() query: SessionReadQueryDto) {
     return this.sessions.read(query.key, query.session);
   }

@@ -28,16 +28,28 @@ export class PrimaryController {
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Primary health; under postgres-streaming also its PostgreSQL primary and each standby (up/down, replay lag, paused, cut off)' })
+  @ApiOperation({
+    summary:
+      'Primary health; under postgres-streaming also its PostgreSQL primary and each standby (up/down, replay lag, paused, cut off)',
+  })
   async health() {
     const base = { status: 'ok', service: 'primary' };
     if ((await this.engine.current()) !== ReplicationEngineKey.PostgresStreaming) return base;
     const status = await this.streaming.status();
-    return { ...base, engine: ReplicationEngineKey.PostgresStreaming, available: status.available, postgres_primary: status.primary, standbys: status.standbys };
+    return {
+      ...base,
+      engine: ReplicationEngineKey.PostgresStreaming,
+      available: status.available,
+      postgres_primary: status.primary,
+      standbys: status.standbys,
+    };
   }
 
   @Get('admin/replication-engine')
-  @ApiOperation({ summary: 'The replication engine in force (app-log or postgres-streaming) and the state of the streaming primary and standbys' })
+  @ApiOperation({
+    summary:
+      'The replication engine in force (app-log or postgres-streaming) and the state of the streaming primary and standbys',
+  })
   getEngine() {
     return this.engine.describe();
   }
@@ -46,7 +58,8 @@ export class PrimaryController {
   @HttpCode(200)
   @ApiErrors(409)
   @ApiOperation({
-    summary: 'Switch the replication engine at runtime; postgres-streaming is refused (409, naming why) while its primary or a standby is not up, and gets the current delays on its standbys',
+    summary:
+      'Switch the replication engine at runtime; postgres-streaming is refused (409, naming why) while its primary or a standby is not up, and gets the current delays on its standbys',
   })
   setEngine(@Body() body: ReplicationEngineRequestDto) {
     return this.engine.select(body.engine);
@@ -54,7 +67,9 @@ export class PrimaryController {
 
   @Post('data')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Write a key: it gets the next version (LSN) and is shipped to each replica after its delay' })
+  @ApiOperation({
+    summary: 'Write a key: it gets the next version (LSN) and is shipped to each replica after its delay',
+  })
   write(@Body() body: WriteDataRequestDto) {
     return this.primary.write(body.key, body.value);
   }
@@ -72,7 +87,9 @@ export class PrimaryController {
   }
 
   @Get('version')
-  @ApiOperation({ summary: 'The primary’s version; with replica_version, how far behind that replica is (versions and ms)' })
+  @ApiOperation({
+    summary: 'The primary’s version; with replica_version, how far behind that replica is (versions and ms)',
+  })
   version(@Query() query: PrimaryVersionQueryDto) {
     return this.primary.version(
       query.replica_version === undefined ? undefined : { version: query.replica_version, epoch: query.replica_epoch },
@@ -93,12 +110,23 @@ export class PrimaryController {
   }
 
   @Get('admin/replication-delays')
-  @ApiOperation({ summary: 'Current replication delay per replica (postgres-streaming: also each standby’s recovery_min_apply_delay as PostgreSQL reports it)' })
+  @ApiOperation({
+    summary:
+      'Current replication delay per replica (postgres-streaming: also each standby’s recovery_min_apply_delay as PostgreSQL reports it)',
+  })
   async getDelays() {
     const [delays, engine] = await Promise.all([this.delays.current(), this.engine.current()]);
     const streaming =
       engine === ReplicationEngineKey.PostgresStreaming
-        ? { engine, recovery_min_apply_delay_ms: Object.fromEntries(Object.entries((await this.streaming.status()).standbys).map(([r, s]) => [r, s.recovery_min_apply_delay_ms ?? null])) }
+        ? {
+            engine,
+            recovery_min_apply_delay_ms: Object.fromEntries(
+              Object.entries((await this.streaming.status()).standbys).map(([r, s]) => [
+                r,
+                s.recovery_min_apply_delay_ms ?? null,
+              ]),
+            ),
+          }
         : {};
     return {
       delays: this.delays.bySeedUrl(delays),
@@ -117,7 +145,13 @@ export class PrimaryController {
     const delays = await this.delays.set({ [replica]: body.delay_ms });
     // postgres-streaming: the standby's recovery_min_apply_delay (in force when this answers).
     if (await this.engine.isStreaming()) await this.engine.applyDelays({ [replica]: body.delay_ms });
-    return { status: 'updated', replica_url: body.replica_url, delay_ms: body.delay_ms, all_delays: this.delays.bySeedUrl(delays), replica };
+    return {
+      status: 'updated',
+      replica_url: body.replica_url,
+      delay_ms: body.delay_ms,
+      all_delays: this.delays.bySeedUrl(delays),
+      replica,
+    };
   }
 
   @Post('admin/replication-delays')
@@ -125,7 +159,8 @@ export class PrimaryController {
   @ApiOperation({ summary: 'Set several replicas’ delays at once' })
   async setDelays(@Body() body: SetReplicationDelaysRequestDto) {
     const changes: Partial<Delays> = {};
-    for (const [url, ms] of Object.entries(body.delays)) changes[this.delays.resolve(url)] = this.delays.validateDelay(url, ms);
+    for (const [url, ms] of Object.entries(body.delays))
+      changes[this.delays.resolve(url)] = this.delays.validateDelay(url, ms);
     const delays = await this.delays.set(changes);
     if (await this.engine.isStreaming()) await this.engine.applyDelays(changes);
     return { status: 'updated', delays: this.delays.bySeedUrl(delays) };

@@ -4,7 +4,12 @@ import { nodeRoute } from '../../../../platform/config/lab-plan';
 import { NodeToNode } from '../../../../platform/http/node-secret.guard';
 import { withSpan } from '../../../../platform/observability/tracing';
 import { ReplicaReadQueryDto, ReplicaResetQueryDto, ReplicateRequestDto } from '../../api/dto/replication.request.dto';
-import { ReplicaNodeService, ReplicaRead, replicaNodeToken, replicaReadFields } from '../../application/replica-node.service';
+import {
+  ReplicaNodeService,
+  ReplicaRead,
+  replicaNodeToken,
+  replicaReadFields,
+} from '../../application/replica-node.service';
 import { ReplicationEngineService } from '../../application/replication-engine.service';
 import { StreamingClusterService } from '../../persistence/streaming-cluster.service';
 import { LAB, ReplicaName, ReplicationEngineKey } from '../../replication.config';
@@ -24,7 +29,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     ) {}
 
     @Get('health')
-    @ApiOperation({ summary: `${name} health; under postgres-streaming also its standby (up/down, replay position and lag, paused, cut off)` })
+    @ApiOperation({
+      summary: `${name} health; under postgres-streaming also its standby (up/down, replay position and lag, paused, cut off)`,
+    })
     async health() {
       const base = { status: 'ok', service: name, replica_id: name };
       if ((await this.engine.current()) !== ReplicationEngineKey.PostgresStreaming) return base;
@@ -33,7 +40,10 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     }
 
     /** A read and its lag: under postgres-streaming the lag is asked for the version the standby read returned. */
-    async readWithLag(want: { key?: string; data?: boolean }, withLag = true): Promise<{ read: ReplicaRead; fields: ReturnType<typeof replicaReadFields> }> {
+    async readWithLag(
+      want: { key?: string; data?: boolean },
+      withLag = true,
+    ): Promise<{ read: ReplicaRead; fields: ReturnType<typeof replicaReadFields> }> {
       const read = await this.replica.read(want);
       const lag = !withLag ? null : read.standby ? await this.replica.lag(read.state) : await this.replica.lag();
       return { read, fields: replicaReadFields(name, read.state, lag, read.standby) };
@@ -47,8 +57,17 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
         const state = read.state;
         this.countRead(fields.versions_behind, fields.ms_behind);
         const isStale = fields.versions_behind === null ? null : fields.versions_behind > 0;
-        span.setAttributes({ 'replica.version': state.version, 'data.staleness_ms': fields.ms_behind ?? -1, 'data.is_stale': isStale ?? false });
-        return { ...fields, data: Object.fromEntries(state.data), is_stale: isStale, replicated_at: state.replicated_at ?? 0 };
+        span.setAttributes({
+          'replica.version': state.version,
+          'data.staleness_ms': fields.ms_behind ?? -1,
+          'data.is_stale': isStale ?? false,
+        });
+        return {
+          ...fields,
+          data: Object.fromEntries(state.data),
+          is_stale: isStale,
+          replicated_at: state.replicated_at ?? 0,
+        };
       });
     }
 
@@ -60,7 +79,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
       const started = Date.now();
       const waiting = query.min_version !== undefined || query.min_lsn !== undefined;
       // Waited for before the read: the read's snapshot is then taken after the standby replayed it.
-      const reached = !waiting ? true : await this.replica.waitFor({ minVersion: query.min_version, minLsn: query.min_lsn }, query.wait_ms ?? 0);
+      const reached = !waiting
+        ? true
+        : await this.replica.waitFor({ minVersion: query.min_version, minLsn: query.min_lsn }, query.wait_ms ?? 0);
       const reachedAt = Date.now();
       const { read, fields } = await this.readWithLag({ key }, !waiting);
       this.countRead(fields.versions_behind, fields.ms_behind);
@@ -82,7 +103,10 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     async version(@Query() query: ReplicaReadQueryDto) {
       if (query.min_version !== undefined || query.min_lsn !== undefined) {
         const started = Date.now();
-        const reached = await this.replica.waitFor({ minVersion: query.min_version, minLsn: query.min_lsn }, query.wait_ms ?? 0);
+        const reached = await this.replica.waitFor(
+          { minVersion: query.min_version, minLsn: query.min_lsn },
+          query.wait_ms ?? 0,
+        );
         // When the wait ended: the moment the replica applied it (app-log) or its standby was seen to have replayed it.
         const reachedAt = Date.now();
         const { read, fields } = await this.readWithLag({}, false);
@@ -105,7 +129,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
       const { read, fields } = await this.readWithLag({ data: true });
       const state = read.state;
       if (fields.ms_behind !== null) this.metrics.replicaStaleness.set({ replica_id: name }, fields.ms_behind);
-      const delay = read.standby ? ((await this.streaming.status()).standbys[name].recovery_min_apply_delay_ms ?? null) : state.replication_delay_ms;
+      const delay = read.standby
+        ? ((await this.streaming.status()).standbys[name].recovery_min_apply_delay_ms ?? null)
+        : state.replication_delay_ms;
       return {
         ...fields,
         data: Object.fromEntries(state.data),
@@ -115,7 +141,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     }
 
     @Get('admin/standby')
-    @ApiOperation({ summary: `${name}’s PostgreSQL hot standby (postgres-streaming): up, replay and receive LSNs, replay lag, paused, cut off, recovery_min_apply_delay` })
+    @ApiOperation({
+      summary: `${name}’s PostgreSQL hot standby (postgres-streaming): up, replay and receive LSNs, replay lag, paused, cut off, recovery_min_apply_delay`,
+    })
     async standby() {
       const status = await this.streaming.status();
       return { replica: name, engine: await this.engine.current(), standby: status.standbys[name] };
@@ -124,7 +152,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     @Post('admin/standby/pause-replay')
     @HttpCode(200)
     @ApiErrors(409)
-    @ApiOperation({ summary: `Fault (postgres-streaming): pause WAL replay on ${name}’s standby (pg_wal_replay_pause()); WAL still arrives, reads stay where they are` })
+    @ApiOperation({
+      summary: `Fault (postgres-streaming): pause WAL replay on ${name}’s standby (pg_wal_replay_pause()); WAL still arrives, reads stay where they are`,
+    })
     pauseReplay() {
       return this.engine.replay(name, 'pause');
     }
@@ -132,7 +162,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     @Post('admin/standby/resume-replay')
     @HttpCode(200)
     @ApiErrors(409)
-    @ApiOperation({ summary: `Heal (postgres-streaming): resume WAL replay on ${name}’s standby (pg_wal_replay_resume())` })
+    @ApiOperation({
+      summary: `Heal (postgres-streaming): resume WAL replay on ${name}’s standby (pg_wal_replay_resume())`,
+    })
     resumeReplay() {
       return this.engine.replay(name, 'resume');
     }
@@ -140,7 +172,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     @Post('admin/standby/cut')
     @HttpCode(200)
     @ApiErrors(409)
-    @ApiOperation({ summary: `Fault (postgres-streaming): cut ${name}’s standby off its primary (empty primary_conninfo + reload: the WAL receiver stops)` })
+    @ApiOperation({
+      summary: `Fault (postgres-streaming): cut ${name}’s standby off its primary (empty primary_conninfo + reload: the WAL receiver stops)`,
+    })
     cut() {
       return this.engine.link(name, 'cut');
     }
@@ -148,7 +182,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     @Post('admin/standby/heal')
     @HttpCode(200)
     @ApiErrors(409)
-    @ApiOperation({ summary: `Heal (postgres-streaming): give ${name}’s standby its primary_conninfo back; it reconnects and catches up` })
+    @ApiOperation({
+      summary: `Heal (postgres-streaming): give ${name}’s standby its primary_conninfo back; it reconnects and catches up`,
+    })
     heal() {
       return this.engine.link(name, 'heal');
     }
@@ -157,7 +193,9 @@ export function createReplicaController(name: ReplicaName): Type<unknown> {
     @ApiErrors(409)
     @HttpCode(200)
     @NodeToNode()
-    @ApiOperation({ summary: 'Log entries shipped by the primary: applied in LSN order, duplicates ignored, gaps filled from the log' })
+    @ApiOperation({
+      summary: 'Log entries shipped by the primary: applied in LSN order, duplicates ignored, gaps filled from the log',
+    })
     replicate(@Body() body: ReplicateRequestDto) {
       return this.replica.receive(body.epoch, body.delay_ms, body.entries);
     }

@@ -44,7 +44,9 @@ export class ReplicationSchema1763780000000 implements MigrationInterface {
         write_timestamp double precision,
         replicated_at double precision
       )`);
-    await q.query(`INSERT INTO replication.replica_state (replica, epoch, version) VALUES ('replica1', 1, 0), ('replica2', 1, 0)`);
+    await q.query(
+      `INSERT INTO replication.replica_state (replica, epoch, version) VALUES ('replica1', 1, 0), ('replica2', 1, 0)`,
+    );
     await q.query(`
       CREATE TABLE replication.replica_data (
         replica text NOT NULL,

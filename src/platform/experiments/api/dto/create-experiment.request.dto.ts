@@ -18,7 +18,11 @@ import { EXPERIMENT_LIMITS as L } from '../../experiment-limits';
 
 /** One fault of an explicit schedule. */
 export class NemesisStepDto {
-  @ApiProperty({ description: 'When the fault starts, ms after the experiment started', minimum: 0, maximum: L.maxDurationMs })
+  @ApiProperty({
+    description: 'When the fault starts, ms after the experiment started',
+    minimum: 0,
+    maximum: L.maxDurationMs,
+  })
   @IsInt()
   @Min(0)
   @Max(L.maxDurationMs)
@@ -36,12 +40,20 @@ export class NemesisStepDto {
   @MaxLength(64)
   target?: string;
 
-  @ApiPropertyOptional({ description: "The fault's parameters (checked by the lab)", type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    description: "The fault's parameters (checked by the lab)",
+    type: 'object',
+    additionalProperties: true,
+  })
   @IsOptional()
   @IsObject()
   params?: Record<string, unknown>;
 
-  @ApiProperty({ description: 'How long the fault lasts before the runner heals it, ms', minimum: 1, maximum: L.maxFaultMs })
+  @ApiProperty({
+    description: 'How long the fault lasts before the runner heals it, ms',
+    minimum: 1,
+    maximum: L.maxFaultMs,
+  })
   @IsInt()
   @Min(1)
   @Max(L.maxFaultMs)
@@ -58,7 +70,10 @@ export class CreateExperimentRequestDto {
   @MaxLength(32)
   lab!: string;
 
-  @ApiPropertyOptional({ description: "A strategy of the lab's catalog; default: the catalog's defaultStrategy", example: 'none' })
+  @ApiPropertyOptional({
+    description: "A strategy of the lab's catalog; default: the catalog's defaultStrategy",
+    example: 'none',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -72,12 +87,19 @@ export class CreateExperimentRequestDto {
 
   @ApiPropertyOptional({
     description: 'A named schedule of the catalog, or an explicit list of faults',
-    oneOf: [{ type: 'string', example: 'none' }, { type: 'array', items: { $ref: '#/components/schemas/NemesisStepDto' } }],
+    oneOf: [
+      { type: 'string', example: 'none' },
+      { type: 'array', items: { $ref: '#/components/schemas/NemesisStepDto' } },
+    ],
   })
   @IsOptional()
   nemesis?: string | NemesisStepDto[];
 
-  @ApiPropertyOptional({ description: 'PRNG seed: the same seed plans the same operations and schedule; default random', minimum: 0, maximum: L.maxSeed })
+  @ApiPropertyOptional({
+    description: 'PRNG seed: the same seed plans the same operations and schedule; default random',
+    minimum: 0,
+    maximum: L.maxSeed,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -91,7 +113,11 @@ export class CreateExperimentRequestDto {
   @Max(L.maxConcurrency)
   concurrency?: number;
 
-  @ApiPropertyOptional({ description: 'Stop issuing client ops after this long, ms', minimum: L.minDurationMs, maximum: L.maxDurationMs })
+  @ApiPropertyOptional({
+    description: 'Stop issuing client ops after this long, ms',
+    minimum: L.minDurationMs,
+    maximum: L.maxDurationMs,
+  })
   @IsOptional()
   @IsInt()
   @Min(L.minDurationMs)
@@ -105,21 +131,33 @@ export class CreateExperimentRequestDto {
   @Max(L.maxOps)
   ops?: number;
 
-  @ApiPropertyOptional({ description: 'Cap on client ops per second over all processes', minimum: 0.1, maximum: L.maxRate })
+  @ApiPropertyOptional({
+    description: 'Cap on client ops per second over all processes',
+    minimum: 0.1,
+    maximum: L.maxRate,
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0.1)
   @Max(L.maxRate)
   rate?: number;
 
-  @ApiPropertyOptional({ description: 'A client op still pending after this long is recorded info (timeout), ms', minimum: L.minOpTimeoutMs, maximum: L.maxOpTimeoutMs })
+  @ApiPropertyOptional({
+    description: 'A client op still pending after this long is recorded info (timeout), ms',
+    minimum: L.minOpTimeoutMs,
+    maximum: L.maxOpTimeoutMs,
+  })
   @IsOptional()
   @IsInt()
   @Min(L.minOpTimeoutMs)
   @Max(L.maxOpTimeoutMs)
   op_timeout_ms?: number;
 
-  @ApiPropertyOptional({ description: "Lab parameters (the catalog's params), also accepted at the top level", type: 'object', additionalProperties: true })
+  @ApiPropertyOptional({
+    description: "Lab parameters (the catalog's params), also accepted at the top level",
+    type: 'object',
+    additionalProperties: true,
+  })
   @IsOptional()
   @IsObject()
   params?: Record<string, unknown>;

@@ -27,7 +27,10 @@ export class ListExperimentsQueryDto {
 }
 
 export class ExperimentEventsQueryDto {
-  @ApiPropertyOptional({ description: 'Replay only ops with a greater index (what Last-Event-ID does for EventSource)', minimum: -1 })
+  @ApiPropertyOptional({
+    description: 'Replay only ops with a greater index (what Last-Event-ID does for EventSource)',
+    minimum: -1,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -76,11 +79,17 @@ export class ExperimentDocumentDto {
   @ApiProperty() lab!: string;
   @ApiProperty() strategy!: string;
   @ApiProperty() workload!: string;
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: '#/components/schemas/NemesisStepViewDto' } }] })
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: '#/components/schemas/NemesisStepViewDto' } }],
+  })
   nemesis!: string | NemesisStepViewDto[];
   @ApiProperty({ type: [NemesisStepViewDto] }) schedule!: NemesisStepViewDto[];
   @ApiProperty() seed!: number;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'seed, concurrency, ops, duration_ms, rate, op_timeout_ms and the lab parameters' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'seed, concurrency, ops, duration_ms, rate, op_timeout_ms and the lab parameters',
+  })
   params!: Record<string, unknown>;
   @ApiProperty({ enum: ['running', 'valid', 'invalid', 'unknown', 'aborted'] })
   @IsIn(['running', 'valid', 'invalid', 'unknown', 'aborted'])
@@ -129,7 +138,11 @@ export class CatalogEntryDto {
   @ApiProperty({ type: [String] }) strategies!: string[];
   @ApiProperty() defaultStrategy!: string;
   @ApiPropertyOptional({ type: [String], description: 'Faults an explicit schedule may use' }) faults?: string[];
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'concurrency, ops, duration_ms, op_timeout_ms (and rate) a run gets by default' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'concurrency, ops, duration_ms, op_timeout_ms (and rate) a run gets by default',
+  })
   defaults!: Record<string, unknown>;
   @ApiProperty({ type: [ExpectationDto] }) expectations!: ExpectationDto[];
 }
