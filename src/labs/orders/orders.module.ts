@@ -17,6 +17,7 @@ import { OrdersReset } from './application/orders.reset';
 import { StoredPositions } from './application/stored-positions';
 import { OrderProducerService } from './application/order-producer.service';
 import { ProducerController } from './nodes/producer/producer.controller';
+import { ProducerMetricsService } from './application/producer-metrics.service';
 import { ZombieProducerService } from './application/zombie-producer.service';
 import { ORDERS_LAB } from './orders.config';
 import { ordersMetricProviders } from './orders.metrics';
@@ -55,7 +56,7 @@ const ORDERS_WIRING: LabWiring<typeof ORDERS_LAB> = {
   nodes: {
     producer: {
       controllers: [ProducerController],
-      providers: [OrderProducerService, ZombieProducerService, PublishOrdersService],
+      providers: [OrderProducerService, ProducerMetricsService, ZombieProducerService, PublishOrdersService],
     },
     consumer: {
       controllers: [ConsumerController],

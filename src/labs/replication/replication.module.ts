@@ -26,7 +26,8 @@ import { BoundedStalenessReadRoutingStrategy } from './strategies/bounded-stalen
 import { MonotonicReadsReadRoutingStrategy } from './strategies/monotonic-reads.read-routing.strategy';
 import { PrimaryOnlyReadRoutingStrategy } from './strategies/primary-only.read-routing.strategy';
 import { ReadYourWritesReadRoutingStrategy } from './strategies/read-your-writes.read-routing.strategy';
-import { AppLogReplicationEngine, PostgresStreamingReplicationEngine } from './strategies/replication-engine.strategy';
+import { AppLogReplicationEngine } from './strategies/app-log.replication-engine.strategy';
+import { PostgresStreamingReplicationEngine } from './strategies/postgres-streaming.replication-engine.strategy';
 import { ReplicationEngineService } from './application/replication-engine.service';
 import { StreamingClusterService } from './persistence/streaming-cluster.service';
 import { StreamingHealthService } from './application/streaming-health.service';

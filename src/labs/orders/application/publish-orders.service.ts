@@ -1,8 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram } from 'prom-client';
 import { delay } from '../../../platform/faults';
 import { DependencyHealthService } from '../../../platform/health/dependency-health.service';
 import { withTimeout } from '../../../platform/redis/redis.service';
@@ -10,8 +8,8 @@ import { currentTraceId, traceHeaders, withSpan } from '../../../platform/observ
 import { OrderItem, OrderMessage, sameOrderBody, toKafkaMessage } from '../domain/order-message';
 import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException, brokerUnavailable, isBrokerUnreachable } from '../orders.errors';
-import { MODE_GAUGE_VALUE, OrdersMetric } from '../orders.metrics';
 import { OrderProducerService } from './order-producer.service';
+import { ProducerMetricsService } from './producer-metrics.service';
 import {
   DeliveryMode,
   DeliveryPort,
@@ -72,16 +70,10 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     private readonly topics: OrdersTopicsService,
     private readonly health: DependencyHealthService,
     private readonly zombie: ZombieProducerService,
-    @InjectMetric(OrdersMetric.messagesProduced) private readonly produced: Counter<string>,
-    @InjectMetric(OrdersMetric.produceLatency) private readonly latency: Histogram<string>,
-    @InjectMetric(OrdersMetric.transactions) private readonly transactions: Counter<string>,
-    @InjectMetric(OrdersMetric.messagesInTransaction) private readonly inTransaction: Counter<string>,
-    @InjectMetric(OrdersMetric.currentDeliveryMode) private readonly modeGauge: Gauge<string>,
+    private readonly metrics: ProducerMetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const status of ['committed', 'aborted']) this.transactions.inc({ service: SERVICE, status }, 0);
-    this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, 0);
     // In the background: a broker that is away must not hold up the boot.
     void this.active()
       .then((delivery) => this.warmUp(delivery))
@@ -101,10 +93,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       const traceId = currentTraceId() ?? null;
       await this.send(delivery, [this.message(orderId, input, delivery.mode, traceId)], { group: delivery.group });
       const latencyMs = performance.now() - started;
-      this.latency.observe(
-        { service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode },
-        latencyMs / 1000,
-      );
+      this.metrics.produceLatency(delivery.mode, latencyMs / 1000);
       return {
         status: 'accepted',
         order_id: orderId,
@@ -195,7 +184,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       this.settings.delivery(),
       this.settings.producer(),
     ]);
-    this.modeGauge.set({ service: SERVICE }, MODE_GAUGE_VALUE[key]);
+    this.metrics.deliveryMode(key);
     return {
       mode: key,
       strategy,
@@ -238,9 +227,9 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     orders: OrderMessage[],
     options: { abortAfter?: number; group?: GroupLimits } = {},
   ): Promise<PublishOutcome> {
-    const labels = { service: SERVICE, topic: this.topics.orders, delivery_mode: delivery.mode };
+    const mode = delivery.mode;
     if (this.health.status('kafka').status === 'down') {
-      this.produced.inc({ ...labels, status: 'error' }, orders.length);
+      this.metrics.ordersProduced(mode, 'error', orders.length);
       throw brokerUnavailable(new Error(this.health.status('kafka').error ?? 'broker health check failing'));
     }
     const headers = traceHeaders();
@@ -258,7 +247,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
         'sending to Kafka',
       );
     } catch (err) {
-      this.produced.inc({ ...labels, status: 'error' }, orders.length);
+      this.metrics.ordersProduced(mode, 'error', orders.length);
       // The producer that failed, not whichever is current: every POST of a failed group lands here, and
       // one of them must not drop the producer a later request has already rebuilt. (A transactional
       // producer is replaced by its pool instead, leaving the others' transactions in flight alone.)
@@ -269,7 +258,7 @@ export class PublishOrdersService implements OnApplicationBootstrap {
       // A transaction that failed because the broker is gone is an outage, not an abort the broker made.
       if (err instanceof TransactionAbortedError && !isBrokerUnreachable(err.cause)) {
         // Every POST of an aborted group gets the same error: the transaction is counted once.
-        if (!this.abortsCounted.has(err)) this.transactions.inc({ service: SERVICE, status: 'aborted' });
+        if (!this.abortsCounted.has(err)) this.metrics.transactionAborted();
         this.abortsCounted.add(err);
         throw new OrdersException(
           OrdersErrorCode.TRANSACTION_ABORTED,
@@ -281,20 +270,18 @@ export class PublishOrdersService implements OnApplicationBootstrap {
     }
     switch (outcome.status) {
       case 'committed':
-        if (outcome.transactions > 0)
-          this.transactions.inc({ service: SERVICE, status: 'committed' }, outcome.transactions);
-        this.inTransaction.inc({ service: SERVICE, topic: this.topics.orders }, orders.length);
-        this.produced.inc({ ...labels, status: 'success' }, orders.length);
+        this.metrics.transactionsCommitted(outcome.transactions, orders.length);
+        this.metrics.ordersProduced(mode, 'success', orders.length);
         break;
       case 'acknowledged':
-        this.produced.inc({ ...labels, status: 'success' }, orders.length);
+        this.metrics.ordersProduced(mode, 'success', orders.length);
         break;
       case 'unacknowledged':
-        this.produced.inc({ ...labels, status: 'sent' }, orders.length);
+        this.metrics.ordersProduced(mode, 'sent', orders.length);
         break;
       case 'aborted':
-        this.transactions.inc({ service: SERVICE, status: 'aborted' });
-        this.produced.inc({ ...labels, status: 'aborted' }, outcome.sentBeforeAbort);
+        this.metrics.transactionAborted();
+        this.metrics.ordersProduced(mode, 'aborted', outcome.sentBeforeAbort);
         break;
     }
     return outcome;
@@ -306,29 +293,19 @@ export class PublishOrdersService implements OnApplicationBootstrap {
    * `messages_produced_total` counter so the figures always agree with /metrics.
    */
   async producedCounts(): Promise<Record<string, number>> {
-    const now = await this.producedTotals();
+    const now = await this.metrics.producedTotals();
     const counts: Record<string, number> = { success: 0, sent: 0, aborted: 0, error: 0 };
     for (const [status, value] of Object.entries(now)) counts[status] = value - (this.producedBaseline[status] ?? 0);
     return counts;
   }
 
   async resetProducedCounts(): Promise<Record<string, number>> {
-    this.producedBaseline = await this.producedTotals();
+    this.producedBaseline = await this.metrics.producedTotals();
     return this.producedCounts();
   }
 
   private producedBaseline: Record<string, number> = {};
   private readonly abortsCounted = new WeakSet<TransactionAbortedError>();
-
-  private async producedTotals(): Promise<Record<string, number>> {
-    const totals: Record<string, number> = {};
-    for (const { labels, value } of (await this.produced.get()).values) {
-      if (labels.service !== SERVICE || labels.topic !== this.topics.orders) continue;
-      const status = String(labels.status);
-      totals[status] = (totals[status] ?? 0) + value;
-    }
-    return totals;
-  }
 
   /**
    * Producer /config: select the mode, store the producer settings; a mode, transactions or

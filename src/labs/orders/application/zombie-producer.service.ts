@@ -1,15 +1,13 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Producer, ProducerConfig } from 'kafkajs';
-import { Counter } from 'prom-client';
 import { KafkaService } from '../../../platform/kafka/kafka.service';
 import { withTimeout } from '../../../platform/redis/redis.service';
-import { ORDERS_NODES, ORDERS_TIMINGS } from '../orders.config';
+import { ORDERS_TIMINGS } from '../orders.config';
 import { OrdersErrorCode, OrdersException } from '../orders.errors';
-import { OrdersMetric } from '../orders.metrics';
 import { DeliveryMode } from '../strategies/delivery.port';
 import { LiveProducer, OrderProducerService } from './order-producer.service';
 import { OrdersSettingsService } from './orders-settings.service';
+import { ProducerMetricsService } from './producer-metrics.service';
 import { OrdersTopicsService } from './orders-topics.service';
 
 /** What one takeover fenced, and what the fenced producer's requests got since. */
@@ -28,7 +26,6 @@ export interface FencingRecord {
   fenced_orders: number;
 }
 
-const SERVICE = ORDERS_NODES.producer;
 const PROBE_GROUP = 'orders-zombie-probe';
 /** The broker's answers to a producer whose epoch is no longer the id's newest. */
 const FENCING_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
@@ -69,7 +66,7 @@ const describe = (err: unknown) => `${errorType(err) ?? 'error'}: ${err instance
  * group was committing may still have landed (as for any 503 of the producer).
  */
 @Injectable()
-export class ZombieProducerService implements OnApplicationBootstrap {
+export class ZombieProducerService {
   private readonly logger = new Logger('OrdersZombie');
   /** Fenced producers of this process → their record; newest last. */
   private readonly records = new Map<Producer, FencingRecord>();
@@ -81,14 +78,8 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     private readonly settings: OrdersSettingsService,
     private readonly topics: OrdersTopicsService,
     private readonly kafka: KafkaService,
-    @InjectMetric(OrdersMetric.producersFenced) private readonly fencedMetric: Counter<string>,
-    @InjectMetric(OrdersMetric.fencedOrders) private readonly fencedOrders: Counter<string>,
+    private readonly metrics: ProducerMetricsService,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.fencedMetric.inc({ service: SERVICE }, 0);
-    this.fencedOrders.inc({ service: SERVICE }, 0);
-  }
 
   /** `instance`: whose transactional id to take (default this process's own: a takeover). */
   async simulate(instance?: number) {
@@ -158,7 +149,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     const record = this.records.get(fenced.producer)!;
     record.successor = successor.label;
     this.counts.takeovers += 1;
-    this.fencedMetric.inc({ service: SERVICE });
+    this.metrics.producerFenced();
     this.logger.warn(
       `producer ${fenced.label} fenced: ${successor.label} initialised transactional id ${fenced.transactionalId} after it and took over`,
     );
@@ -199,7 +190,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
       .catch(unavailable)
       .finally(() => zombie.disconnect().catch(() => undefined));
     this.counts.takeovers += 1;
-    this.fencedMetric.inc({ service: SERVICE });
+    this.metrics.producerFenced();
     const successor = `zombie on instance ${this.topics.instance}`;
     this.logger.warn(
       `${successor} initialised transactional id ${transactionalId}: instance ${instance}'s producer is fenced from its next request on`,
@@ -278,7 +269,7 @@ export class ZombieProducerService implements OnApplicationBootstrap {
     record.fenced_orders += orders;
     record.first_error ??= reason;
     this.counts.fenced_orders += orders;
-    this.fencedOrders.inc({ service: SERVICE }, orders);
+    this.metrics.ordersFenced(orders);
     this.logger.warn(`${orders} order(s) refused: producer ${record.fenced_producer} is fenced (${reason})`);
     return new OrdersException(
       OrdersErrorCode.PRODUCER_FENCED,

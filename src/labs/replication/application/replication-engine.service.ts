@@ -9,7 +9,7 @@ import { RuntimeSettingsService } from '../../../platform/strategy/runtime-setti
 import { StreamingClusterService } from '../persistence/streaming-cluster.service';
 import { LAB, REPLICA_NAMES, REPLICATION_ENGINE_PORT, ReplicaName, ReplicationEngineKey } from '../replication.config';
 import { ReplicationErrorCode, ReplicationException } from '../replication.errors';
-import { ReplicationEngine } from '../strategies/replication-engine.strategy';
+import { ReplicationEnginePort } from '../strategies/replication-engine.port';
 import { ReplicationDelaysService } from './replication-delays.service';
 
 /**
@@ -34,7 +34,7 @@ export class ReplicationEngineService {
 
   /** The selected engine, ready to serve (streaming: its servers answer and the schema exists), else 503. */
   async active(): Promise<ReplicationEngineKey> {
-    const { key, strategy } = await this.selection.resolve<ReplicationEngine>(LAB, REPLICATION_ENGINE_PORT);
+    const { key, strategy } = await this.selection.resolve<ReplicationEnginePort>(LAB, REPLICATION_ENGINE_PORT);
     if (key === ReplicationEngineKey.AppLog) return key;
     const reason = await strategy.unavailableReason();
     if (reason)
