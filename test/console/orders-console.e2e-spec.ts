@@ -97,9 +97,19 @@ describe('console: orders page in a real browser', () => {
       },
     );
     await zombie.click();
-    const badge = page.locator('[data-testid="fenced-producer"]');
-    await badge.waitFor({ timeout: 60_000 });
-    expect(await badge.innerText()).toMatch(/producer-1#\d+ → .*producer-1#\d+/);
+    // The badge appears as soon as the old producer is fenced ("→ starting"); the successor's name
+    // follows once it has initialised the id and taken the slot.
+    await page.waitForFunction(
+      () =>
+        /producer-1[-\d]*#\d+ → .*producer-1[-\d]*#\d+/.test(
+          document.querySelector('[data-testid="fenced-producer"]')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
+    expect(await page.locator('[data-testid="fenced-producer"]').innerText()).toMatch(
+      /producer-1[-\d]*#\d+ → .*producer-1[-\d]*#\d+/,
+    );
     await page.waitForFunction(
       () => /INVALID_PRODUCER_EPOCH/.test(document.querySelector('[data-testid="message"]')?.textContent ?? ''),
       undefined,

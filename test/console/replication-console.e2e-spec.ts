@@ -11,6 +11,10 @@ import {
   waitForAttribute,
 } from './console-kit';
 
+// Evaluated in the page by playwright, where the DOM exists.
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+type HTMLInputElement = { checked: boolean };
+
 describe('console: replication page in a real browser', () => {
   let app: RunningApp;
   let browser: ConsoleBrowser;
