@@ -70,12 +70,8 @@ export function forward(
   else req.pipe(upstream);
 }
 
-/** GET 127.0.0.1:port/path as JSON, bounded by `timeoutMs`; undefined when it fails. */
-export function getJson(
-  port: number,
-  path: string,
-  timeoutMs: number,
-): Promise<{ status: number; body: unknown } | undefined> {
+/** GET 127.0.0.1:port/path: its status and body (at most 8 MB), bounded by `timeoutMs`; undefined when it fails. */
+function getBody(port: number, path: string, timeoutMs: number): Promise<{ status: number; text: string } | undefined> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, method: 'GET', path, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
@@ -85,13 +81,7 @@ export function getJson(
         if (size > 8 * 1024 * 1024) req.destroy();
         else chunks.push(c);
       });
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        } catch {
-          resolve(undefined);
-        }
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', () => resolve(undefined));
     });
     req.on('timeout', () => req.destroy());
@@ -100,22 +90,23 @@ export function getJson(
   });
 }
 
+/** GET 127.0.0.1:port/path as JSON, bounded by `timeoutMs`; undefined when it fails. */
+export async function getJson(
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown } | undefined> {
+  const reply = await getBody(port, path, timeoutMs);
+  if (reply === undefined) return undefined;
+  try {
+    return { status: reply.status, body: JSON.parse(reply.text) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** GET 127.0.0.1:port/path as text (at most 8 MB), bounded by `timeoutMs`; undefined when it fails. */
-export function getText(port: number, path: string, timeoutMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, method: 'GET', path, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 8 * 1024 * 1024) req.destroy();
-        else chunks.push(c);
-      });
-      res.on('end', () => resolve(res.statusCode === 200 ? Buffer.concat(chunks).toString('utf8') : undefined));
-      res.on('error', () => resolve(undefined));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
+export async function getText(port: number, path: string, timeoutMs: number): Promise<string | undefined> {
+  const reply = await getBody(port, path, timeoutMs);
+  return reply?.status === 200 ? reply.text : undefined;
 }
